@@ -1,0 +1,98 @@
+"""Access tokens as HS256 JWTs (PyJWT); refresh tokens as random opaque strings."""
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+import jwt
+
+from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.ports import AccessClaims, TokenIssuer
+
+ISSUER = "gatehouse"
+AUDIENCE = "gatehouse-api"
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "sid", "typ"]
+MIN_SECRET_BYTES = 32
+
+
+class WeakSecretError(ValueError):
+    """A signing secret shorter than 32 bytes."""
+
+
+def key_id(secret: str) -> str:
+    """The `kid` naming a key: the first 16 hex digits of the secret's SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+class JwtTokenIssuer(TokenIssuer):
+    """Signs with the current secret; verifies with it or any previous one, chosen by `kid`.
+
+    Only HS256 is accepted and every claim is required; a token of another type
+    (`typ` other than `access`) is refused.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        previous_secrets: Sequence[str] = (),
+        access_ttl: int = 1800,
+        refresh_ttl: int = 1209600,
+    ) -> None:
+        for candidate in (secret, *previous_secrets):
+            if len(candidate.encode()) < MIN_SECRET_BYTES:
+                raise WeakSecretError("JWT signing secrets must be at least 32 bytes")
+        self._secret = secret
+        self._kid = key_id(secret)
+        self._keys = {key_id(s): s for s in (*previous_secrets, secret)}
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+
+    def issue_access(self, *, user_id: int, session_id: int, now: datetime) -> str:
+        issued = int(now.timestamp())
+        claims = {
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "iat": issued,
+            "exp": issued + self.access_ttl,
+            "jti": secrets.token_urlsafe(16),
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "typ": "access",
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
+
+    def read_access(self, token: str) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self._keys.get(str(header.get("kid")))
+            if key is None or header.get("alg") != ALGORITHM:
+                raise AuthenticationError("Invalid token")
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationError("Token has expired") from None
+        except jwt.PyJWTError:
+            raise AuthenticationError("Invalid token") from None
+        sub, sid = claims["sub"], claims["sid"]
+        if claims["typ"] != "access" or not _decimal(sub) or not _decimal(sid):
+            raise AuthenticationError("Invalid token")
+        return AccessClaims(user_id=int(sub), session_id=int(sid))
+
+    def new_opaque_token(self) -> str:
+        return secrets.token_urlsafe(32)
+
+    def fingerprint(self, opaque_token: str) -> str:
+        return hashlib.sha256(opaque_token.encode()).hexdigest()
+
+
+def _decimal(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18

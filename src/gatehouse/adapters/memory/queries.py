@@ -1,0 +1,66 @@
+"""Read-side look-ups over the in-memory database."""
+
+from dataclasses import replace
+from datetime import datetime
+
+from gatehouse.adapters.memory.store import InMemoryDatabase
+from gatehouse.application.ports import Page, UserPageQuery, UserQueries, UserSortField
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
+
+
+class InMemoryUserQueries(UserQueries):
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._db = database
+
+    async def get(self, user_id: int) -> User | None:
+        user = self._db.state.users.get(user_id)
+        return replace(user) if user else None
+
+    async def find_for_login(self, identifier: str) -> User | None:
+        for user in self._db.state.users.values():
+            if identifier in (user.email.value, user.username.canonical):
+                return replace(user)
+        return None
+
+    async def page(self, query: UserPageQuery) -> Page[User]:
+        f = query.filter
+        matches = [
+            u
+            for u in self._db.state.users.values()
+            if (f.role is None or u.role is f.role)
+            and (f.is_active is None or u.is_active is f.is_active)
+            and (f.search is None or _contains(u, f.search.lower()))
+        ]
+        matches.sort(key=lambda u: u.id, reverse=query.descending)
+        matches.sort(key=lambda u: _sort_key(u, query.sort), reverse=query.descending)
+        start = (query.page - 1) * query.page_size
+        return Page(items=[replace(u) for u in matches[start : start + query.page_size]], total=len(matches))
+
+    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
+        session = self._db.state.sessions.get(session_id)
+        user = self._db.state.users.get(user_id)
+        if session is None or user is None or session.user_id != user_id:
+            return None
+        if not session.is_live(now) or not user.is_active:
+            return None
+        return Actor(user_id=user.id, role=user.role, session_id=session.id)
+
+
+def _contains(user: User, needle: str) -> bool:
+    haystacks = (
+        user.email.value,
+        user.username.value.lower(),
+        (user.full_name.value if user.full_name else "").lower(),
+    )
+    return any(needle in h for h in haystacks)
+
+
+def _sort_key(user: User, field: UserSortField) -> str | int | datetime:
+    if field is UserSortField.USERNAME:
+        return user.username.canonical
+    if field is UserSortField.EMAIL:
+        return user.email.value
+    if field is UserSortField.CREATED_AT:
+        return user.created_at
+    return user.id

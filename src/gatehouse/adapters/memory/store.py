@@ -1,0 +1,186 @@
+"""An in-memory database with transactional units of work over it."""
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
+from gatehouse.application.ports import (
+    NewSession,
+    NewUser,
+    RefreshRecord,
+    SessionRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from gatehouse.domain.user import Session, User
+from gatehouse.domain.values import Email, Username
+
+
+@dataclass
+class MemoryState:
+    users: dict[int, User] = field(default_factory=dict)
+    sessions: dict[int, Session] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
+    next_id: dict[str, int] = field(default_factory=dict)
+
+    def new_id(self, table: str) -> int:
+        self.next_id[table] = self.next_id.get(table, 0) + 1
+        return self.next_id[table]
+
+
+class InMemoryDatabase:
+    """The committed state; a unit of work edits a copy and swaps it in on commit."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+        self.commits = 0
+
+
+class InMemoryUserRepository(UserRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, new: NewUser) -> User:
+        if await self.get_by_email(new.email) or await self.get_by_username(new.username):
+            raise ConflictError("Email or username is already taken")
+        user = User(
+            id=self._s.new_id("users"),
+            email=new.email,
+            username=new.username,
+            full_name=new.full_name,
+            role=new.role,
+            is_active=new.is_active,
+            password_hash=new.password_hash,
+            created_at=new.created_at,
+            updated_at=new.created_at,
+        )
+        self._s.users[user.id] = user
+        return replace(user)
+
+    async def get(self, user_id: int) -> User | None:
+        user = self._s.users.get(user_id)
+        return replace(user) if user else None
+
+    async def get_by_email(self, email: Email) -> User | None:
+        return next((replace(u) for u in self._s.users.values() if u.email == email), None)
+
+    async def get_by_username(self, username: Username) -> User | None:
+        found = (u for u in self._s.users.values() if u.username.canonical == username.canonical)
+        return next((replace(u) for u in found), None)
+
+    async def update(self, user: User, *, expected_versions: Sequence[int] | None) -> User:
+        stored = self._checked(user.id, expected_versions)
+        for other in self._s.users.values():
+            if other.id != user.id and (
+                other.email == user.email or other.username.canonical == user.username.canonical
+            ):
+                raise ConflictError("Email or username is already taken")
+        saved = replace(user, version=stored.version + 1)
+        self._s.users[user.id] = saved
+        return replace(saved)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        user = self._s.users[user_id]
+        self._s.users[user_id] = replace(user, password_hash=password_hash)
+
+    async def delete(self, user_id: int, *, expected_versions: Sequence[int] | None) -> None:
+        self._checked(user_id, expected_versions)
+        del self._s.users[user_id]
+        for sid in [s.id for s in self._s.sessions.values() if s.user_id == user_id]:
+            del self._s.sessions[sid]
+
+    async def count_active_admins(self) -> int:
+        return sum(1 for u in self._s.users.values() if u.is_active_admin)
+
+    def _checked(self, user_id: int, expected_versions: Sequence[int] | None) -> User:
+        stored = self._s.users.get(user_id)
+        if stored is None:
+            raise NotFoundError(f"User with id {user_id} not found")
+        if expected_versions is not None and stored.version not in expected_versions:
+            raise PreconditionFailedError("The resource has changed since it was read")
+        return stored
+
+
+class InMemorySessionRepository(SessionRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, new: NewSession) -> Session:
+        session = Session(
+            id=self._s.new_id("sessions"),
+            user_id=new.user_id,
+            created_at=new.created_at,
+            last_used_at=new.created_at,
+            expires_at=new.expires_at,
+            ip=new.ip,
+            user_agent=new.user_agent,
+        )
+        self._s.sessions[session.id] = session
+        return replace(session)
+
+    async def get(self, session_id: int) -> Session | None:
+        session = self._s.sessions.get(session_id)
+        return replace(session) if session else None
+
+    async def add_refresh_token(self, session_id: int, fingerprint: str, expires_at: datetime) -> None:
+        self._s.refresh_tokens[fingerprint] = RefreshRecord(session_id, expires_at, None)
+
+    async def find_refresh_token(self, fingerprint: str) -> RefreshRecord | None:
+        record = self._s.refresh_tokens.get(fingerprint)
+        return record if record and record.session_id in self._s.sessions else None
+
+    async def spend_refresh_token(self, fingerprint: str, now: datetime) -> bool:
+        record = self._s.refresh_tokens.get(fingerprint)
+        if record is None or record.spent_at is not None:
+            return False
+        self._s.refresh_tokens[fingerprint] = replace(record, spent_at=now)
+        return True
+
+    async def touch(self, session_id: int, now: datetime, expires_at: datetime) -> None:
+        session = self._s.sessions[session_id]
+        self._s.sessions[session_id] = replace(session, last_used_at=now, expires_at=expires_at)
+
+    async def revoke(self, session_id: int, now: datetime) -> bool:
+        session = self._s.sessions.get(session_id)
+        if session is None or session.revoked_at is not None:
+            return False
+        self._s.sessions[session_id] = replace(session, revoked_at=now)
+        return True
+
+    async def revoke_all(self, user_id: int, now: datetime) -> int:
+        live = [s.id for s in self._s.sessions.values() if s.user_id == user_id and s.revoked_at is None]
+        for sid in live:
+            await self.revoke(sid, now)
+        return len(live)
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """Edits a deep copy of the state; `commit()` publishes it, leaving the block discards it."""
+
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._db = database
+        self._draft: MemoryState | None = None
+
+    async def __aenter__(self) -> Self:
+        self._draft = copy.deepcopy(self._db.state)
+        self.users = InMemoryUserRepository(self._draft)
+        self.sessions = InMemorySessionRepository(self._draft)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._draft = None
+
+    async def commit(self) -> None:
+        if self._draft is None:
+            raise RuntimeError("commit() outside the unit of work")
+        self._db.state = copy.deepcopy(self._draft)
+        self._db.commits += 1

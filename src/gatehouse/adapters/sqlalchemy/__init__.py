@@ -1,0 +1,1 @@
+"""Persistence with SQLAlchemy Core on aiosqlite (embedded) or asyncpg (PostgreSQL)."""

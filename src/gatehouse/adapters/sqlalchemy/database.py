@@ -1,0 +1,123 @@
+"""Engines for one database URL: SQLite tuned for durability, or a PostgreSQL pool."""
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gatehouse.application.errors import ServiceUnavailableError
+
+log = logging.getLogger("gatehouse.db")
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseOptions:
+    pool_size: int = 10
+    slow_query_ms: float = 200.0
+    connect_timeout_s: float = 5.0
+
+
+class Database:
+    """Owns the engines. On SQLite, writes begin with `BEGIN IMMEDIATE` on their own engine
+    so a read-then-write transaction never fails with SQLITE_BUSY midway; reads use a
+    second engine with deferred transactions so they never wait for the write lock."""
+
+    def __init__(self, url: str, options: DatabaseOptions | None = None) -> None:
+        self.options = options or DatabaseOptions()
+        self.url: URL = make_url(url)
+        self.dialect = self.url.get_dialect().name
+        if self.is_sqlite:
+            self.write_engine = self._sqlite_engine(begin="BEGIN IMMEDIATE")
+            self.read_engine = self._sqlite_engine(begin="BEGIN")
+        else:
+            self.write_engine = self.read_engine = create_async_engine(
+                self.url,
+                pool_size=self.options.pool_size,
+                max_overflow=self.options.pool_size,
+                pool_pre_ping=True,
+                pool_timeout=self.options.connect_timeout_s,
+                connect_args={"timeout": self.options.connect_timeout_s, "command_timeout": 10},
+            )
+            self._watch_slow_queries(self.write_engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+    def _sqlite_engine(self, *, begin: str) -> AsyncEngine:
+        engine = create_async_engine(self.url, pool_size=self.options.pool_size, max_overflow=0)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take over transaction control from the driver, so that `begin` below decides.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            for pragma in (
+                "journal_mode=WAL",
+                "synchronous=FULL",
+                "foreign_keys=ON",
+                f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+            ):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql(begin)
+
+        self._watch_slow_queries(engine)
+        return engine
+
+    def _watch_slow_queries(self, engine: AsyncEngine) -> None:
+        threshold = self.options.slow_query_ms / 1000
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _start(conn: Connection, _c: Any, _s: str, _p: Any, _ctx: Any, _many: bool) -> None:
+            conn.info.setdefault("query_started", []).append(time.perf_counter())
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def _end(conn: Connection, _c: Any, statement: str, _p: Any, _ctx: Any, _many: bool) -> None:
+            elapsed = time.perf_counter() - conn.info["query_started"].pop()
+            if elapsed >= threshold:
+                log_slow_query(statement, elapsed)
+
+
+def log_slow_query(statement: str, elapsed_s: float) -> None:
+    """One `slow_query` line: the SQL text and its duration, never its parameters."""
+    log.warning(
+        "slow_query",
+        extra={"event": "slow_query", "duration_ms": round(elapsed_s * 1000, 2), "sql": statement},
+    )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean the database is busy or out of reach, not that the SQL is wrong."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OSError | TimeoutError | ConnectionError)
+
+
+@asynccontextmanager
+async def unavailable_as_503() -> AsyncIterator[None]:
+    """Turn a busy or unreachable database into `ServiceUnavailableError` (503 + Retry-After)."""
+    try:
+        yield
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc
+        raise

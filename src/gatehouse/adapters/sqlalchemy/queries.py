@@ -1,0 +1,111 @@
+"""The read side: look-ups on the read engine, outside any write transaction."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.sql.elements import UnaryExpression
+
+from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.rows import to_user
+from gatehouse.adapters.sqlalchemy.tables import sessions, users
+from gatehouse.application.ports import Page, UserFilter, UserPageQuery, UserQueries, UserSortField
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Role
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlAlchemyUserQueries(UserQueries):
+    """Every method is one statement (two for a numbered page: items and total)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, user_id: int) -> User | None:
+        rows = await self._fetch(select(users).where(users.c.id == user_id))
+        return to_user(rows[0]) if rows else None
+
+    async def find_for_login(self, identifier: str) -> User | None:
+        stmt = select(users).where(
+            or_(users.c.email == identifier, func.lower(users.c.username) == identifier)
+        )
+        rows = await self._fetch(stmt)
+        return to_user(rows[0]) if rows else None
+
+    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
+        stmt = (
+            select(users.c.role)
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(
+                sessions.c.id == session_id,
+                sessions.c.user_id == user_id,
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > now,
+                users.c.is_active.is_(True),
+            )
+        )
+        rows = await self._fetch(stmt)
+        if not rows:
+            return None
+        return Actor(user_id=user_id, role=Role(rows[0].role), session_id=session_id)
+
+    async def page(self, query: UserPageQuery) -> Page[User]:
+        where = self.filter_clause(query.filter)
+        total_stmt = select(func.count()).select_from(users).where(where)
+        items_stmt = (
+            select(users)
+            .where(where)
+            .order_by(*self.order_by(query.sort, query.descending))
+            .limit(query.page_size)
+            .offset((query.page - 1) * query.page_size)
+        )
+        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+            total = (await conn.execute(total_stmt)).scalar_one()
+            rows = (await conn.execute(items_stmt)).all() if total else []
+        return Page(items=[to_user(r) for r in rows], total=total)
+
+    def filter_clause(self, f: UserFilter) -> ColumnElement[bool]:
+        clauses: list[ColumnElement[bool]] = []
+        if f.role is not None:
+            clauses.append(users.c.role == f.role.value)
+        if f.is_active is not None:
+            clauses.append(users.c.is_active.is_(f.is_active))
+        if f.search:
+            pattern = f"%{_escape_like(f.search.lower())}%"
+            clauses.append(
+                or_(
+                    users.c.email.like(pattern, escape="\\"),
+                    func.lower(users.c.username).like(pattern, escape="\\"),
+                    func.lower(users.c.full_name).like(pattern, escape="\\"),
+                )
+            )
+        return and_(True, *clauses)
+
+    def sort_expression(self, field: UserSortField) -> ColumnElement[Any]:
+        """The sort key; text keys compare lower-cased bytes so every engine orders alike."""
+        if field is UserSortField.USERNAME:
+            return self._bytewise(func.lower(users.c.username))
+        if field is UserSortField.EMAIL:
+            return self._bytewise(users.c.email)
+        if field is UserSortField.CREATED_AT:
+            return users.c.created_at
+        return users.c.id
+
+    def order_by(self, field: UserSortField, descending: bool) -> list[UnaryExpression[Any]]:
+        key = self.sort_expression(field)
+        if field is UserSortField.ID:
+            return [key.desc() if descending else key.asc()]
+        if descending:
+            return [key.desc(), users.c.id.desc()]
+        return [key.asc(), users.c.id.asc()]
+
+    def _bytewise(self, expression: ColumnElement[str]) -> ColumnElement[str]:
+        return expression if self._db.is_sqlite else expression.collate("C")
+
+    async def _fetch(self, stmt: Select[Any]) -> list[Any]:
+        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+            return list((await conn.execute(stmt)).all())

@@ -1,0 +1,60 @@
+"""A unit of work: one write transaction on one connection."""
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.repositories import (
+    SqlAlchemySessionRepository,
+    SqlAlchemyUserRepository,
+)
+from gatehouse.application.errors import ServiceUnavailableError
+from gatehouse.application.ports import UnitOfWork
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """Begins on enter (IMMEDIATE on SQLite); rolls back on exit unless committed."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        async with unavailable_as_503():
+            conn = await self._db.write_engine.connect()
+            try:
+                await conn.begin()
+            except BaseException:
+                await conn.close()
+                raise
+        self._conn = conn
+        self.users = SqlAlchemyUserRepository(conn)
+        self.sessions = SqlAlchemySessionRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                if conn.in_transaction():
+                    await conn.rollback()
+                await conn.close()
+            except Exception as cleanup_error:
+                # A dead connection can't roll back; the pool discards it. Report the first error.
+                if exc is None:
+                    raise ServiceUnavailableError("The database is unreachable", 2) from cleanup_error
+        if exc is not None and not isinstance(exc, ServiceUnavailableError) and is_unavailable(exc):
+            raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc
+
+    async def commit(self) -> None:
+        if self._conn is None:
+            raise RuntimeError("commit() outside the unit of work")
+        async with unavailable_as_503():
+            await self._conn.commit()

@@ -1,0 +1,1 @@
+"""The application: ports and one use case per module, over the domain."""

@@ -1,0 +1,41 @@
+"""Errors a use case raises that are about the request, not a domain rule."""
+
+
+class ApplicationError(Exception):
+    """Base of the application's own errors."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(ApplicationError):
+    """No such resource, or not one the caller may know of."""
+
+
+class ConflictError(ApplicationError):
+    """The request clashes with the current state (a duplicate, a request still running)."""
+
+
+class AuthenticationError(ApplicationError):
+    """No valid credentials: a bad, expired or revoked token, or a wrong password."""
+
+
+class PreconditionFailedError(ApplicationError):
+    """The client's `If-Match` version is not the current one."""
+
+
+class RateLimitedError(ApplicationError):
+    """Too many attempts; `retry_after` seconds until the window passes."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class ServiceUnavailableError(ApplicationError):
+    """A dependency is saturated or down; the request may be retried after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

@@ -1,0 +1,224 @@
+"""Ports: what the use cases need from the world, as Protocols the adapters implement."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
+
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import Session, User
+from gatehouse.domain.values import Email, FullName, RawPassword, Role, Username
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """An account not yet stored; the repository gives it an id and version 1."""
+
+    email: Email
+    username: Username
+    full_name: FullName | None
+    role: Role
+    is_active: bool
+    password_hash: str = field(repr=False)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRecord:
+    """A stored refresh token, known only by its fingerprint."""
+
+    session_id: int
+    expires_at: datetime
+    spent_at: datetime | None
+
+
+class UserSortField(StrEnum):
+    ID = "id"
+    CREATED_AT = "created_at"
+    USERNAME = "username"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    role: Role | None = None
+    is_active: bool | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserPageQuery:
+    """A numbered page: `page` ≥ 1, `page_size` 1–100; ties always broken by id."""
+
+    filter: UserFilter
+    sort: UserSortField = UserSortField.ID
+    descending: bool = False
+    page: int = 1
+    page_size: int = 50
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+
+
+class UserRepository(Protocol):
+    """Accounts inside a unit of work; every method sees that transaction."""
+
+    async def add(self, new: NewUser) -> User: ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_email(self, email: Email) -> User | None: ...
+
+    async def get_by_username(self, username: Username) -> User | None: ...
+
+    async def update(self, user: User, *, expected_versions: Sequence[int] | None) -> User:
+        """Store `user` as version + 1.
+
+        Raises `PreconditionFailedError` when `expected_versions` is given and the stored
+        version is not among them (checked in the UPDATE itself), `NotFoundError` when
+        the row is gone, `ConflictError` on a taken email or username.
+        """
+        ...
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace the hash; the version and `updated_at` stay, as the representation does not change."""
+        ...
+
+    async def delete(self, user_id: int, *, expected_versions: Sequence[int] | None) -> None: ...
+
+    async def count_active_admins(self) -> int:
+        """Count active admins, locking them against a concurrent demotion where the engine can."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Sessions and their refresh tokens inside a unit of work."""
+
+    async def add(self, new: NewSession) -> Session: ...
+
+    async def get(self, session_id: int) -> Session | None: ...
+
+    async def add_refresh_token(self, session_id: int, fingerprint: str, expires_at: datetime) -> None: ...
+
+    async def find_refresh_token(self, fingerprint: str) -> RefreshRecord | None: ...
+
+    async def spend_refresh_token(self, fingerprint: str, now: datetime) -> bool:
+        """Mark it spent; False when it already was (so two racing refreshes can't both win)."""
+        ...
+
+    async def touch(self, session_id: int, now: datetime, expires_at: datetime) -> None: ...
+
+    async def revoke(self, session_id: int, now: datetime) -> bool: ...
+
+    async def revoke_all(self, user_id: int, now: datetime) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: nothing persists unless `commit()` is awaited inside the block."""
+
+    users: UserRepository
+    sessions: SessionRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UserQueries(Protocol):
+    """Read-only look-ups outside any write transaction: the hot read path."""
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def find_for_login(self, identifier: str) -> User | None:
+        """The account whose email or username (lower-cased) equals `identifier`."""
+        ...
+
+    async def page(self, query: UserPageQuery) -> Page[User]: ...
+
+    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
+        """The actor of a live session of an active user, in one round trip."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    """Hashing and verification, run off the event loop in a bounded pool.
+
+    Raises `ServiceUnavailableError` when the pool's queue is full.
+    """
+
+    async def hash(self, password: RawPassword) -> str: ...
+
+    async def verify(self, password_hash: str, password: RawPassword) -> bool: ...
+
+    async def verify_dummy(self, password: RawPassword) -> None:
+        """Spend the time of one verification, for accounts that don't exist."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: int
+
+
+class TokenIssuer(Protocol):
+    """Access tokens (signed, short-lived) and refresh tokens (opaque, stored as fingerprints)."""
+
+    access_ttl: int
+    refresh_ttl: int
+
+    def issue_access(self, *, user_id: int, session_id: int, now: datetime) -> str: ...
+
+    def read_access(self, token: str) -> AccessClaims:
+        """The claims of a valid access token, else `AuthenticationError`."""
+        ...
+
+    def new_opaque_token(self) -> str: ...
+
+    def fingerprint(self, opaque_token: str) -> str: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCount:
+    count: int
+    reset_after: int
+
+
+class Counters(Protocol):
+    """Fixed-window counters keyed by string: the log-in throttle and the rate limit."""
+
+    async def increment(self, key: str, window_seconds: int) -> WindowCount: ...
+
+    async def peek(self, key: str, window_seconds: int) -> WindowCount: ...
+
+    async def reset(self, key: str) -> None: ...

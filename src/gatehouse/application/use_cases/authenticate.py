@@ -1,0 +1,28 @@
+"""Turn a bearer access token into the actor it speaks for."""
+
+from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.ports import Clock, TokenIssuer, UserQueries
+from gatehouse.domain.policy import Actor
+
+
+class Authenticate:
+    """Resolve an access token.
+
+    - The token must be a valid access token (signature, algorithm, every claim; 401).
+    - Its session must be live (not logged out, revoked or expired) and its user active (401).
+    - One look-up joins session and user: this runs on every authenticated request.
+    """
+
+    def __init__(self, tokens: TokenIssuer, queries: UserQueries, clock: Clock) -> None:
+        self._tokens = tokens
+        self._queries = queries
+        self._clock = clock
+
+    async def execute(self, token: str) -> Actor:
+        claims = self._tokens.read_access(token)
+        actor = await self._queries.find_actor(
+            session_id=claims.session_id, user_id=claims.user_id, now=self._clock.now()
+        )
+        if actor is None:
+            raise AuthenticationError("Session has ended")
+        return actor

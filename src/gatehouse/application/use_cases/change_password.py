@@ -1,0 +1,61 @@
+"""A signed-in user changes their own password."""
+
+from dataclasses import dataclass, field
+
+from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.ports import Clock, PasswordHasher, UnitOfWork, UserQueries
+from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
+from gatehouse.domain.passwords import PasswordPolicy
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.values import RawPassword
+
+
+class ChangePassword:
+    """Change one's own password.
+
+    - A wrong current password is refused with 403 (the caller is authenticated).
+    - The new password must satisfy the password policy (422).
+    - Every session of the user ends, this one included.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        current_password: str = field(repr=False)
+        new_password: str = field(repr=False)
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        queries: UserQueries,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._queries = queries
+        self._hasher = hasher
+        self._policy = policy
+        self._clock = clock
+
+    async def execute(self, command: Command) -> None:
+        user = await self._queries.get(command.actor.user_id)
+        if user is None:
+            raise AuthenticationError("Account no longer exists")
+        try:
+            current = RawPassword(command.current_password)
+        except InvalidValueError:
+            raise PermissionDeniedError("Current password is wrong") from None
+        if not await self._hasher.verify(user.password_hash, current):
+            raise PermissionDeniedError("Current password is wrong")
+        try:
+            new = RawPassword(command.new_password)
+            self._policy.check(new, email=user.email, username=user.username)
+        except InvalidValueError as exc:
+            raise InvalidValueError("new_password", exc.message) from None
+        new_hash = await self._hasher.hash(new)
+        now = self._clock.now()
+        async with self._uow as uow:
+            await uow.users.set_password_hash(user.id, new_hash)
+            await uow.sessions.revoke_all(user.id, now)
+            await uow.commit()

@@ -1,0 +1,52 @@
+"""Read one account or a page of accounts."""
+
+from dataclasses import dataclass
+
+from gatehouse.application.errors import NotFoundError
+from gatehouse.application.ports import Page, UserPageQuery, UserQueries
+from gatehouse.domain.policy import Actor, check_can_list_users, check_can_read
+from gatehouse.domain.user import User
+
+
+class GetUser:
+    """Read one account.
+
+    - Anyone signed in may read their own account; moderators and admins any account.
+    - A plain user asking for another id gets 403 whether or not it exists; otherwise an unknown id is 404.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        user_id: int
+
+    def __init__(self, queries: UserQueries) -> None:
+        self._queries = queries
+
+    async def execute(self, query: Query) -> User:
+        check_can_read(query.actor, query.user_id)
+        user = await self._queries.get(query.user_id)
+        if user is None:
+            raise NotFoundError(f"User with id {query.user_id} not found")
+        return user
+
+
+class ListUsers:
+    """A numbered page of accounts.
+
+    - Moderators and admins only (403 for users).
+    - Filters: role, is_active, and `search`, a case-insensitive substring of email, username or full name.
+    - Sorted by id, created_at, username or email (text compared lower-cased), ties broken by id.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        page: UserPageQuery
+
+    def __init__(self, queries: UserQueries) -> None:
+        self._queries = queries
+
+    async def execute(self, query: Query) -> Page[User]:
+        check_can_list_users(query.actor)
+        return await self._queries.page(query.page)

@@ -1,0 +1,76 @@
+"""Create an account: a public sign-up, or an admin's creation with a chosen role."""
+
+from dataclasses import dataclass, field
+
+from gatehouse.application.errors import ConflictError
+from gatehouse.application.ports import Clock, NewUser, PasswordHasher, UnitOfWork
+from gatehouse.domain.passwords import PasswordPolicy
+from gatehouse.domain.policy import Actor, check_can_create_with
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Email, FullName, RawPassword, Role, Username, parse_role
+
+
+class RegisterUser:
+    """Create an account.
+
+    - Anyone may sign up; only an admin may also set `role` or `is_active` (else 403).
+    - The email is stored lower-cased; email and username (regardless of case) are unique (409).
+    - The password must satisfy the configured password policy (422); only its hash is stored.
+    - A sign-up gets the `user` role and is active.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        email: str
+        username: str
+        password: str = field(repr=False)
+        full_name: str | None = None
+        role: str | None = None
+        is_active: bool | None = None
+        actor: Actor | None = None
+
+    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, policy: PasswordPolicy, clock: Clock) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._policy = policy
+        self._clock = clock
+
+    async def execute(self, command: Command) -> User:
+        privileged = {name for name in ("role", "is_active") if getattr(command, name) is not None}
+        check_can_create_with(command.actor, privileged)
+        email = Email(command.email)
+        username = Username(command.username)
+        full_name = FullName(command.full_name) if command.full_name is not None else None
+        role = parse_role(command.role) if command.role is not None else Role.USER
+        password = RawPassword(command.password)
+        self._policy.check(password, email=email, username=username)
+        password_hash = await self._hasher.hash(password)
+        async with self._uow as uow:
+            await ensure_unique(uow, email=email, username=username, user_id=None)
+            user = await uow.users.add(
+                NewUser(
+                    email=email,
+                    username=username,
+                    full_name=full_name,
+                    role=role,
+                    is_active=command.is_active if command.is_active is not None else True,
+                    password_hash=password_hash,
+                    created_at=self._clock.now(),
+                )
+            )
+            await uow.commit()
+        return user
+
+
+async def ensure_unique(
+    uow: UnitOfWork, *, email: Email | None, username: Username | None, user_id: int | None
+) -> None:
+    """409 when another account (not `user_id`) already has this email or username."""
+    if email is not None:
+        holder = await uow.users.get_by_email(email)
+        if holder is not None and holder.id != user_id:
+            raise ConflictError("Email is already registered")
+    if username is not None:
+        holder = await uow.users.get_by_username(username)
+        if holder is not None and holder.id != user_id:
+            raise ConflictError("Username is already taken")

@@ -1,0 +1,123 @@
+"""Replace (PUT) or partially update (PATCH) an account."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gatehouse.application.errors import NotFoundError
+from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.application.unset import UNSET, Unset
+from gatehouse.application.use_cases.register_user import ensure_unique
+from gatehouse.domain.policy import (
+    Actor,
+    check_can_patch,
+    check_can_read,
+    check_can_replace,
+    check_keeps_an_admin,
+)
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Email, FullName, Username, parse_role
+
+
+async def load_visible(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
+    """The target account, after the visibility rule: 403 for a plain user's other ids, then 404."""
+    check_can_read(actor, user_id)
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise NotFoundError(f"User with id {user_id} not found")
+    return user
+
+
+class ReplaceUser:
+    """Replace an account's email, username and full name (all required).
+
+    - The account itself and admins only (403).
+    - Email and username stay unique (409); `If-Match` must name the current version (412).
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        email: str
+        username: str
+        full_name: str | None
+        expected_versions: Sequence[int] | None = None
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, command: Command) -> User:
+        email = Email(command.email)
+        username = Username(command.username)
+        full_name = FullName(command.full_name) if command.full_name is not None else None
+        async with self._uow as uow:
+            user = await load_visible(uow, command.actor, command.user_id)
+            check_can_replace(command.actor, user.id)
+            await ensure_unique(uow, email=email, username=username, user_id=user.id)
+            changed = user.changed(self._clock.now(), email=email, username=username, full_name=full_name)
+            saved = await uow.users.update(changed, expected_versions=command.expected_versions)
+            await uow.commit()
+        return saved
+
+
+class PatchUser:
+    """Change only the fields sent.
+
+    - The account itself may set email, username and full_name; an admin any field;
+      a moderator may set `is_active` of a `user`. A field you may not set: 403.
+    - The last active admin can't be demoted or deactivated (409).
+    - Email and username stay unique (409); `If-Match` must name the current version (412).
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        email: str | Unset = UNSET
+        username: str | Unset = UNSET
+        full_name: str | None | Unset = UNSET
+        role: str | Unset = UNSET
+        is_active: bool | Unset = UNSET
+        expected_versions: Sequence[int] | None = None
+
+    FIELDS = ("email", "username", "full_name", "role", "is_active")
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, command: Command) -> User:
+        changes = self._parse(command)
+        async with self._uow as uow:
+            user = await load_visible(uow, command.actor, command.user_id)
+            check_can_patch(command.actor, user, changes.keys())
+            email, username = changes.get("email"), changes.get("username")
+            await ensure_unique(
+                uow,
+                email=email if isinstance(email, Email) else None,
+                username=username if isinstance(username, Username) else None,
+                user_id=user.id,
+            )
+            changed = user.changed(self._clock.now(), **changes)
+            if "role" in changes or "is_active" in changes:
+                check_keeps_an_admin(user, changed, await uow.users.count_active_admins())
+            saved = await uow.users.update(changed, expected_versions=command.expected_versions)
+            await uow.commit()
+        return saved
+
+    def _parse(self, command: Command) -> dict[str, object]:
+        """The sent fields as validated values, keyed by field name."""
+        changes: dict[str, object] = {}
+        if command.email is not UNSET:
+            changes["email"] = Email(command.email)
+        if command.username is not UNSET:
+            changes["username"] = Username(command.username)
+        if command.full_name is not UNSET:
+            name = command.full_name
+            changes["full_name"] = FullName(name) if isinstance(name, str) else None
+        if command.role is not UNSET:
+            changes["role"] = parse_role(command.role)
+        if command.is_active is not UNSET:
+            changes["is_active"] = command.is_active
+        return changes

@@ -1,0 +1,1 @@
+"""The domain: entities, value objects and policies, standard library only."""

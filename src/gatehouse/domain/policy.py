@@ -1,0 +1,81 @@
+"""Who may do what to an account: pure functions over the actor and the target."""
+
+from collections.abc import Set
+from dataclasses import dataclass
+
+from gatehouse.domain.errors import LastAdminError, PermissionDeniedError
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Role
+
+PROFILE_FIELDS = frozenset({"email", "username", "full_name"})
+PRIVILEGED_FIELDS = frozenset({"role", "is_active"})
+STAFF = frozenset({Role.ADMIN, Role.MODERATOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The signed-in caller a rule is decided for."""
+
+    user_id: int
+    role: Role
+    session_id: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+def may_read_others(actor: Actor) -> bool:
+    """Moderators and admins may read any account; users only their own."""
+    return actor.role in STAFF
+
+
+def check_can_list_users(actor: Actor) -> None:
+    if not may_read_others(actor):
+        raise PermissionDeniedError("Only moderators and admins may list users")
+
+
+def check_can_read(actor: Actor, target_id: int) -> None:
+    """A plain user gets a refusal for any id but their own, whether or not it exists."""
+    if actor.user_id != target_id and not may_read_others(actor):
+        raise PermissionDeniedError("You may only access your own account")
+
+
+def check_can_replace(actor: Actor, target_id: int) -> None:
+    """PUT is for the account itself and for admins."""
+    if actor.user_id != target_id and not actor.is_admin:
+        raise PermissionDeniedError("You may only replace your own account")
+
+
+def check_can_patch(actor: Actor, target: User, fields: Set[str]) -> None:
+    """Self may set the profile fields; admin anything; a moderator `is_active` of a `user`."""
+    if actor.is_admin:
+        return
+    allowed: set[str] = set()
+    if actor.user_id == target.id:
+        allowed |= PROFILE_FIELDS
+    if actor.role is Role.MODERATOR and target.role is Role.USER:
+        allowed.add("is_active")
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise PermissionDeniedError(f"You may not set: {', '.join(refused)}")
+
+
+def check_can_delete(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only admins may delete users")
+
+
+def check_can_create_with(actor: Actor | None, fields: Set[str]) -> None:
+    """Anyone may sign up; only an admin may also choose `role` or `is_active`."""
+    privileged = sorted(set(fields) & PRIVILEGED_FIELDS)
+    if privileged and (actor is None or not actor.is_admin):
+        raise PermissionDeniedError(f"Only admins may set: {', '.join(privileged)}")
+
+
+def check_keeps_an_admin(before: User, after: User | None, active_admins: int) -> None:
+    """The last active admin can't be deleted (`after` is None), demoted or deactivated."""
+    if not before.is_active_admin or active_admins > 1:
+        return
+    if after is None or not after.is_active_admin:
+        raise LastAdminError("The last active admin can't be deleted, demoted or deactivated")

@@ -1,0 +1,1 @@
+"""Drivers (HTTP, CLI), settings and the composition root."""

@@ -1,0 +1,149 @@
+"""The commands themselves, each over the container's use cases."""
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+import uvicorn
+
+from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
+from gatehouse.application.ports import UserFilter, UserPageQuery
+from gatehouse.application.use_cases.read_users import ListUsers
+from gatehouse.application.use_cases.register_user import RegisterUser
+from gatehouse.application.use_cases.update_user import PatchUser
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Role
+from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.logs import configure_logging
+from gatehouse.entrypoints.settings import load_settings
+
+# The operator at the console acts as an admin who is no account (so never "self").
+OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+ASGI_FACTORY = "gatehouse.entrypoints.http.asgi:create"
+
+
+class CommandError(Exception):
+    """A command can't run as asked; the message says why in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def require_current_schema(container: Container) -> None:
+    state = await schema_state(container.database())
+    if state is not SchemaState.CURRENT:
+        url = container.database().url.render_as_string(hide_password=True)
+        raise CommandError(f"database {url} is {state.value}: run `gatehouse db upgrade` first")
+
+
+def serve(host: str, port: int, workers: int) -> int:
+    settings = load_settings()
+    settings.require_jwt_secret()
+    container = Container(settings=settings)
+
+    async def check() -> None:
+        try:
+            await require_current_schema(container)
+        finally:
+            await container.database().dispose()
+
+    asyncio.run(check())
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        ASGI_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+    )
+    return 0
+
+
+async def dispatch(args: argparse.Namespace) -> int:
+    container = Container(settings=load_settings())
+    try:
+        if args.command == "db":
+            await upgrade(container.database())
+            print("database is at the newest revision")
+            return 0
+        await require_current_schema(container)
+        return await USER_COMMANDS[args.action](container, args)
+    finally:
+        await container.database().dispose()
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email.value,
+        "username": user.username.value,
+        "full_name": user.full_name.value if user.full_name else None,
+        "role": user.role.value,
+        "is_active": user.is_active,
+        "created_at": user.created_at.isoformat(),
+        "updated_at": user.updated_at.isoformat(),
+    }
+
+
+async def create_user(container: Container, args: argparse.Namespace) -> int:
+    user = await container.register_user().execute(
+        RegisterUser.Command(
+            email=args.email,
+            username=args.username,
+            password=args.password,
+            full_name=args.full_name,
+            role=args.role,
+            actor=OPERATOR,
+        )
+    )
+    print(json.dumps(user_json(user)))
+    return 0
+
+
+async def list_users(container: Container, args: argparse.Namespace) -> int:
+    users: list[User] = []
+    page = 1
+    while True:
+        query = UserPageQuery(
+            filter=UserFilter(role=Role(args.role) if args.role else None), page=page, page_size=100
+        )
+        result = await container.list_users().execute(ListUsers.Query(actor=OPERATOR, page=query))
+        users.extend(result.items)
+        if page * 100 >= result.total:
+            break
+        page += 1
+    if args.json:
+        print(json.dumps([user_json(u) for u in users]))
+        return 0
+    print(f"{'ID':>6}  {'USERNAME':<20} {'EMAIL':<32} {'ROLE':<10} ACTIVE")
+    for u in users:
+        print(
+            f"{u.id:>6}  {u.username.value:<20} {u.email.value:<32} {u.role.value:<10} {'yes' if u.is_active else 'no'}"
+        )
+    return 0
+
+
+async def set_role(container: Container, args: argparse.Namespace) -> int:
+    user = await container.patch_user().execute(
+        PatchUser.Command(actor=OPERATOR, user_id=args.id, role=args.role)
+    )
+    print(json.dumps(user_json(user)))
+    return 0
+
+
+async def deactivate(container: Container, args: argparse.Namespace) -> int:
+    command = PatchUser.Command(actor=OPERATOR, user_id=args.id, is_active=False)
+    user = await container.patch_user().execute(command)
+    print(json.dumps(user_json(user)))
+    return 0
+
+
+USER_COMMANDS = {"create": create_user, "list": list_users, "set-role": set_role, "deactivate": deactivate}

@@ -1,0 +1,69 @@
+"""`gatehouse …`: parse the command line, run one command, turn user errors into one line."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from gatehouse.application.errors import ApplicationError
+from gatehouse.domain.errors import DomainError, InvalidValueError
+from gatehouse.entrypoints.cli import commands
+from gatehouse.entrypoints.settings import SettingsError
+
+ROLES = ("admin", "moderator", "user")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gatehouse", description="Gatehouse user-management service")
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="create or migrate the schema to the newest revision")
+
+    users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="action", required=True)
+    create = users.add_parser("create", help="create an account (prints it as JSON)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--full-name")
+    create.add_argument("--role", choices=ROLES, default="user")
+    listing = users.add_parser("list", help="list accounts")
+    listing.add_argument("--role", choices=ROLES)
+    listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    set_role = users.add_parser("set-role", help="change an account's role")
+    set_role.add_argument("id", type=int)
+    set_role.add_argument("role", choices=ROLES)
+    deactivate = users.add_parser("deactivate", help="deactivate an account")
+    deactivate.add_argument("id", type=int)
+    return root
+
+
+def describe(exc: BaseException) -> str:
+    """One line a person can act on; never a traceback."""
+    if isinstance(exc, InvalidValueError):
+        return f"{exc.field}: {exc.message}"
+    if isinstance(exc, DomainError | ApplicationError):
+        return exc.message
+    return str(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return commands.serve(args.host, args.port, args.workers)
+        return asyncio.run(commands.dispatch(args))
+    except (DomainError, ApplicationError, SettingsError, commands.CommandError) as exc:
+        print(f"gatehouse: error: {describe(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

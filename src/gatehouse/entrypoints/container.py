@@ -1,0 +1,88 @@
+"""The composition root: the one place that names concrete adapters."""
+
+from dependency_injector import containers, providers
+
+from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
+from gatehouse.adapters.clock import SystemClock
+from gatehouse.adapters.jwt_tokens import JwtTokenIssuer
+from gatehouse.adapters.local_counters import InProcessCounters
+from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
+from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from gatehouse.application.use_cases.authenticate import Authenticate
+from gatehouse.application.use_cases.change_password import ChangePassword
+from gatehouse.application.use_cases.delete_user import DeleteUser
+from gatehouse.application.use_cases.read_users import GetUser, ListUsers
+from gatehouse.application.use_cases.register_user import RegisterUser
+from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession
+from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
+from gatehouse.domain.passwords import ClassicPasswordPolicy, NistPasswordPolicy, PasswordPolicy
+from gatehouse.entrypoints.common_passwords import load_common_passwords
+from gatehouse.entrypoints.settings import Settings
+
+
+def password_policy(name: str) -> PasswordPolicy:
+    if name == "nist":
+        return NistPasswordPolicy(load_common_passwords())
+    return ClassicPasswordPolicy()
+
+
+def token_issuer(settings: Settings) -> JwtTokenIssuer:
+    """Built on first use, so commands that sign nothing never need the secret."""
+    return JwtTokenIssuer(
+        settings.require_jwt_secret(),
+        previous_secrets=settings.jwt_previous_secrets,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """Singletons for shared machinery; a fresh unit of work and use case per call."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    database = providers.Singleton(
+        Database,
+        url=settings.provided.database_url,
+        options=providers.Factory(
+            DatabaseOptions,
+            pool_size=settings.provided.db_pool_size,
+            slow_query_ms=settings.provided.slow_query_ms,
+        ),
+    )
+    hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        workers=settings.provided.hash_workers,
+        max_queue=settings.provided.hash_queue,
+    )
+    tokens = providers.Singleton(token_issuer, settings=settings)
+    counters = providers.Singleton(InProcessCounters, clock=clock)
+    policy = providers.Singleton(password_policy, name=settings.provided.password_policy)
+
+    uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
+    user_queries = providers.Singleton(SqlAlchemyUserQueries, database=database)
+
+    register_user = providers.Factory(RegisterUser, uow=uow, hasher=hasher, policy=policy, clock=clock)
+    get_user = providers.Factory(GetUser, queries=user_queries)
+    list_users = providers.Factory(ListUsers, queries=user_queries)
+    replace_user = providers.Factory(ReplaceUser, uow=uow, clock=clock)
+    patch_user = providers.Factory(PatchUser, uow=uow, clock=clock)
+    delete_user = providers.Factory(DeleteUser, uow=uow)
+    change_password = providers.Factory(
+        ChangePassword, uow=uow, queries=user_queries, hasher=hasher, policy=policy, clock=clock
+    )
+    login = providers.Factory(
+        Login,
+        uow=uow,
+        queries=user_queries,
+        hasher=hasher,
+        tokens=tokens,
+        counters=counters,
+        clock=clock,
+        max_failures=settings.provided.login_max_failures,
+    )
+    refresh = providers.Factory(RefreshSession, uow=uow, tokens=tokens, clock=clock)
+    logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
+    authenticate = providers.Singleton(Authenticate, tokens=tokens, queries=user_queries, clock=clock)

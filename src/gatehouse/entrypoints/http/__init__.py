@@ -1,0 +1,1 @@
+"""The HTTP driver: Litestar routes over the use cases."""

@@ -1,0 +1,103 @@
+"""Build the ASGI application: Litestar routes over the container, wrapped by the outer middleware."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from dependency_injector import providers
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.static_files import create_static_files_router
+
+from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.http import health, sessions, users
+from gatehouse.entrypoints.http.auth import optional_actor, require_actor
+from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
+from gatehouse.entrypoints.http.errors import handle_exception
+from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
+
+T = TypeVar("T")
+MAX_BODY_BYTES = 1024 * 1024
+USE_CASES = (
+    "register_user",
+    "get_user",
+    "list_users",
+    "replace_user",
+    "patch_user",
+    "delete_user",
+    "change_password",
+    "login",
+    "refresh",
+    "logout",
+    "authenticate",
+)
+
+
+def bridge(provider: providers.Provider[Any]) -> Provide:
+    """A plain function per provider, so Litestar sees an ordinary dependency."""
+
+    def dependency() -> Any:
+        return provider()
+
+    return Provide(dependency, sync_to_thread=False)
+
+
+def dependencies(container: Container) -> dict[str, Provide]:
+    deps = {name: bridge(getattr(container, name)) for name in USE_CASES}
+    deps["database"] = bridge(container.database)
+    deps["actor"] = Provide(require_actor)
+    deps["maybe_actor"] = Provide(optional_actor)
+    return deps
+
+
+def create_litestar(container: Container) -> Litestar:
+    settings = container.settings()
+    api_v1 = Router(path="/api/v1", route_handlers=[*users.ROUTES, *sessions.ROUTES])
+    cors = CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_credentials=False,
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+            "X-API-Version",
+        ],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "X-Request-ID",
+            "X-API-Version",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
+    )
+
+    async def close() -> None:
+        await container.database().dispose()
+        container.hasher().close()
+
+    return Litestar(
+        route_handlers=[
+            api_v1,
+            *health.ROUTES,
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
+        dependencies=dependencies(container),
+        exception_handlers={Exception: handle_exception},
+        openapi_config=openapi_config("1.0.0"),
+        cors_config=cors if settings.cors_origins else None,
+        request_max_body_size=MAX_BODY_BYTES,
+        on_shutdown=[close],
+        logging_config=None,
+        debug=False,
+    )
+
+
+def create_app(container: Container) -> Callable[..., Any]:
+    """The ASGI callable that `serve` runs and the tests drive."""
+    return GatehouseMiddleware(create_litestar(container))

@@ -1,0 +1,49 @@
+"""ETags from version columns, and the If-Match / If-None-Match checks of §3."""
+
+from collections.abc import Sequence
+
+from gatehouse.application.errors import PreconditionFailedError
+from gatehouse.entrypoints.http.problems import BadRequestError
+
+MAX_ID = 2**63 - 1
+
+
+def etag(version: int) -> str:
+    """A strong validator: the representation changes exactly when the version does."""
+    return f'"v{version}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [part.strip() for part in header.split(",") if part.strip()]
+
+
+def expected_versions(if_match: str | None) -> Sequence[int] | None:
+    """The versions an `If-Match` accepts; None when absent or `*` (any current version).
+
+    A header naming none of our tags can never match: 412 at once.
+    """
+    if if_match is None or if_match.strip() == "*":
+        return None
+    versions = []
+    for tag in _tags(if_match):
+        if tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit() and len(tag) < 24:
+            versions.append(int(tag[2:-1]))
+    if not versions:
+        raise PreconditionFailedError("If-Match does not match the current ETag")
+    return versions
+
+
+def not_modified(if_none_match: str | None, version: int) -> bool:
+    """True when the client's cached copy is current (→ 304)."""
+    if if_none_match is None:
+        return False
+    tags = _tags(if_none_match)
+    current = etag(version)
+    return "*" in tags or any(t.removeprefix("W/") == current for t in tags)
+
+
+def parse_id(raw: str, name: str = "user_id") -> int:
+    """A path id: decimal digits within a 64-bit signed integer, else 400."""
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID or int(raw) < 1:
+        raise BadRequestError(f"Invalid {name}: expected a positive integer", None)
+    return int(raw)

@@ -1,0 +1,43 @@
+"""Per-request context shared by the outer middleware, the handlers and the error handler."""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+SCOPE_KEY = "gatehouse"
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    api_version: str
+    path: str
+    ip: str | None
+    user_id: int | None = None
+    started: float = field(default_factory=perf_counter)
+
+
+def request_id_from(raw: str | None) -> str:
+    """The client's own id when it is sane (≤128 visible, URL-safe characters), else a fresh one."""
+    if raw and SANE_REQUEST_ID.fullmatch(raw):
+        return raw
+    return uuid.uuid4().hex
+
+
+def context_of(scope: Any) -> RequestContext:
+    """The context the outer middleware stored; a stand-in when a test drives Litestar directly."""
+    ctx = scope.get(SCOPE_KEY)
+    if ctx is None:
+        client = scope.get("client")
+        ctx = RequestContext(
+            request_id=uuid.uuid4().hex,
+            api_version="1",
+            path=scope.get("path", ""),
+            ip=client[0] if client else None,
+        )
+        scope[SCOPE_KEY] = ctx
+    assert isinstance(ctx, RequestContext)
+    return ctx

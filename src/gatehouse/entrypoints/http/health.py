@@ -1,0 +1,44 @@
+"""Liveness and readiness probes."""
+
+import asyncio
+from typing import Literal
+
+from litestar import Response, get
+from litestar.openapi import ResponseSpec
+from sqlalchemy import text
+
+from gatehouse.adapters.sqlalchemy.database import Database
+from gatehouse.entrypoints.http.schemas import HealthOut, ReadinessOut
+
+TAG = ["operations"]
+PROBE_TIMEOUT_S = 2.0
+
+
+@get("/health/live", tags=TAG, summary="The process is running")
+async def live() -> HealthOut:
+    return HealthOut(status="ok")
+
+
+async def database_answers(database: Database) -> bool:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S), database.read_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready"; the reason goes to the logs elsewhere
+        return False
+    return True
+
+
+@get(
+    "/health/ready",
+    tags=TAG,
+    summary="The database answers",
+    responses={503: ResponseSpec(ReadinessOut, description="The database does not answer")},
+)
+async def ready(database: Database) -> Response[ReadinessOut]:
+    database_ok = await database_answers(database)
+    checks = {"database": "ok" if database_ok else "down", "redis": "disabled"}
+    status: Literal["ok", "down"] = "ok" if database_ok else "down"
+    return Response(ReadinessOut(status=status, checks=checks), status_code=200 if database_ok else 503)
+
+
+ROUTES = [live, ready]

@@ -1,0 +1,123 @@
+"""The outer ASGI layer: request ids, version routing, common headers, the access log.
+
+It wraps the whole Litestar app, so it sees every request — unknown routes included —
+and every response, errors included.
+"""
+
+import logging
+from time import perf_counter
+from typing import Any
+
+import msgspec
+
+from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
+from gatehouse.entrypoints.http.errors import error_body
+
+access_log = logging.getLogger("gatehouse.access")
+UNVERSIONED_ROOTS = ("/users", "/auth", "/audit-events")
+VERSIONS = ("1", "2")
+Scope = dict[str, Any]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _is_unversioned_api(path: str) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in UNVERSIONED_ROOTS)
+
+
+class GatehouseMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        client = scope.get("client")
+        ctx = RequestContext(
+            request_id=request_id_from(_header(scope, b"x-request-id")),
+            api_version="1",
+            path=path,
+            ip=client[0] if client else None,
+        )
+        scope[SCOPE_KEY] = ctx
+        status = 500
+        unsupported = self._route_version(scope, ctx)
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = self._headers(ctx, list(message.get("headers", [])))
+            await send(message)
+
+        try:
+            if unsupported is not None:
+                await self._reject_version(scope, send_with_headers, unsupported)
+            else:
+                await self.app(scope, receive, send_with_headers)
+        finally:
+            self._log(scope, ctx, status)
+
+    def _route_version(self, scope: Scope, ctx: RequestContext) -> str | None:
+        """Pick the API version; rewrite unversioned API paths. Returns a bad header value."""
+        path: str = scope["path"]
+        if path.startswith("/api/v2/") or path == "/api/v2":
+            ctx.api_version = "2"
+        elif _is_unversioned_api(path):
+            requested = _header(scope, b"x-api-version")
+            version = "1" if requested is None else requested.strip()
+            if version not in VERSIONS:
+                return requested or ""
+            ctx.api_version = version
+            scope["path"] = f"/api/v{version}{path}"
+            scope["raw_path"] = scope["path"].encode()
+        return None
+
+    async def _reject_version(self, scope: Scope, send: Any, requested: str) -> None:
+        body = msgspec.json.encode(
+            error_body(scope, 400, f"Unsupported API version {requested[:16]!r}; use 1 or 2")
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _headers(ctx: RequestContext, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        names = {name.lower() for name, _ in headers}
+        headers.append((b"x-request-id", ctx.request_id.encode()))
+        headers.append((b"x-api-version", ctx.api_version.encode()))
+        headers.append((b"x-content-type-options", b"nosniff"))
+        if b"cache-control" not in names and ctx.user_id is not None:
+            headers.append((b"cache-control", b"private, no-cache"))
+        return headers
+
+    @staticmethod
+    def _log(scope: Scope, ctx: RequestContext, status: int) -> None:
+        access_log.info(
+            "api_request",
+            extra={
+                "event": "api_request",
+                "method": scope.get("method"),
+                "path": ctx.path,
+                "status": status,
+                "duration_ms": round((perf_counter() - ctx.started) * 1000, 2),
+                "user_id": ctx.user_id,
+                "ip": ctx.ip,
+                "request_id": ctx.request_id,
+            },
+        )

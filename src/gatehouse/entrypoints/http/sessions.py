@@ -1,0 +1,93 @@
+"""Routes of `/auth`: log in, refresh, log out."""
+
+from typing import Any
+
+from litestar import Request, Response, post
+
+from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
+from gatehouse.domain.policy import Actor
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY
+from gatehouse.entrypoints.http.body import body_operation, decode_body, json_body
+from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.problems import BodyValidationError
+from gatehouse.entrypoints.http.schemas import LoginForm, LoginIn, LogoutIn, RefreshIn, TokenOut
+
+AnyRequest = Request[Any, Any, Any]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
+TAG = ["auth"]
+
+
+def tokens_response(pair: TokenPair) -> Response[TokenOut]:
+    body = TokenOut(
+        access_token=pair.access_token,
+        token_type="bearer",
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )
+    return Response(body, headers=NO_STORE)
+
+
+async def credentials(request: AnyRequest) -> tuple[str, str]:
+    """(identifier, password) from the JSON body or the OAuth2 password form."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
+        form = await request.form()
+        for name in ("username", "password"):
+            if not isinstance(form.get(name), str):
+                raise BodyValidationError(name, "Missing required field")
+        return str(form["username"]), str(form["password"])
+    body = await decode_body(request, LoginIn)
+    return body.email, body.password
+
+
+@post(
+    "/auth/token",
+    status_code=200,
+    operation_class=body_operation(("application/json", LoginIn), (FORM, LoginForm)),
+    tags=TAG,
+    summary="Log in",
+    responses=errors(400, 401, 403, 413, 422, 429, 503),
+    description=Login.__doc__,
+)
+async def issue_token(request: AnyRequest, login: Login) -> Response[TokenOut]:
+    identifier, password = await credentials(request)
+    ctx = context_of(request.scope)
+    pair = await login.execute(
+        Login.Command(
+            identifier=identifier, password=password, ip=ctx.ip, user_agent=request.headers.get("user-agent")
+        )
+    )
+    return tokens_response(pair)
+
+
+@post(
+    "/auth/refresh",
+    status_code=200,
+    operation_class=json_body(RefreshIn),
+    tags=TAG,
+    summary="Trade a refresh token",
+    responses=errors(400, 401, 413, 422, 429, 503),
+    description=RefreshSession.__doc__,
+)
+async def refresh_token(request: AnyRequest, refresh: RefreshSession) -> Response[TokenOut]:
+    body = await decode_body(request, RefreshIn)
+    return tokens_response(await refresh.execute(body.refresh_token))
+
+
+@post(
+    "/auth/logout",
+    status_code=204,
+    operation_class=json_body(LogoutIn, required=False),
+    tags=TAG,
+    summary="Log out",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 413, 422, 429, 503),
+    description=Logout.__doc__,
+)
+async def logout(request: AnyRequest, actor: Actor, logout: Logout) -> None:
+    body = await decode_body(request, LogoutIn, allow_empty=True)
+    await logout.execute(Logout.Command(actor=actor, refresh_token=body.refresh_token))
+
+
+ROUTES = [issue_token, refresh_token, logout]

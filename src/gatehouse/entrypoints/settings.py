@@ -1,0 +1,115 @@
+"""Configuration from `GATEHOUSE_*` environment variables and an optional `.env` file."""
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gatehouse.db"
+SECRET_FILE = Path("var/jwt_secret")
+
+
+class SettingsError(ValueError):
+    """A setting has a value Gatehouse can't use; the message names the variable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_previous_secrets: tuple[str, ...] = field(default=(), repr=False)
+    access_token_ttl: int = 1800
+    refresh_token_ttl: int = 1209600
+    rate_limit_per_minute: int = 100
+    login_max_failures: int = 5
+    redis_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    slow_query_ms: float = 200.0
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
+    password_policy: str = "classic"
+    db_pool_size: int = 10
+    shutdown_timeout: float = 10.0
+    hash_workers: int = 2
+    hash_queue: int = 32
+
+    def require_jwt_secret(self) -> str:
+        """The signing secret; `serve` calls this and refuses to start without a strong one."""
+        if self.jwt_secret is None:
+            raise SettingsError(
+                f"GATEHOUSE_JWT_SECRET is not set and {SECRET_FILE} does not exist "
+                "(make run creates a development secret there)"
+            )
+        if len(self.jwt_secret.encode()) < 32:
+            raise SettingsError("GATEHOUSE_JWT_SECRET must be at least 32 bytes")
+        return self.jwt_secret
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    """Read settings; the process environment wins over `.env`."""
+    env = {**_read_dotenv(dotenv), **(os.environ if environ is None else environ)}
+
+    def get(name: str) -> str | None:
+        value = env.get(f"GATEHOUSE_{name}")
+        return value.strip() if value is not None and value.strip() != "" else None
+
+    policy = get("PASSWORD_POLICY") or "classic"
+    if policy not in ("classic", "nist"):
+        raise SettingsError("GATEHOUSE_PASSWORD_POLICY must be 'classic' or 'nist'")
+    return Settings(
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        jwt_secret=get("JWT_SECRET") or _read_secret_file(),
+        jwt_previous_secrets=_split(get("JWT_PREVIOUS_SECRETS")),
+        access_token_ttl=_int(get, "ACCESS_TOKEN_TTL", 1800, minimum=1),
+        refresh_token_ttl=_int(get, "REFRESH_TOKEN_TTL", 1209600, minimum=1),
+        rate_limit_per_minute=_int(get, "RATE_LIMIT_PER_MINUTE", 100, minimum=0),
+        login_max_failures=_int(get, "LOGIN_MAX_FAILURES", 5, minimum=0),
+        redis_url=get("REDIS_URL"),
+        trusted_proxies=_split(get("TRUSTED_PROXIES")),
+        slow_query_ms=float(_int(get, "SLOW_QUERY_MS", 200, minimum=0)),
+        log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        cors_origins=_split(get("CORS_ORIGINS")),
+        password_policy=policy,
+        db_pool_size=_int(get, "DB_POOL_SIZE", 10, minimum=1),
+        shutdown_timeout=float(_int(get, "SHUTDOWN_TIMEOUT", 10, minimum=0)),
+        hash_workers=_int(get, "HASH_WORKERS", 2, minimum=1),
+        hash_queue=_int(get, "HASH_QUEUE", 32, minimum=0),
+    )
+
+
+def _int(get: Callable[[str], str | None], name: str, default: int, *, minimum: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"GATEHOUSE_{name} must be an integer") from None
+    if value < minimum:
+        raise SettingsError(f"GATEHOUSE_{name} must be at least {minimum}")
+    return value
+
+
+def _split(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def _read_secret_file() -> str | None:
+    try:
+        return SECRET_FILE.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _read_dotenv(path: Path | None) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments skipped; optional quotes stripped."""
+    if path is None or not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values

@@ -1,0 +1,111 @@
+"""ChangePassword: the current password is checked, the new one must be strong, sessions end."""
+
+import pytest
+
+from gatehouse.adapters.memory.fakes import FakePasswordHasher
+from gatehouse.adapters.memory.store import InMemoryDatabase
+from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.use_cases.authenticate import Authenticate
+from gatehouse.application.use_cases.change_password import ChangePassword
+from gatehouse.application.use_cases.sessions import Login, RefreshSession
+from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.values import Role
+from tests.unit.application.conftest import PASSWORD, Accounts
+
+NEW_PASSWORD = "Better456"
+
+
+def command(actor: Actor, current: str = PASSWORD, new: str = NEW_PASSWORD) -> ChangePassword.Command:
+    return ChangePassword.Command(actor=actor, current_password=current, new_password=new)
+
+
+async def test_the_new_password_replaces_the_old_one_at_login(
+    accounts: Accounts, change_password: ChangePassword, login: Login
+) -> None:
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    await change_password.execute(command(actor))
+    with pytest.raises(AuthenticationError):
+        await login.execute(Login.Command(identifier=me.email.value, password=PASSWORD))
+    pair = await login.execute(Login.Command(identifier=me.email.value, password=NEW_PASSWORD))
+    assert pair.access_token
+
+
+async def test_only_a_hash_of_the_new_password_is_stored_without_a_version_bump(
+    accounts: Accounts, change_password: ChangePassword, database: InMemoryDatabase
+) -> None:
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    await change_password.execute(command(actor))
+    stored = database.state.users[me.id]
+    assert stored.password_hash == f"fake1${NEW_PASSWORD}"
+    assert stored.version == me.version
+
+
+@pytest.mark.parametrize("current", ["Wrong1234", "", "secret123", "x" * 129])
+async def test_a_wrong_current_password_is_denied_and_changes_nothing(
+    accounts: Accounts,
+    change_password: ChangePassword,
+    authenticate: Authenticate,
+    database: InMemoryDatabase,
+    current: str,
+) -> None:
+    me = await accounts.user()
+    pair, actor = await accounts.sign_in(me)
+    with pytest.raises(PermissionDeniedError):
+        await change_password.execute(command(actor, current=current))
+    assert database.state.users[me.id].password_hash == f"fake1${PASSWORD}"
+    assert (await authenticate.execute(pair.access_token)).user_id == me.id
+
+
+@pytest.mark.parametrize("new", ["short1A", "alllower123", "ALLUPPER123", "NoDigitsHere", "A1b" * 43])
+async def test_a_weak_new_password_is_an_invalid_new_password(
+    accounts: Accounts, change_password: ChangePassword, database: InMemoryDatabase, new: str
+) -> None:
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    with pytest.raises(InvalidValueError) as caught:
+        await change_password.execute(command(actor, new=new))
+    assert caught.value.field == "new_password"
+    assert database.state.users[me.id].password_hash == f"fake1${PASSWORD}"
+
+
+async def test_every_session_of_the_user_ends_this_one_included(
+    accounts: Accounts, change_password: ChangePassword, authenticate: Authenticate, refresh: RefreshSession
+) -> None:
+    me = await accounts.user()
+    this_pair, actor = await accounts.sign_in(me)
+    other_pair, _ = await accounts.sign_in(me)
+    await change_password.execute(command(actor))
+    for pair in (this_pair, other_pair):
+        with pytest.raises(AuthenticationError):
+            await authenticate.execute(pair.access_token)
+        with pytest.raises(AuthenticationError):
+            await refresh.execute(pair.refresh_token)
+
+
+async def test_sessions_of_other_users_stay_live(
+    accounts: Accounts, change_password: ChangePassword, authenticate: Authenticate
+) -> None:
+    me, other = await accounts.user(), await accounts.create(Role.MODERATOR)
+    _, actor = await accounts.sign_in(me)
+    other_pair, _ = await accounts.sign_in(other)
+    await change_password.execute(command(actor))
+    assert (await authenticate.execute(other_pair.access_token)).user_id == other.id
+
+
+async def test_the_current_password_is_verified_against_the_stored_hash(
+    accounts: Accounts, change_password: ChangePassword, hasher: FakePasswordHasher
+) -> None:
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    hasher.calls.clear()
+    await change_password.execute(command(actor))
+    assert hasher.calls == ["verify", "hash"]
+
+
+async def test_an_actor_whose_account_is_gone_is_not_authenticated(change_password: ChangePassword) -> None:
+    ghost = Actor(user_id=9_999, role=Role.USER, session_id=1)
+    with pytest.raises(AuthenticationError):
+        await change_password.execute(command(ghost))
