@@ -27,7 +27,7 @@ class Settings:
     slow_query_ms: float = 200.0
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()
-    password_policy: str = "classic"
+    password_policy: str = "classic"  # noqa: S105 - a policy name
     db_pool_size: int = 10
     shutdown_timeout: float = 10.0
     hash_workers: int = 2

@@ -126,7 +126,8 @@ async def list_users(container: Container, args: argparse.Namespace) -> int:
     print(f"{'ID':>6}  {'USERNAME':<20} {'EMAIL':<32} {'ROLE':<10} ACTIVE")
     for u in users:
         print(
-            f"{u.id:>6}  {u.username.value:<20} {u.email.value:<32} {u.role.value:<10} {'yes' if u.is_active else 'no'}"
+            f"{u.id:>6}  {u.username.value:<20} {u.email.value:<32} {u.role.value:<10} "
+            f"{'yes' if u.is_active else 'no'}"
         )
     return 0
 

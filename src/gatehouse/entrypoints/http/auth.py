@@ -3,6 +3,7 @@
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
@@ -32,7 +33,9 @@ async def authenticated(request: Request[Any, Any, Any], authenticator: Authenti
     return actor
 
 
-async def require_actor(request: Request[Any, Any, Any], authenticate: Authenticate) -> Actor:
+async def require_actor(
+    request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]
+) -> Actor:
     """The signed-in caller, or 401."""
     actor = await authenticated(request, authenticate)
     if actor is None:
@@ -40,6 +43,8 @@ async def require_actor(request: Request[Any, Any, Any], authenticate: Authentic
     return actor
 
 
-async def optional_actor(request: Request[Any, Any, Any], authenticate: Authenticate) -> Actor | None:
+async def optional_actor(
+    request: Request[Any, Any, Any], authenticate: NamedDependency[Authenticate]
+) -> Actor | None:
     """The caller when a token was sent (a bad token is still 401), else None."""
     return await authenticated(request, authenticate)

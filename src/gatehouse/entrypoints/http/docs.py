@@ -4,11 +4,10 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Router
-from litestar.routes import BaseRoute
-
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.routes import BaseRoute
 
 from gatehouse.entrypoints.http.errors import STATUS_NAMES, ErrorBody
 

@@ -4,6 +4,7 @@ import asyncio
 from typing import Literal
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
@@ -19,7 +20,7 @@ async def live() -> HealthOut:
     return HealthOut(status="ok")
 
 
-async def database_answers(database: Database) -> bool:
+async def database_answers(database: NamedDependency[Database]) -> bool:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S), database.read_engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
@@ -34,7 +35,7 @@ async def database_answers(database: Database) -> bool:
     summary="The database answers",
     responses={503: ResponseSpec(ReadinessOut, description="The database does not answer")},
 )
-async def ready(database: Database) -> Response[ReadinessOut]:
+async def ready(database: NamedDependency[Database]) -> Response[ReadinessOut]:
     database_ok = await database_answers(database)
     checks = {"database": "ok" if database_ok else "down", "redis": "disabled"}
     status: Literal["ok", "down"] = "ok" if database_ok else "down"

@@ -3,6 +3,7 @@
 from typing import Any
 
 from litestar import Request, Response, post
+from litestar.di import NamedDependency
 
 from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
 from gatehouse.domain.policy import Actor
@@ -22,7 +23,7 @@ TAG = ["auth"]
 def tokens_response(pair: TokenPair) -> Response[TokenOut]:
     body = TokenOut(
         access_token=pair.access_token,
-        token_type="bearer",
+        token_type="bearer",  # noqa: S106 - the OAuth2 token type, not a secret
         expires_in=pair.expires_in,
         refresh_token=pair.refresh_token,
     )
@@ -50,7 +51,7 @@ async def credentials(request: AnyRequest) -> tuple[str, str]:
     responses=errors(400, 401, 403, 413, 422, 429, 503),
     description=Login.__doc__,
 )
-async def issue_token(request: AnyRequest, login: Login) -> Response[TokenOut]:
+async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Response[TokenOut]:
     identifier, password = await credentials(request)
     ctx = context_of(request.scope)
     pair = await login.execute(
@@ -70,7 +71,7 @@ async def issue_token(request: AnyRequest, login: Login) -> Response[TokenOut]:
     responses=errors(400, 401, 413, 422, 429, 503),
     description=RefreshSession.__doc__,
 )
-async def refresh_token(request: AnyRequest, refresh: RefreshSession) -> Response[TokenOut]:
+async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSession]) -> Response[TokenOut]:
     body = await decode_body(request, RefreshIn)
     return tokens_response(await refresh.execute(body.refresh_token))
 
@@ -85,7 +86,7 @@ async def refresh_token(request: AnyRequest, refresh: RefreshSession) -> Respons
     responses=errors(400, 401, 413, 422, 429, 503),
     description=Logout.__doc__,
 )
-async def logout(request: AnyRequest, actor: Actor, logout: Logout) -> None:
+async def logout(request: AnyRequest, actor: NamedDependency[Actor], logout: NamedDependency[Logout]) -> None:
     body = await decode_body(request, LogoutIn, allow_empty=True)
     await logout.execute(Logout.Command(actor=actor, refresh_token=body.refresh_token))
 

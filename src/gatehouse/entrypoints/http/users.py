@@ -3,7 +3,8 @@
 from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from msgspec import UNSET as MSGSPEC_UNSET
 
 from gatehouse.application.ports import Page, UserFilter, UserPageQuery, UserSortField
@@ -18,8 +19,8 @@ from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY
 from gatehouse.entrypoints.http.body import decode_body, json_body
-from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
+from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.problems import BadRequestError
 from gatehouse.entrypoints.http.schemas import (
@@ -33,8 +34,9 @@ from gatehouse.entrypoints.http.schemas import (
 )
 
 AnyRequest = Request[Any, Any, Any]
-IfMatch = Annotated[str | None, Parameter(header="If-Match", required=False)]
-IfNoneMatch = Annotated[str | None, Parameter(header="If-None-Match", required=False)]
+UserIdPath = Annotated[str, PathParameter(description="The account id (a positive integer)")]
+IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", required=False)]
+IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
 USER_PATH = "/users/{user_id:str}"
 TAG = ["users"]
 
@@ -68,7 +70,9 @@ def user_filter(role: str | None, is_active: bool | None, search: str | None) ->
     description=RegisterUser.__doc__,
 )
 async def create_user(
-    request: AnyRequest, register_user: RegisterUser, maybe_actor: Actor | None
+    request: AnyRequest,
+    register_user: NamedDependency[RegisterUser],
+    maybe_actor: NamedDependency[Actor | None],
 ) -> Response[UserOut]:
     body = await decode_body(request, SignUpIn)
     user = await register_user.execute(
@@ -96,15 +100,15 @@ async def create_user(
     description=ListUsers.__doc__,
 )
 async def list_users(
-    actor: Actor,
-    list_users: ListUsers,
-    page: Annotated[int, Parameter(ge=1, le=10**9)] = 1,
-    page_size: Annotated[int, Parameter(ge=1, le=100)] = 50,
-    role: Annotated[str | None, Parameter(pattern="^(admin|moderator|user)$")] = None,
-    is_active: bool | None = None,
-    search: Annotated[str | None, Parameter(max_length=254)] = None,
+    actor: NamedDependency[Actor],
+    list_users: NamedDependency[ListUsers],
+    page: Annotated[int, QueryParameter(ge=1, le=10**9)] = 1,
+    page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+    role: Annotated[str | None, QueryParameter(pattern="^(admin|moderator|user)$")] = None,
+    is_active: Annotated[bool | None, QueryParameter()] = None,
+    search: Annotated[str | None, QueryParameter(max_length=254)] = None,
     sort: Annotated[
-        str, Parameter(description="id, created_at, username or email; '-' for descending")
+        str, QueryParameter(description="id, created_at, username or email; '-' for descending")
     ] = "id",
 ) -> UserPageOut:
     field, descending = parse_sort(sort)
@@ -132,7 +136,9 @@ async def list_users(
     security=BEARER_SECURITY,
     responses=errors(401, 429, 503),
 )
-async def read_me(actor: Actor, get_user: GetUser, if_none_match: IfNoneMatch) -> Response[UserOut]:
+async def read_me(
+    actor: NamedDependency[Actor], get_user: NamedDependency[GetUser], if_none_match: IfNoneMatch
+) -> Response[UserOut]:
     user = await get_user.execute(GetUser.Query(actor=actor, user_id=actor.user_id))
     return conditional_get(user, if_none_match)
 
@@ -146,7 +152,10 @@ async def read_me(actor: Actor, get_user: GetUser, if_none_match: IfNoneMatch) -
     description=GetUser.__doc__,
 )
 async def read_user(
-    actor: Actor, get_user: GetUser, user_id: str, if_none_match: IfNoneMatch
+    actor: NamedDependency[Actor],
+    get_user: NamedDependency[GetUser],
+    user_id: UserIdPath,
+    if_none_match: IfNoneMatch,
 ) -> Response[UserOut]:
     user = await get_user.execute(GetUser.Query(actor=actor, user_id=parse_id(user_id)))
     return conditional_get(user, if_none_match)
@@ -168,7 +177,11 @@ def conditional_get(user: User, if_none_match: str | None) -> Response[Any]:
     description=ReplaceUser.__doc__,
 )
 async def replace_user(
-    request: AnyRequest, actor: Actor, replace_user: ReplaceUser, user_id: str, if_match: IfMatch
+    request: AnyRequest,
+    actor: NamedDependency[Actor],
+    replace_user: NamedDependency[ReplaceUser],
+    user_id: UserIdPath,
+    if_match: IfMatch,
 ) -> Response[UserOut]:
     uid = parse_id(user_id)
     body = await decode_body(request, ReplaceUserIn)
@@ -195,7 +208,11 @@ async def replace_user(
     description=PatchUser.__doc__,
 )
 async def patch_user(
-    request: AnyRequest, actor: Actor, patch_user: PatchUser, user_id: str, if_match: IfMatch
+    request: AnyRequest,
+    actor: NamedDependency[Actor],
+    patch_user: NamedDependency[PatchUser],
+    user_id: UserIdPath,
+    if_match: IfMatch,
 ) -> Response[UserOut]:
     uid = parse_id(user_id)
     body = await decode_body(request, PatchUserIn)
@@ -216,7 +233,12 @@ async def patch_user(
     responses=errors(400, 401, 403, 404, 409, 412, 429, 503),
     description=DeleteUser.__doc__,
 )
-async def delete_user(actor: Actor, delete_user: DeleteUser, user_id: str, if_match: IfMatch) -> None:
+async def delete_user(
+    actor: NamedDependency[Actor],
+    delete_user: NamedDependency[DeleteUser],
+    user_id: UserIdPath,
+    if_match: IfMatch,
+) -> None:
     await delete_user.execute(
         DeleteUser.Command(
             actor=actor, user_id=parse_id(user_id), expected_versions=expected_versions(if_match)
@@ -234,7 +256,9 @@ async def delete_user(actor: Actor, delete_user: DeleteUser, user_id: str, if_ma
     responses=errors(400, 401, 403, 413, 422, 429, 503),
     description=ChangePassword.__doc__,
 )
-async def change_password(request: AnyRequest, actor: Actor, change_password: ChangePassword) -> None:
+async def change_password(
+    request: AnyRequest, actor: NamedDependency[Actor], change_password: NamedDependency[ChangePassword]
+) -> None:
     body = await decode_body(request, ChangePasswordIn)
     await change_password.execute(
         ChangePassword.Command(

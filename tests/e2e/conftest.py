@@ -1,0 +1,110 @@
+"""End-to-end fixtures: the real container and app over a migrated SQLite file."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from dependency_injector import providers
+from litestar.testing import AsyncTestClient
+
+from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
+from gatehouse.adapters.sqlalchemy.migrate import upgrade
+from gatehouse.application.use_cases.register_user import RegisterUser
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.values import Role
+from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.http.app import create_app
+from gatehouse.entrypoints.settings import Settings
+from tests.conftest import TEST_ARGON2, TEST_SECRET
+
+OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+PASSWORD = "Correct-Horse-9"
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    username: str
+    password: str
+    token: str
+    refresh_token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Api:
+    """The test client plus helpers that create and sign in accounts through the real stack."""
+
+    def __init__(self, client: AsyncTestClient[Any], container: Container) -> None:
+        self.client = client
+        self.container = container
+        self._n = 0
+
+    async def create_account(self, role: str = "user", *, active: bool = True) -> Account:
+        """Create an account through the use case (as the CLI does), then log in over HTTP."""
+        self._n += 1
+        email, username = f"person{self._n}@example.com", f"person_{self._n}"
+        user = await self.container.register_user().execute(
+            RegisterUser.Command(email=email, username=username, password=PASSWORD, role=role, actor=OPERATOR)
+        )
+        token, refresh = await self.login(email, PASSWORD)
+        if not active:
+            response = await self.client.patch(
+                f"/api/v1/users/{user.id}", json={"is_active": False}, headers=(await self.admin()).auth
+            )
+            assert response.status_code == 200, response.text
+        return Account(user.id, email, username, PASSWORD, token, refresh)
+
+    async def login(self, identifier: str, password: str) -> tuple[str, str]:
+        response = await self.client.post(
+            "/api/v1/auth/token", json={"email": identifier, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["access_token"], body["refresh_token"]
+
+    async def admin(self) -> Account:
+        if not hasattr(self, "_admin"):
+            self._admin = await self.create_account("admin")
+        return self._admin
+
+
+def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'gatehouse.db'}",
+        jwt_secret=TEST_SECRET,
+        rate_limit_per_minute=0,
+    )
+    return replace(base, **overrides)
+
+
+async def start(settings: Settings) -> tuple[Container, Any]:
+    container = Container(settings=settings)
+    container.hasher.override(providers.Singleton(Argon2PasswordHasher, TEST_ARGON2, workers=2, max_queue=64))
+    await upgrade(container.database())
+    return container, create_app(container)
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    container, app = await start(test_settings(tmp_path))
+    async with AsyncTestClient(app) as client:
+        yield Api(client, container)
+
+
+def assert_envelope(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    """The response has `status` and the contract's error envelope naming `error`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == error
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert body["path"]
+    return dict(body)
