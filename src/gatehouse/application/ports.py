@@ -7,6 +7,13 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from gatehouse.application.order_ports import (
+    After,
+    IdempotencyRepository,
+    KeysetPage,
+    OrderRepository,
+    SortValue,
+)
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import Email, FullName, RawPassword, Role, Username
@@ -77,6 +84,28 @@ class Page(Generic[T]):
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class UserKeysetQuery:
+    """A cursor page: up to `limit` items strictly after `after` in (sort, id) order."""
+
+    filter: UserFilter
+    sort: UserSortField = UserSortField.ID
+    descending: bool = False
+    limit: int = 50
+    after: After | None = None
+
+
+def user_sort_value(user: User, sort: UserSortField) -> SortValue:
+    """The value a user sorts by: text keys lower-cased, as the queries compare them."""
+    if sort is UserSortField.USERNAME:
+        return user.username.canonical
+    if sort is UserSortField.EMAIL:
+        return user.email.value
+    if sort is UserSortField.CREATED_AT:
+        return user.created_at
+    return user.id
+
+
 class UserRepository(Protocol):
     """Accounts inside a unit of work; every method sees that transaction."""
 
@@ -135,6 +164,8 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     sessions: SessionRepository
+    orders: OrderRepository
+    idempotency: IdempotencyRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -158,6 +189,8 @@ class UserQueries(Protocol):
         ...
 
     async def page(self, query: UserPageQuery) -> Page[User]: ...
+
+    async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]: ...
 
     async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
         """The actor of a live session of an active user, in one round trip."""

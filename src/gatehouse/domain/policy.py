@@ -4,6 +4,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 
 from gatehouse.domain.errors import LastAdminError, PermissionDeniedError
+from gatehouse.domain.order import OrderStatus
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 
@@ -79,3 +80,25 @@ def check_keeps_an_admin(before: User, after: User | None, active_admins: int) -
         return
     if after is None or not after.is_active_admin:
         raise LastAdminError("The last active admin can't be deleted, demoted or deactivated")
+
+
+def check_can_create_order(actor: Actor, owner_id: int) -> None:
+    """Owners place their own orders; admins may place one for anyone."""
+    if actor.user_id != owner_id and not actor.is_admin:
+        raise PermissionDeniedError("Only the owner or an admin may create an order")
+
+
+def check_can_move_order(actor: Actor, owner_id: int, current: OrderStatus, target: OrderStatus) -> None:
+    """Admins make any legal move; the owner may cancel a pending order. Legality is checked first."""
+    if actor.is_admin:
+        return
+    owner_cancels = (
+        actor.user_id == owner_id and current is OrderStatus.PENDING and target is OrderStatus.CANCELLED
+    )
+    if not owner_cancels:
+        raise PermissionDeniedError("You may not make this status change")
+
+
+def check_can_delete_order(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only admins may delete orders")

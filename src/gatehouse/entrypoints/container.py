@@ -7,11 +7,21 @@ from gatehouse.adapters.clock import SystemClock
 from gatehouse.adapters.jwt_tokens import JwtTokenIssuer
 from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
+from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.use_cases.authenticate import Authenticate
+from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
+from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
+from gatehouse.application.use_cases.orders import (
+    ChangeOrderStatus,
+    CreateOrder,
+    DeleteOrder,
+    GetOrder,
+    ListOrders,
+)
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession
@@ -86,3 +96,13 @@ class Container(containers.DeclarativeContainer):
     refresh = providers.Factory(RefreshSession, uow=uow, tokens=tokens, clock=clock)
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
     authenticate = providers.Singleton(Authenticate, tokens=tokens, queries=user_queries, clock=clock)
+    browse_users = providers.Factory(BrowseUsers, queries=user_queries)
+
+    order_queries = providers.Singleton(SqlAlchemyOrderQueries, database=database)
+    create_order = providers.Factory(CreateOrder, uow=uow, users=user_queries, clock=clock)
+    get_order = providers.Factory(GetOrder, users=user_queries, orders=order_queries)
+    list_orders = providers.Factory(ListOrders, users=user_queries, orders=order_queries)
+    change_order_status = providers.Factory(ChangeOrderStatus, uow=uow, users=user_queries, clock=clock)
+    delete_order = providers.Factory(DeleteOrder, uow=uow, users=user_queries)
+    claim_idempotency = providers.Factory(ClaimIdempotencyKey, uow=uow, clock=clock)
+    release_idempotency = providers.Factory(ReleaseIdempotencyKey, uow=uow)

@@ -42,6 +42,8 @@ class Settings:
             )
         if len(self.jwt_secret.encode()) < 32:
             raise SettingsError("GATEHOUSE_JWT_SECRET must be at least 32 bytes")
+        if any(len(old.encode()) < 32 for old in self.jwt_previous_secrets):
+            raise SettingsError("every GATEHOUSE_JWT_PREVIOUS_SECRETS entry must be at least 32 bytes")
         return self.jwt_secret
 
 

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from gatehouse.adapters.local_counters import InProcessCounters
-from gatehouse.adapters.memory.fakes import FakePasswordHasher, FakeTokenIssuer, FixedClock
+from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher, InMemoryTokenIssuer, FixedClock
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.use_cases.authenticate import Authenticate
@@ -105,13 +105,13 @@ def queries(database: InMemoryDatabase) -> InMemoryUserQueries:
 
 
 @pytest.fixture
-def hasher() -> FakePasswordHasher:
-    return FakePasswordHasher()
+def hasher() -> InMemoryPasswordHasher:
+    return InMemoryPasswordHasher()
 
 
 @pytest.fixture
-def tokens() -> FakeTokenIssuer:
-    return FakeTokenIssuer()
+def tokens() -> InMemoryTokenIssuer:
+    return InMemoryTokenIssuer()
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def policy() -> ClassicPasswordPolicy:
 
 @pytest.fixture
 def register(
-    uow: InMemoryUnitOfWork, hasher: FakePasswordHasher, policy: ClassicPasswordPolicy, clock: FixedClock
+    uow: InMemoryUnitOfWork, hasher: InMemoryPasswordHasher, policy: ClassicPasswordPolicy, clock: FixedClock
 ) -> RegisterUser:
     return RegisterUser(uow, hasher, policy, clock)
 
@@ -160,7 +160,7 @@ def delete_user(uow: InMemoryUnitOfWork) -> DeleteUser:
 def change_password(
     uow: InMemoryUnitOfWork,
     queries: InMemoryUserQueries,
-    hasher: FakePasswordHasher,
+    hasher: InMemoryPasswordHasher,
     policy: ClassicPasswordPolicy,
     clock: FixedClock,
 ) -> ChangePassword:
@@ -171,8 +171,8 @@ def change_password(
 def login(
     uow: InMemoryUnitOfWork,
     queries: InMemoryUserQueries,
-    hasher: FakePasswordHasher,
-    tokens: FakeTokenIssuer,
+    hasher: InMemoryPasswordHasher,
+    tokens: InMemoryTokenIssuer,
     counters: InProcessCounters,
     clock: FixedClock,
 ) -> Login:
@@ -180,17 +180,19 @@ def login(
 
 
 @pytest.fixture
-def refresh(uow: InMemoryUnitOfWork, tokens: FakeTokenIssuer, clock: FixedClock) -> RefreshSession:
+def refresh(uow: InMemoryUnitOfWork, tokens: InMemoryTokenIssuer, clock: FixedClock) -> RefreshSession:
     return RefreshSession(uow, tokens, clock)
 
 
 @pytest.fixture
-def logout(uow: InMemoryUnitOfWork, tokens: FakeTokenIssuer, clock: FixedClock) -> Logout:
+def logout(uow: InMemoryUnitOfWork, tokens: InMemoryTokenIssuer, clock: FixedClock) -> Logout:
     return Logout(uow, tokens, clock)
 
 
 @pytest.fixture
-def authenticate(tokens: FakeTokenIssuer, queries: InMemoryUserQueries, clock: FixedClock) -> Authenticate:
+def authenticate(
+    tokens: InMemoryTokenIssuer, queries: InMemoryUserQueries, clock: FixedClock
+) -> Authenticate:
     return Authenticate(tokens, queries, clock)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatehouse.adapters.memory.fakes import FakeTokenIssuer, FixedClock
+from gatehouse.adapters.memory.fakes import InMemoryTokenIssuer, FixedClock
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.delete_user import DeleteUser
@@ -92,7 +92,7 @@ async def test_a_token_of_a_deleted_user_is_refused(
 
 
 async def test_a_token_of_an_expired_session_is_refused(
-    accounts: Accounts, authenticate: Authenticate, clock: FixedClock, tokens: FakeTokenIssuer
+    accounts: Accounts, authenticate: Authenticate, clock: FixedClock, tokens: InMemoryTokenIssuer
 ) -> None:
     me = await accounts.user()
     pair, _ = await accounts.sign_in(me)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatehouse.adapters.memory.fakes import FakePasswordHasher
+from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
@@ -96,7 +96,7 @@ async def test_sessions_of_other_users_stay_live(
 
 
 async def test_the_current_password_is_verified_against_the_stored_hash(
-    accounts: Accounts, change_password: ChangePassword, hasher: FakePasswordHasher
+    accounts: Accounts, change_password: ChangePassword, hasher: InMemoryPasswordHasher
 ) -> None:
     me = await accounts.user()
     _, actor = await accounts.sign_in(me)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatehouse.adapters.memory.fakes import FakePasswordHasher, FixedClock
+from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher, FixedClock
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import ConflictError
 from gatehouse.application.ports import NewUser
@@ -56,7 +56,7 @@ async def test_email_is_stored_lower_cased(register: RegisterUser) -> None:
 
 
 async def test_only_a_hash_of_the_password_is_stored(
-    register: RegisterUser, hasher: FakePasswordHasher, database: InMemoryDatabase
+    register: RegisterUser, hasher: InMemoryPasswordHasher, database: InMemoryDatabase
 ) -> None:
     user = await register.execute(sign_up())
     assert database.state.users[user.id].password_hash == f"fake1${PASSWORD}"
@@ -89,7 +89,7 @@ async def test_a_taken_username_in_any_case_is_a_conflict(
 )
 async def test_non_admin_cannot_send_role_or_is_active(
     register: RegisterUser,
-    hasher: FakePasswordHasher,
+    hasher: InMemoryPasswordHasher,
     database: InMemoryDatabase,
     actor: Actor | None,
     privileged: dict[str, object],
@@ -130,7 +130,7 @@ async def test_weak_password_is_an_invalid_value_of_the_password_field(
 
 
 async def test_the_configured_policy_decides_password_strength(
-    uow: InMemoryUnitOfWork, hasher: FakePasswordHasher, clock: FixedClock
+    uow: InMemoryUnitOfWork, hasher: InMemoryPasswordHasher, clock: FixedClock
 ) -> None:
     register = RegisterUser(uow, hasher, NistPasswordPolicy(frozenset()), clock)
     with pytest.raises(InvalidValueError, match="15-128"):

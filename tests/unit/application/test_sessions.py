@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from gatehouse.adapters.local_counters import InProcessCounters
-from gatehouse.adapters.memory.fakes import FakePasswordHasher, FakeTokenIssuer, FixedClock
+from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher, InMemoryTokenIssuer, FixedClock
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
@@ -29,7 +29,7 @@ async def fail(login: Login, identifier: str, times: int) -> None:
 
 @pytest.mark.parametrize("identifier", ["ada@example.com", "ADA@Example.COM", "ada_l", "ADA_L", "  ada_l "])
 async def test_login_by_email_or_username_in_any_case(
-    accounts: Accounts, login: Login, authenticate: Authenticate, tokens: FakeTokenIssuer, identifier: str
+    accounts: Accounts, login: Login, authenticate: Authenticate, tokens: InMemoryTokenIssuer, identifier: str
 ) -> None:
     me = await accounts.user(name="Ada_L", email="Ada@Example.com")
     pair = await login.execute(creds(identifier))
@@ -39,7 +39,11 @@ async def test_login_by_email_or_username_in_any_case(
 
 
 async def test_login_opens_a_session_with_ip_and_user_agent(
-    accounts: Accounts, login: Login, database: InMemoryDatabase, clock: FixedClock, tokens: FakeTokenIssuer
+    accounts: Accounts,
+    login: Login,
+    database: InMemoryDatabase,
+    clock: FixedClock,
+    tokens: InMemoryTokenIssuer,
 ) -> None:
     me = await accounts.user()
     await login.execute(
@@ -52,7 +56,11 @@ async def test_login_opens_a_session_with_ip_and_user_agent(
 
 @pytest.mark.parametrize("password", ["Wrong1234", "", "x" * 129])
 async def test_unknown_account_and_wrong_password_fail_alike_after_the_same_work(
-    accounts: Accounts, login: Login, hasher: FakePasswordHasher, database: InMemoryDatabase, password: str
+    accounts: Accounts,
+    login: Login,
+    hasher: InMemoryPasswordHasher,
+    database: InMemoryDatabase,
+    password: str,
 ) -> None:
     me = await accounts.user()
     hasher.calls.clear()
@@ -75,7 +83,7 @@ async def test_deactivated_account_with_correct_password_is_denied(accounts: Acc
 
 
 async def test_too_many_failures_throttle_even_the_correct_password(
-    accounts: Accounts, login: Login, hasher: FakePasswordHasher
+    accounts: Accounts, login: Login, hasher: InMemoryPasswordHasher
 ) -> None:
     me = await accounts.user()
     await fail(login, me.email.value, MAX_FAILURES)
@@ -132,13 +140,13 @@ async def test_an_outdated_hash_is_replaced_on_login(
     accounts: Accounts,
     uow: InMemoryUnitOfWork,
     queries: InMemoryUserQueries,
-    tokens: FakeTokenIssuer,
+    tokens: InMemoryTokenIssuer,
     counters: InProcessCounters,
     clock: FixedClock,
     database: InMemoryDatabase,
 ) -> None:
     me = await accounts.user()
-    newer = FakePasswordHasher(scheme="fake2")
+    newer = InMemoryPasswordHasher(scheme="fake2")
     login = Login(uow, queries, newer, tokens, counters, clock, max_failures=MAX_FAILURES)
     await login.execute(creds(me.email.value))
     assert database.state.users[me.id].password_hash == f"fake2${PASSWORD}"
@@ -148,7 +156,7 @@ async def test_an_outdated_hash_is_replaced_on_login(
 
 
 async def test_a_current_hash_is_left_alone(
-    accounts: Accounts, login: Login, hasher: FakePasswordHasher, database: InMemoryDatabase
+    accounts: Accounts, login: Login, hasher: InMemoryPasswordHasher, database: InMemoryDatabase
 ) -> None:
     me = await accounts.user()
     hasher.calls.clear()
@@ -222,7 +230,7 @@ async def test_a_refused_refresh_rolls_back_so_the_token_is_not_spent(
 
 
 async def test_refresh_after_the_session_expired_is_refused(
-    accounts: Accounts, refresh: RefreshSession, clock: FixedClock, tokens: FakeTokenIssuer
+    accounts: Accounts, refresh: RefreshSession, clock: FixedClock, tokens: InMemoryTokenIssuer
 ) -> None:
     me = await accounts.user()
     pair, _ = await accounts.sign_in(me)

@@ -21,7 +21,7 @@ class FixedClock(Clock):
         self.current += timedelta(seconds=seconds)
 
 
-class FakePasswordHasher(PasswordHasher):
+class InMemoryPasswordHasher(PasswordHasher):
     """Reversible 'hashing' that records every call, so tests can compare the work done."""
 
     def __init__(self, scheme: str = "fake1") -> None:
@@ -43,7 +43,7 @@ class FakePasswordHasher(PasswordHasher):
         return not password_hash.startswith(f"{self.scheme}$")
 
 
-class FakeTokenIssuer(TokenIssuer):
+class InMemoryTokenIssuer(TokenIssuer):
     """Readable tokens `access:<user>:<session>`; refresh tokens are numbered."""
 
     def __init__(self, access_ttl: int = 1800, refresh_ttl: int = 1209600) -> None:

@@ -2,9 +2,18 @@
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from gatehouse.adapters.memory.store import InMemoryDatabase
-from gatehouse.application.ports import Page, UserPageQuery, UserQueries, UserSortField
+from gatehouse.application.order_ports import After, KeysetPage
+from gatehouse.application.ports import (
+    Page,
+    UserKeysetQuery,
+    UserPageQuery,
+    UserQueries,
+    UserSortField,
+    user_sort_value,
+)
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 
@@ -36,6 +45,29 @@ class InMemoryUserQueries(UserQueries):
         matches.sort(key=lambda u: _sort_key(u, query.sort), reverse=query.descending)
         start = (query.page - 1) * query.page_size
         return Page(items=[replace(u) for u in matches[start : start + query.page_size]], total=len(matches))
+
+    async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]:
+        f = query.filter
+        matches = [
+            u
+            for u in self._db.state.users.values()
+            if (f.role is None or u.role is f.role)
+            and (f.is_active is None or u.is_active is f.is_active)
+            and (f.search is None or _contains(u, f.search.lower()))
+        ]
+
+        def key(u: User) -> tuple[Any, int]:
+            return (user_sort_value(u, query.sort), u.id)
+
+        matches.sort(key=key, reverse=query.descending)
+        if query.after is not None:
+            bound = (query.after.value, query.after.id)
+            matches = [u for u in matches if (key(u) < bound if query.descending else key(u) > bound)]
+        page = [replace(u) for u in matches[: query.limit]]
+        more = len(matches) > query.limit
+        last = page[-1] if page else None
+        next_after = After(user_sort_value(last, query.sort), last.id) if more and last else None
+        return KeysetPage(page, next_after)
 
     async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
         session = self._db.state.sessions.get(session_id)

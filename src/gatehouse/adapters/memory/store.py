@@ -2,11 +2,13 @@
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from gatehouse.adapters.memory.orders import InMemoryIdempotencyRepository, InMemoryOrderRepository
+from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
 from gatehouse.application.ports import (
     NewSession,
@@ -18,18 +20,6 @@ from gatehouse.application.ports import (
 )
 from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import Email, Username
-
-
-@dataclass
-class MemoryState:
-    users: dict[int, User] = field(default_factory=dict)
-    sessions: dict[int, Session] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
-    next_id: dict[str, int] = field(default_factory=dict)
-
-    def new_id(self, table: str) -> int:
-        self.next_id[table] = self.next_id.get(table, 0) + 1
-        return self.next_id[table]
 
 
 class InMemoryDatabase:
@@ -92,6 +82,8 @@ class InMemoryUserRepository(UserRepository):
         del self._s.users[user_id]
         for sid in [s.id for s in self._s.sessions.values() if s.user_id == user_id]:
             del self._s.sessions[sid]
+        for oid in [o.id for o in self._s.orders.values() if o.user_id == user_id]:
+            del self._s.orders[oid]
 
     async def count_active_admins(self) -> int:
         return sum(1 for u in self._s.users.values() if u.is_active_admin)
@@ -169,6 +161,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._draft = copy.deepcopy(self._db.state)
         self.users = InMemoryUserRepository(self._draft)
         self.sessions = InMemorySessionRepository(self._draft)
+        self.orders = InMemoryOrderRepository(self._draft)
+        self.idempotency = InMemoryIdempotencyRepository(self._draft)
         return self
 
     async def __aexit__(

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from gatehouse.application.errors import ServiceUnavailableError
@@ -58,7 +59,12 @@ class Database:
             await self.read_engine.dispose()
 
     def _sqlite_engine(self, *, begin: str) -> AsyncEngine:
-        engine = create_async_engine(self.url, pool_size=self.options.pool_size, max_overflow=0)
+        engine = create_async_engine(
+            self.url,
+            pool_size=self.options.pool_size,
+            max_overflow=0,
+            pool_timeout=self.options.connect_timeout_s,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -105,7 +111,7 @@ def log_slow_query(statement: str, elapsed_s: float) -> None:
 
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that mean the database is busy or out of reach, not that the SQL is wrong."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True

@@ -9,7 +9,16 @@ from sqlalchemy.sql.elements import UnaryExpression
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.rows import to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
-from gatehouse.application.ports import Page, UserFilter, UserPageQuery, UserQueries, UserSortField
+from gatehouse.application.order_ports import After, KeysetPage
+from gatehouse.application.ports import (
+    Page,
+    UserFilter,
+    UserKeysetQuery,
+    UserPageQuery,
+    UserQueries,
+    UserSortField,
+    user_sort_value,
+)
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
@@ -67,6 +76,32 @@ class SqlAlchemyUserQueries(UserQueries):
             total = (await conn.execute(total_stmt)).scalar_one()
             rows = (await conn.execute(items_stmt)).all() if total else []
         return Page(items=[to_user(r) for r in rows], total=total)
+
+    async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]:
+        where = self.filter_clause(query.filter)
+        if query.after is not None:
+            where = and_(where, self.after_clause(query.sort, query.descending, query.after))
+        stmt = (
+            select(users)
+            .where(where)
+            .order_by(*self.order_by(query.sort, query.descending))
+            .limit(query.limit + 1)
+        )
+        found = [to_user(r) for r in await self._fetch(stmt)]
+        page = found[: query.limit]
+        more = len(found) > query.limit
+        last = page[-1] if page else None
+        next_after = After(user_sort_value(last, query.sort), last.id) if more and last else None
+        return KeysetPage(items=page, next_after=next_after)
+
+    def after_clause(self, sort: UserSortField, descending: bool, after: After) -> ColumnElement[bool]:
+        """Strictly after (value, id) in the walk's order: a keyset predicate."""
+        key = self.sort_expression(sort)
+        if sort is UserSortField.ID:
+            return users.c.id < after.id if descending else users.c.id > after.id
+        if descending:
+            return or_(key < after.value, and_(key == after.value, users.c.id < after.id))
+        return or_(key > after.value, and_(key == after.value, users.c.id > after.id))
 
     def filter_clause(self, f: UserFilter) -> ColumnElement[bool]:
         clauses: list[ColumnElement[bool]] = []

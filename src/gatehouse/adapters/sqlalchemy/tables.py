@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -95,3 +97,33 @@ refresh_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("spent_at", UtcDateTime, nullable=True),
 )
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("currency", String(3), nullable=False),
+    # The line items are values of the aggregate, stored with it as one document.
+    Column("items", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    sqlite_autoincrement=True,
+)
+Index("ix_orders_user_id_id", orders.c.user_id, orders.c.id)
+Index("ix_orders_user_id_status_id", orders.c.user_id, orders.c.status, orders.c.id)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(80), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("response_location", String(255), nullable=True),
+)
+Index("ix_idempotency_keys_started_at", idempotency_keys.c.started_at)

@@ -6,6 +6,10 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.order_repositories import (
+    SqlAlchemyIdempotencyRepository,
+    SqlAlchemyOrderRepository,
+)
 from gatehouse.adapters.sqlalchemy.repositories import (
     SqlAlchemySessionRepository,
     SqlAlchemyUserRepository,
@@ -32,6 +36,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._conn = conn
         self.users = SqlAlchemyUserRepository(conn)
         self.sessions = SqlAlchemySessionRepository(conn)
+        self.orders = SqlAlchemyOrderRepository(conn)
+        self.idempotency = SqlAlchemyIdempotencyRepository(conn)
         return self
 
     async def __aexit__(

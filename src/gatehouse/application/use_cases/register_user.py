@@ -1,5 +1,6 @@
 """Create an account: a public sign-up, or an admin's creation with a chosen role."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from gatehouse.application.errors import ConflictError
@@ -28,6 +29,7 @@ class RegisterUser:
         role: str | None = None
         is_active: bool | None = None
         actor: Actor | None = None
+        before_commit: Callable[[UnitOfWork, User], Awaitable[None]] | None = None
 
     def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, policy: PasswordPolicy, clock: Clock) -> None:
         self._uow = uow
@@ -58,6 +60,8 @@ class RegisterUser:
                     created_at=self._clock.now(),
                 )
             )
+            if command.before_commit is not None:
+                await command.before_commit(uow, user)
             await uow.commit()
         return user
 

@@ -10,8 +10,9 @@ from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from gatehouse.entrypoints.container import Container
-from gatehouse.entrypoints.http import health, sessions, users
+from gatehouse.entrypoints.http import health, listing, orders, sessions, users
 from gatehouse.entrypoints.http.auth import optional_actor, require_actor
+from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
 from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
@@ -30,6 +31,14 @@ USE_CASES = (
     "refresh",
     "logout",
     "authenticate",
+    "browse_users",
+    "create_order",
+    "get_order",
+    "list_orders",
+    "change_order_status",
+    "delete_order",
+    "claim_idempotency",
+    "release_idempotency",
 )
 
 
@@ -45,6 +54,9 @@ def bridge(provider: providers.Provider[Any]) -> Provide:
 def dependencies(container: Container) -> dict[str, Provide]:
     deps = {name: bridge(getattr(container, name)) for name in USE_CASES}
     deps["database"] = bridge(container.database)
+    settings = container.settings()
+    codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
+    deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)
     deps["actor"] = Provide(require_actor)
     deps["maybe_actor"] = Provide(optional_actor)
     return deps
@@ -52,7 +64,9 @@ def dependencies(container: Container) -> dict[str, Provide]:
 
 def create_litestar(container: Container) -> Litestar:
     settings = container.settings()
-    api_v1 = Router(path="/api/v1", route_handlers=[*users.ROUTES, *sessions.ROUTES])
+    shared = [*users.ROUTES, *orders.ROUTES, *sessions.ROUTES]
+    api_v1 = Router(path="/api/v1", route_handlers=[*shared, *listing.V1_ROUTES])
+    api_v2 = Router(path="/api/v2", route_handlers=[*shared, *listing.V2_ROUTES])
     cors = CORSConfig(
         allow_origins=list(settings.cors_origins),
         allow_credentials=False,
@@ -84,6 +98,7 @@ def create_litestar(container: Container) -> Litestar:
     return Litestar(
         route_handlers=[
             api_v1,
+            api_v2,
             *health.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],

@@ -26,8 +26,17 @@ def decode_json(raw: bytes, kind: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=kind, strict=True)
     except msgspec.ValidationError as exc:  # a subclass of DecodeError: catch it first
+        _require_well_formed(raw)
         field, message = _describe(str(exc))
         raise BodyValidationError(field, message) from None
+    except msgspec.DecodeError:
+        raise BadRequestError("Malformed JSON body") from None
+
+
+def _require_well_formed(raw: bytes) -> None:
+    """msgspec validates while it parses, so a schema error can mask later malformed JSON: 400 wins."""
+    try:
+        msgspec.json.decode(raw)
     except msgspec.DecodeError:
         raise BadRequestError("Malformed JSON body") from None
 

@@ -1,63 +1,46 @@
 """Routes of `/users`: sign-up, reads, replace, patch, delete, password change."""
 
-from typing import Annotated, Any
+from typing import Any
 
+import msgspec
 from litestar import Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from msgspec import UNSET as MSGSPEC_UNSET
 
-from gatehouse.application.ports import Page, UserFilter, UserPageQuery, UserSortField
+from gatehouse.application.order_ports import StoredResponse
+from gatehouse.application.ports import UnitOfWork
 from gatehouse.application.unset import UNSET
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
-from gatehouse.application.use_cases.read_users import GetUser, ListUsers
+from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
+from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
-from gatehouse.domain.values import Role
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY
 from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
-from gatehouse.entrypoints.http.problems import BadRequestError
+from gatehouse.entrypoints.http.idempotency import Recorder, idempotent
+from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, UserIdPath
 from gatehouse.entrypoints.http.schemas import (
     ChangePasswordIn,
     PatchUserIn,
     ReplaceUserIn,
     SignUpIn,
     UserOut,
-    UserPageOut,
     user_out,
 )
 
 AnyRequest = Request[Any, Any, Any]
-UserIdPath = Annotated[str, PathParameter(description="The account id (a positive integer)")]
-IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", required=False)]
-IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
 USER_PATH = "/users/{user_id:str}"
 TAG = ["users"]
 
 
 def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
     return Response(user_out(user), status_code=status_code, headers={"ETag": etag(user.version)})
-
-
-def parse_sort(raw: str) -> tuple[UserSortField, bool]:
-    """`id`, `created_at`, `username` or `email`, optionally prefixed with `-` for descending."""
-    descending = raw.startswith("-")
-    try:
-        return UserSortField(raw.removeprefix("-")), descending
-    except ValueError:
-        raise BadRequestError(
-            "sort must be one of id, created_at, username, email, optionally prefixed with -"
-        ) from None
-
-
-def user_filter(role: str | None, is_active: bool | None, search: str | None) -> UserFilter:
-    return UserFilter(role=Role(role) if role else None, is_active=is_active, search=search or None)
 
 
 @post(
@@ -73,10 +56,21 @@ async def create_user(
     request: AnyRequest,
     register_user: NamedDependency[RegisterUser],
     maybe_actor: NamedDependency[Actor | None],
-) -> Response[UserOut]:
+    claim_idempotency: NamedDependency[ClaimIdempotencyKey],
+    release_idempotency: NamedDependency[ReleaseIdempotencyKey],
+) -> Response[bytes]:
     body = await decode_body(request, SignUpIn)
-    user = await register_user.execute(
-        RegisterUser.Command(
+    prefix = f"/api/v{context_of(request.scope).api_version}/users"
+
+    def render(user: User) -> StoredResponse:
+        return StoredResponse(201, msgspec.json.encode(user_out(user)), f"{prefix}/{user.id}")
+
+    async def create(record: Recorder | None) -> StoredResponse:
+        async def before_commit(uow: UnitOfWork, user: User) -> None:
+            if record is not None:
+                await record(uow, render(user))
+
+        command = RegisterUser.Command(
             email=body.email,
             username=body.username,
             password=body.password,
@@ -84,49 +78,11 @@ async def create_user(
             role=body.role,
             is_active=body.is_active,
             actor=maybe_actor,
+            before_commit=before_commit,
         )
-    )
-    response = with_etag(user, 201)
-    response.headers["Location"] = f"/api/v{context_of(request.scope).api_version}/users/{user.id}"
-    return response
+        return render(await register_user.execute(command))
 
-
-@get(
-    "/users",
-    tags=TAG,
-    summary="List accounts (numbered pages)",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 429, 503),
-    description=ListUsers.__doc__,
-)
-async def list_users(
-    actor: NamedDependency[Actor],
-    list_users: NamedDependency[ListUsers],
-    page: Annotated[int, QueryParameter(ge=1, le=10**9)] = 1,
-    page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
-    role: Annotated[str | None, QueryParameter(pattern="^(admin|moderator|user)$")] = None,
-    is_active: Annotated[bool | None, QueryParameter()] = None,
-    search: Annotated[str | None, QueryParameter(max_length=254)] = None,
-    sort: Annotated[
-        str, QueryParameter(description="id, created_at, username or email; '-' for descending")
-    ] = "id",
-) -> UserPageOut:
-    field, descending = parse_sort(sort)
-    query = UserPageQuery(
-        filter=user_filter(role, is_active, search),
-        sort=field,
-        descending=descending,
-        page=page,
-        page_size=page_size,
-    )
-    result: Page[User] = await list_users.execute(ListUsers.Query(actor=actor, page=query))
-    return UserPageOut(
-        items=[user_out(u) for u in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        total_pages=-(-result.total // page_size),
-    )
+    return await idempotent(request, maybe_actor, claim_idempotency, release_idempotency, create)
 
 
 @get(
@@ -267,4 +223,4 @@ async def change_password(
     )
 
 
-ROUTES = [create_user, list_users, read_me, read_user, replace_user, patch_user, delete_user, change_password]
+ROUTES = [create_user, read_me, read_user, replace_user, patch_user, delete_user, change_password]

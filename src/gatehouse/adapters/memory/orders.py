@@ -1,0 +1,116 @@
+"""In-memory orders and idempotency keys, over the same state as the other in-memory twins."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from gatehouse.adapters.memory.state import MemoryState
+from gatehouse.application.errors import NotFoundError, PreconditionFailedError
+from gatehouse.application.order_ports import (
+    After,
+    IdempotencyRecord,
+    IdempotencyRepository,
+    KeysetPage,
+    NewOrder,
+    OrderFilter,
+    OrderQueries,
+    OrderRepository,
+    StoredResponse,
+)
+from gatehouse.domain.order import Order, OrderStatus
+
+
+class InMemoryOrderRepository(OrderRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, new: NewOrder) -> Order:
+        order = Order(
+            id=self._s.new_id("orders"),
+            user_id=new.user_id,
+            status=OrderStatus.PENDING,
+            currency=new.currency,
+            items=new.items,
+            created_at=new.created_at,
+            updated_at=new.created_at,
+        )
+        self._s.orders[order.id] = order
+        return replace(order)
+
+    async def get(self, order_id: int) -> Order | None:
+        order = self._s.orders.get(order_id)
+        return replace(order) if order else None
+
+    async def update(self, order: Order, *, expected_versions: Sequence[int] | None) -> Order:
+        stored = self._checked(order.id, expected_versions)
+        saved = replace(order, version=stored.version + 1)
+        self._s.orders[order.id] = saved
+        return replace(saved)
+
+    async def delete(self, order_id: int, *, expected_versions: Sequence[int] | None) -> None:
+        self._checked(order_id, expected_versions)
+        del self._s.orders[order_id]
+
+    def _checked(self, order_id: int, expected_versions: Sequence[int] | None) -> Order:
+        stored = self._s.orders.get(order_id)
+        if stored is None:
+            raise NotFoundError(f"Order with id {order_id} not found")
+        if expected_versions is not None and stored.version not in expected_versions:
+            raise PreconditionFailedError("The resource has changed since it was read")
+        return stored
+
+
+class InMemoryIdempotencyRepository(IdempotencyRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        return self._s.idempotency.get((scope, key))
+
+    async def start(self, scope: str, key: str, fingerprint: str, now: datetime) -> None:
+        self._s.idempotency[(scope, key)] = IdempotencyRecord(fingerprint, now, None)
+
+    async def finish(self, scope: str, key: str, response: StoredResponse) -> None:
+        record = self._s.idempotency[(scope, key)]
+        self._s.idempotency[(scope, key)] = replace(record, response=response)
+
+    async def release(self, scope: str, key: str) -> None:
+        record = self._s.idempotency.get((scope, key))
+        if record is not None and record.response is None:
+            del self._s.idempotency[(scope, key)]
+
+    async def purge_older_than(self, moment: datetime) -> int:
+        old = [k for k, r in self._s.idempotency.items() if r.started_at < moment]
+        for k in old:
+            del self._s.idempotency[k]
+        return len(old)
+
+
+class InMemoryOrderQueries(OrderQueries):
+    """Reads the committed state of an in-memory database (`state()` returns it)."""
+
+    def __init__(self, state: Callable[[], MemoryState]) -> None:
+        self._state = state
+
+    async def get(self, order_id: int) -> Order | None:
+        order = self._state().orders.get(order_id)
+        return replace(order) if order else None
+
+    def _matching(self, where: OrderFilter) -> list[Order]:
+        found = [
+            o
+            for o in self._state().orders.values()
+            if o.user_id == where.user_id and (where.status is None or o.status is where.status)
+        ]
+        return sorted(found, key=lambda o: o.id)
+
+    async def page(self, where: OrderFilter, page: int, page_size: int) -> tuple[Sequence[Order], int]:
+        found = self._matching(where)
+        start = (page - 1) * page_size
+        return [replace(o) for o in found[start : start + page_size]], len(found)
+
+    async def keyset(self, where: OrderFilter, limit: int, after: After | None) -> KeysetPage[Order]:
+        found = [o for o in self._matching(where) if after is None or o.id > after.id]
+        page = [replace(o) for o in found[:limit]]
+        more = len(found) > limit
+        return KeysetPage(page, After(page[-1].id, page[-1].id) if more and page else None)

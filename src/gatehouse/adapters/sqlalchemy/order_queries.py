@@ -1,0 +1,53 @@
+"""The read side of orders: one statement per look-up on the read engine."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+
+from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.order_repositories import to_order
+from gatehouse.adapters.sqlalchemy.tables import orders
+from gatehouse.application.order_ports import After, KeysetPage, OrderFilter, OrderQueries
+from gatehouse.domain.order import Order
+
+
+def _where(f: OrderFilter) -> ColumnElement[bool]:
+    clause = orders.c.user_id == f.user_id
+    if f.status is not None:
+        clause = and_(clause, orders.c.status == f.status.value)
+    return clause
+
+
+class SqlAlchemyOrderQueries(OrderQueries):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, order_id: int) -> Order | None:
+        rows = await self._fetch(select(orders).where(orders.c.id == order_id))
+        return to_order(rows[0]) if rows else None
+
+    async def page(self, where: OrderFilter, page: int, page_size: int) -> tuple[Sequence[Order], int]:
+        clause = _where(where)
+        total_stmt = select(func.count()).select_from(orders).where(clause)
+        items_stmt = (
+            select(orders).where(clause).order_by(orders.c.id).limit(page_size).offset((page - 1) * page_size)
+        )
+        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+            total = (await conn.execute(total_stmt)).scalar_one()
+            rows = (await conn.execute(items_stmt)).all() if total else []
+        return [to_order(r) for r in rows], total
+
+    async def keyset(self, where: OrderFilter, limit: int, after: After | None) -> KeysetPage[Order]:
+        clause = _where(where)
+        if after is not None:
+            clause = and_(clause, orders.c.id > after.id)
+        rows = await self._fetch(select(orders).where(clause).order_by(orders.c.id).limit(limit + 1))
+        found = [to_order(r) for r in rows]
+        page = found[:limit]
+        more = len(found) > limit
+        return KeysetPage(page, After(page[-1].id, page[-1].id) if more and page else None)
+
+    async def _fetch(self, stmt: Select[Any]) -> list[Any]:
+        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+            return list((await conn.execute(stmt)).all())

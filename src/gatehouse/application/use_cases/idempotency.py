@@ -1,0 +1,66 @@
+"""Claim and release idempotency keys; the creating use case stores the answer in its own transaction."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from gatehouse.application.errors import ConflictError
+from gatehouse.application.order_ports import StoredResponse
+from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.domain.errors import InvalidValueError
+
+KEY_LIFETIME = timedelta(hours=24)
+ABANDONED_AFTER = timedelta(seconds=60)
+
+
+class ClaimOutcome(StrEnum):
+    PROCEED = "proceed"
+    REPLAY = "replay"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    outcome: ClaimOutcome
+    response: StoredResponse | None = None
+
+
+class ClaimIdempotencyKey:
+    """Decide what a request carrying an `Idempotency-Key` does.
+
+    - First use (or the key expired after 24 h, or its first request was abandoned for 60 s): proceed.
+    - Same key and same request fingerprint, answered: replay the stored answer.
+    - Same key, first request still running: 409.
+    - Same key, different request: 422.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, scope: str, key: str, fingerprint: str) -> Claim:
+        now = self._clock.now()
+        async with self._uow as uow:
+            record = await uow.idempotency.get(scope, key)
+            fresh = record is not None and record.started_at > now - KEY_LIFETIME
+            if record is not None and fresh:
+                if record.fingerprint != fingerprint:
+                    raise InvalidValueError("Idempotency-Key", "This key was used with a different request")
+                if record.response is not None:
+                    return Claim(ClaimOutcome.REPLAY, record.response)
+                if record.started_at > now - ABANDONED_AFTER:
+                    raise ConflictError("A request with this Idempotency-Key is still running")
+            await uow.idempotency.start(scope, key, fingerprint, now)
+            await uow.commit()
+        return Claim(ClaimOutcome.PROCEED)
+
+
+class ReleaseIdempotencyKey:
+    """Free a key whose request failed without an answer worth replaying (a 5xx)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, scope: str, key: str) -> None:
+        async with self._uow as uow:
+            await uow.idempotency.release(scope, key)
+            await uow.commit()

@@ -1,0 +1,156 @@
+"""Orders of one user: create, read, list, move through the status machine, delete."""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from gatehouse.application.errors import NotFoundError
+from gatehouse.application.order_ports import After, KeysetPage, NewOrder, OrderFilter, OrderQueries
+from gatehouse.application.ports import Clock, UnitOfWork, UserQueries
+from gatehouse.domain.order import Currency, LineItem, Order, line_items, parse_status
+from gatehouse.domain.policy import (
+    Actor,
+    check_can_create_order,
+    check_can_delete_order,
+    check_can_move_order,
+    check_can_read,
+)
+
+BeforeCommit = Callable[[UnitOfWork, Order], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInput:
+    sku: str
+    quantity: int
+    unit_price_cents: int
+
+
+async def _owner_exists(users: UserQueries, actor: Actor, user_id: int) -> None:
+    """Visibility first (a plain user asking for another id: 403), then existence (404)."""
+    check_can_read(actor, user_id)
+    if await users.get(user_id) is None:
+        raise NotFoundError(f"User with id {user_id} not found")
+
+
+def _of_owner(order: Order | None, user_id: int, order_id: int) -> Order:
+    """An order seen through another user's path does not exist there."""
+    if order is None or order.user_id != user_id:
+        raise NotFoundError(f"Order with id {order_id} not found")
+    return order
+
+
+class CreateOrder:
+    """Place an order for a user.
+
+    - The owner or an admin (403 for others; a plain user naming another id: 403).
+    - 1–100 items; currency three upper-case letters; the total is computed, never sent.
+    - New orders are pending.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        currency: str
+        items: Sequence[ItemInput]
+        before_commit: BeforeCommit | None = None
+
+    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
+        self._uow = uow
+        self._users = users
+        self._clock = clock
+
+    async def execute(self, command: Command) -> Order:
+        await _owner_exists(self._users, command.actor, command.user_id)
+        check_can_create_order(command.actor, command.user_id)
+        items = line_items([LineItem(i.sku, i.quantity, i.unit_price_cents) for i in command.items])
+        new = NewOrder(command.user_id, Currency(command.currency), items, self._clock.now())
+        async with self._uow as uow:
+            order = await uow.orders.add(new)
+            if command.before_commit is not None:
+                await command.before_commit(uow, order)
+            await uow.commit()
+        return order
+
+
+class GetOrder:
+    """Read one order: owner, moderator or admin; another user's order under this path is 404."""
+
+    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
+        self._users = users
+        self._orders = orders
+
+    async def execute(self, actor: Actor, user_id: int, order_id: int) -> Order:
+        await _owner_exists(self._users, actor, user_id)
+        return _of_owner(await self._orders.get(order_id), user_id, order_id)
+
+
+class ListOrders:
+    """A user's orders, by number or by cursor: owner, moderator or admin; optional status filter."""
+
+    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
+        self._users = users
+        self._orders = orders
+
+    async def execute(
+        self, actor: Actor, where: OrderFilter, page: int, page_size: int
+    ) -> tuple[Sequence[Order], int]:
+        await _owner_exists(self._users, actor, where.user_id)
+        return await self._orders.page(where, page, page_size)
+
+    async def after(
+        self, actor: Actor, where: OrderFilter, limit: int, after: After | None
+    ) -> KeysetPage[Order]:
+        await _owner_exists(self._users, actor, where.user_id)
+        return await self._orders.keyset(where, limit, after)
+
+
+class ChangeOrderStatus:
+    """Move an order through pending → paid → shipped → delivered, or cancel it.
+
+    - An illegal move is 409 whoever asks; checked before permission.
+    - Admins make any legal move; the owner may cancel a pending order; other legal moves: 403.
+    - `If-Match` must name the current version (412).
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        order_id: int
+        status: str
+        expected_versions: Sequence[int] | None = None
+
+    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
+        self._uow = uow
+        self._users = users
+        self._clock = clock
+
+    async def execute(self, command: Command) -> Order:
+        target = parse_status(command.status)
+        await _owner_exists(self._users, command.actor, command.user_id)
+        async with self._uow as uow:
+            order = _of_owner(await uow.orders.get(command.order_id), command.user_id, command.order_id)
+            moved = order.transition_to(target, self._clock.now())
+            check_can_move_order(command.actor, order.user_id, order.status, target)
+            saved = await uow.orders.update(moved, expected_versions=command.expected_versions)
+            await uow.commit()
+        return saved
+
+
+class DeleteOrder:
+    """Delete an order: admins only (403); `If-Match` must name the current version (412)."""
+
+    def __init__(self, uow: UnitOfWork, users: UserQueries) -> None:
+        self._uow = uow
+        self._users = users
+
+    async def execute(
+        self, actor: Actor, user_id: int, order_id: int, expected_versions: Sequence[int] | None = None
+    ) -> None:
+        await _owner_exists(self._users, actor, user_id)
+        async with self._uow as uow:
+            order = _of_owner(await uow.orders.get(order_id), user_id, order_id)
+            check_can_delete_order(actor)
+            await uow.orders.delete(order.id, expected_versions=expected_versions)
+            await uow.commit()

@@ -1,0 +1,152 @@
+"""Routes of `/users/{uid}/orders/…` other than the lists (see listing.py)."""
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+
+from gatehouse.application.order_ports import StoredResponse
+from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
+from gatehouse.application.use_cases.orders import (
+    ChangeOrderStatus,
+    CreateOrder,
+    DeleteOrder,
+    GetOrder,
+    ItemInput,
+)
+from gatehouse.domain.order import Order
+from gatehouse.domain.policy import Actor
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY
+from gatehouse.entrypoints.http.body import decode_body, json_body
+from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
+from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.idempotency import Recorder, idempotent
+from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, OrderIdPath, UserIdPath
+from gatehouse.entrypoints.http.schemas import OrderIn, OrderOut, OrderStatusIn, order_out
+
+AnyRequest = Request[Any, Any, Any]
+ORDERS = "/users/{user_id:str}/orders"
+ORDER = "/users/{user_id:str}/orders/{order_id:str}"
+TAG = ["orders"]
+
+
+def with_etag(order: Order) -> Response[OrderOut]:
+    return Response(order_out(order), headers={"ETag": etag(order.version)})
+
+
+@post(
+    ORDERS,
+    status_code=201,
+    operation_class=json_body(OrderIn),
+    tags=TAG,
+    summary="Place an order",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 403, 404, 409, 413, 422, 429, 503),
+    description=CreateOrder.__doc__,
+)
+async def create_order(
+    request: AnyRequest,
+    actor: NamedDependency[Actor],
+    create_order: NamedDependency[CreateOrder],
+    claim_idempotency: NamedDependency[ClaimIdempotencyKey],
+    release_idempotency: NamedDependency[ReleaseIdempotencyKey],
+    user_id: UserIdPath,
+) -> Response[bytes]:
+    uid = parse_id(user_id)
+    body = await decode_body(request, OrderIn)
+    items = [ItemInput(i.sku, i.quantity, i.unit_price_cents) for i in body.items]
+    prefix = f"/api/v{context_of(request.scope).api_version}/users/{uid}/orders"
+
+    def render(order: Order) -> StoredResponse:
+        return StoredResponse(201, msgspec.json.encode(order_out(order)), f"{prefix}/{order.id}")
+
+    async def create(record: Recorder | None) -> StoredResponse:
+        async def before_commit(uow: UnitOfWork, order: Order) -> None:
+            if record is not None:
+                await record(uow, render(order))
+
+        command = CreateOrder.Command(
+            actor=actor, user_id=uid, currency=body.currency, items=items, before_commit=before_commit
+        )
+        return render(await create_order.execute(command))
+
+    return await idempotent(request, actor, claim_idempotency, release_idempotency, create)
+
+
+@get(
+    ORDER,
+    tags=TAG,
+    summary="Read an order",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 403, 404, 429, 503),
+    description=GetOrder.__doc__,
+)
+async def read_order(
+    actor: NamedDependency[Actor],
+    get_order: NamedDependency[GetOrder],
+    user_id: UserIdPath,
+    order_id: OrderIdPath,
+    if_none_match: IfNoneMatch,
+) -> Response[Any]:
+    order = await get_order.execute(actor, parse_id(user_id), parse_id(order_id, "order_id"))
+    if not_modified(if_none_match, order.version):
+        return Response(None, status_code=304, headers={"ETag": etag(order.version)})
+    return with_etag(order)
+
+
+@patch(
+    ORDER,
+    operation_class=json_body(OrderStatusIn),
+    tags=TAG,
+    summary="Move an order to another status",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
+    description=ChangeOrderStatus.__doc__,
+)
+async def change_order_status(
+    request: AnyRequest,
+    actor: NamedDependency[Actor],
+    change_order_status: NamedDependency[ChangeOrderStatus],
+    user_id: UserIdPath,
+    order_id: OrderIdPath,
+    if_match: IfMatch,
+) -> Response[OrderOut]:
+    uid, oid = parse_id(user_id), parse_id(order_id, "order_id")
+    body = await decode_body(request, OrderStatusIn)
+    order = await change_order_status.execute(
+        ChangeOrderStatus.Command(
+            actor=actor,
+            user_id=uid,
+            order_id=oid,
+            status=body.status,
+            expected_versions=expected_versions(if_match),
+        )
+    )
+    return with_etag(order)
+
+
+@delete(
+    ORDER,
+    status_code=204,
+    tags=TAG,
+    summary="Delete an order",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 403, 404, 412, 429, 503),
+    description=DeleteOrder.__doc__,
+)
+async def delete_order(
+    actor: NamedDependency[Actor],
+    delete_order: NamedDependency[DeleteOrder],
+    user_id: UserIdPath,
+    order_id: OrderIdPath,
+    if_match: IfMatch,
+) -> None:
+    await delete_order.execute(
+        actor, parse_id(user_id), parse_id(order_id, "order_id"), expected_versions(if_match)
+    )
+
+
+ROUTES = [create_order, read_order, change_order_status, delete_order]

@@ -1,0 +1,176 @@
+"""load_settings over an explicit environment and a real `.env` file (CONTRACT §1)."""
+
+from pathlib import Path
+
+import pytest
+
+from gatehouse.entrypoints.settings import Settings, SettingsError, load_settings
+
+INTEGER_VARIABLES = [
+    "ACCESS_TOKEN_TTL",
+    "REFRESH_TOKEN_TTL",
+    "RATE_LIMIT_PER_MINUTE",
+    "LOGIN_MAX_FAILURES",
+    "SLOW_QUERY_MS",
+    "DB_POOL_SIZE",
+    "SHUTDOWN_TIMEOUT",
+]
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Relative defaults (`var/jwt_secret`, `.env`) resolve inside tmp_path, not the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _load(environ: dict[str, str], dotenv_text: str | None = None) -> Settings:
+    dotenv = Path(".env")
+    if dotenv_text is not None:
+        dotenv.write_text(dotenv_text)
+    return load_settings(environ, dotenv=dotenv)
+
+
+def test_defaults_match_the_contract_table() -> None:
+    settings = _load({})
+
+    assert settings.database_url == "sqlite+aiosqlite:///var/gatehouse.db"
+    assert settings.jwt_secret is None
+    assert (settings.access_token_ttl, settings.refresh_token_ttl) == (1800, 1209600)
+    assert (settings.rate_limit_per_minute, settings.login_max_failures) == (100, 5)
+    assert settings.redis_url is None
+    assert settings.trusted_proxies == ()
+    assert settings.slow_query_ms == 200
+    assert settings.log_level == "INFO"
+    assert settings.cors_origins == ()
+    assert settings.password_policy == "classic"
+    assert settings.db_pool_size == 10
+    assert settings.jwt_previous_secrets == ()
+    assert settings.shutdown_timeout == 10
+
+
+@pytest.mark.xfail(strict=True, reason="CONTRACT §10 settings are not read by load_settings yet")
+def test_mail_and_audit_defaults_match_the_contract_table() -> None:
+    settings = _load({})
+
+    assert getattr(settings, "public_url", None) == "http://127.0.0.1:8000"
+    assert getattr(settings, "smtp_url", "missing") is None
+    assert getattr(settings, "mail_from", None) == "Gatehouse <no-reply@localhost>"
+    assert getattr(settings, "require_verified_email", None) is False
+    assert getattr(settings, "audit_retention_days", None) == 365
+
+
+def test_without_the_variable_the_secret_comes_from_var_jwt_secret() -> None:
+    Path("var").mkdir()
+    Path("var/jwt_secret").write_text("a-development-secret-from-the-file-0123456789\n")
+
+    assert _load({}).jwt_secret == "a-development-secret-from-the-file-0123456789"
+    assert _load({"GATEHOUSE_JWT_SECRET": "from-the-environment"}).jwt_secret == "from-the-environment"
+
+
+def test_the_dotenv_file_is_read_and_the_environment_wins_over_it() -> None:
+    dotenv = "\n".join(
+        [
+            "# comments and blank lines are skipped",
+            "",
+            "GATEHOUSE_ACCESS_TOKEN_TTL=60",
+            "export GATEHOUSE_LOG_LEVEL='debug'",
+            'GATEHOUSE_DATABASE_URL="sqlite+aiosqlite:///from-dotenv.db"',
+        ]
+    )
+
+    settings = _load({"GATEHOUSE_ACCESS_TOKEN_TTL": "120"}, dotenv)
+
+    assert settings.access_token_ttl == 120
+    assert settings.log_level == "DEBUG"
+    assert settings.database_url == "sqlite+aiosqlite:///from-dotenv.db"
+
+
+def test_every_variable_is_read_from_the_environment() -> None:
+    settings = _load(
+        {
+            "GATEHOUSE_DATABASE_URL": "postgresql+asyncpg://gh@db/gatehouse",
+            "GATEHOUSE_REFRESH_TOKEN_TTL": "3600",
+            "GATEHOUSE_RATE_LIMIT_PER_MINUTE": "0",
+            "GATEHOUSE_LOGIN_MAX_FAILURES": "3",
+            "GATEHOUSE_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "GATEHOUSE_SLOW_QUERY_MS": "50",
+            "GATEHOUSE_PASSWORD_POLICY": "nist",
+            "GATEHOUSE_DB_POOL_SIZE": "4",
+            "GATEHOUSE_SHUTDOWN_TIMEOUT": "0",
+        }
+    )
+
+    assert settings.database_url == "postgresql+asyncpg://gh@db/gatehouse"
+    assert (settings.refresh_token_ttl, settings.rate_limit_per_minute, settings.login_max_failures) == (
+        3600,
+        0,
+        3,
+    )
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert (settings.slow_query_ms, settings.db_pool_size, settings.shutdown_timeout) == (50, 4, 0)
+    assert settings.password_policy == "nist"
+
+
+def test_an_empty_value_counts_as_unset() -> None:
+    settings = _load({"GATEHOUSE_ACCESS_TOKEN_TTL": "  ", "GATEHOUSE_REDIS_URL": ""})
+
+    assert (settings.access_token_ttl, settings.redis_url) == (1800, None)
+
+
+@pytest.mark.parametrize("name", INTEGER_VARIABLES)
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1"])
+def test_a_bad_or_negative_integer_is_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"GATEHOUSE_{name}"):
+        _load({f"GATEHOUSE_{name}": value})
+
+
+@pytest.mark.parametrize("name", ["ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "DB_POOL_SIZE"])
+def test_a_zero_is_refused_where_it_makes_no_sense(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"GATEHOUSE_{name}"):
+        _load({f"GATEHOUSE_{name}": "0"})
+
+
+def test_a_bad_integer_in_the_dotenv_file_is_refused_too() -> None:
+    with pytest.raises(SettingsError, match="GATEHOUSE_LOGIN_MAX_FAILURES"):
+        _load({}, "GATEHOUSE_LOGIN_MAX_FAILURES=many\n")
+
+
+def test_an_unknown_password_policy_is_refused_naming_the_variable() -> None:
+    with pytest.raises(SettingsError, match="GATEHOUSE_PASSWORD_POLICY"):
+        _load({"GATEHOUSE_PASSWORD_POLICY": "lenient"})
+
+
+def test_comma_separated_lists_are_split_and_trimmed() -> None:
+    settings = _load(
+        {
+            "GATEHOUSE_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16 ,,",
+            "GATEHOUSE_CORS_ORIGINS": "https://a.example,https://b.example",
+            "GATEHOUSE_JWT_PREVIOUS_SECRETS": " old-secret-one , old-secret-two",
+        }
+    )
+
+    assert settings.trusted_proxies == ("10.0.0.1", "10.1.0.0/16")
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.jwt_previous_secrets == ("old-secret-one", "old-secret-two")
+
+
+def test_require_jwt_secret_refuses_a_missing_secret() -> None:
+    with pytest.raises(SettingsError, match="GATEHOUSE_JWT_SECRET"):
+        _load({}).require_jwt_secret()
+
+
+@pytest.mark.parametrize("secret", ["s" * 31, "é" * 15 + "s"], ids=["31-ascii", "31-bytes-utf8"])
+def test_require_jwt_secret_refuses_a_secret_under_32_bytes(secret: str) -> None:
+    with pytest.raises(SettingsError, match="32 bytes"):
+        _load({"GATEHOUSE_JWT_SECRET": secret}).require_jwt_secret()
+
+
+def test_require_jwt_secret_gives_back_a_strong_secret() -> None:
+    assert _load({"GATEHOUSE_JWT_SECRET": "é" * 16}).require_jwt_secret() == "é" * 16
+
+
+def test_settings_never_show_secrets_in_their_repr() -> None:
+    settings = _load({"GATEHOUSE_JWT_SECRET": "s" * 40, "GATEHOUSE_JWT_PREVIOUS_SECRETS": "p" * 40})
+
+    assert "s" * 40 not in repr(settings)
+    assert "p" * 40 not in repr(settings)
