@@ -28,17 +28,17 @@ def issued_claims(account: Account) -> dict[str, Any]:
 
 def forge(
     account: Account,
+    changes: dict[str, Any] | None = None,
     *,
     secret: str = TEST_SECRET,
     algorithm: str = "HS256",
     key_id: str | None = None,
     drop: str | None = None,
-    **overrides: Any,
 ) -> str:
     """A token like the one the service issued to `account`, re-signed after the given changes."""
     now = int(time.time())
     claims = {**issued_claims(account), "iat": now, "exp": now + 600, "jti": f"forged-{now}"}
-    claims.update(overrides)
+    claims.update(changes or {})
     if drop is not None:
         del claims[drop]
     headers = {"kid": key_id if key_id is not None else kid(secret)}
@@ -105,7 +105,7 @@ async def test_tampered_signature_is_401(api: Api) -> None:
 async def test_payload_changed_without_re_signing_is_401(api: Api) -> None:
     account, other = await api.create_account(), await api.create_account()
     _, _, signature = account.token.split(".")
-    head, payload, _ = forge(account, sub=str(other.id)).split(".")
+    head, payload, _ = forge(account, {"sub": str(other.id)}).split(".")
 
     assert_unauthorized(await me_with(api, f"{head}.{payload}.{signature}"))
 
@@ -134,11 +134,12 @@ async def test_other_hmac_algorithms_with_the_right_secret_are_401(api: Api, alg
         ("iss", "not-gatehouse"),
         ("iss", "Gatehouse"),
     ],
+    ids=["other-audience", "other-audience-in-a-list", "other-issuer", "issuer-in-another-case"],
 )
 async def test_wrong_audience_or_issuer_is_401(api: Api, claim: str, value: object) -> None:
     account = await api.create_account()
 
-    assert_unauthorized(await me_with(api, forge(account, **{claim: value})))
+    assert_unauthorized(await me_with(api, forge(account, {claim: value})))
 
 
 @pytest.mark.parametrize("claim", REQUIRED_CLAIMS)
@@ -152,7 +153,7 @@ async def test_expired_token_is_401(api: Api) -> None:
     account = await api.create_account()
     now = int(time.time())
 
-    assert_unauthorized(await me_with(api, forge(account, iat=now - 120, exp=now - 60)))
+    assert_unauthorized(await me_with(api, forge(account, {"iat": now - 120, "exp": now - 60})))
 
 
 @pytest.mark.parametrize("shape", ["word", "plus sign", "leading space", "decimal point", "int", "fullwidth"])
@@ -168,7 +169,7 @@ async def test_a_sub_that_is_not_a_decimal_string_is_401(api: Api, shape: str) -
         "fullwidth": fullwidth,
     }[shape]
 
-    assert_unauthorized(await me_with(api, forge(account, sub=sub)))
+    assert_unauthorized(await me_with(api, forge(account, {"sub": sub})))
 
 
 @pytest.mark.parametrize("key_id", ["own", "service"], ids=["kid-of-the-other-key", "kid-of-the-service"])
@@ -182,7 +183,7 @@ async def test_a_token_signed_with_another_strong_secret_is_401(api: Api, key_id
 async def test_a_sub_naming_another_user_of_the_same_session_is_401(api: Api) -> None:
     account, other = await api.create_account(), await api.create_account()
 
-    assert_unauthorized(await me_with(api, forge(account, sub=str(other.id))))
+    assert_unauthorized(await me_with(api, forge(account, {"sub": str(other.id)})))
 
 
 async def test_a_refresh_token_is_not_accepted_as_a_bearer_token(api: Api) -> None:

@@ -1,4 +1,4 @@
-"""§1 and §11 `gatehouse serve`: refuses to start without what it needs; serves real HTTP; exits 0 on SIGTERM."""
+"""`gatehouse serve` (§1, §11): refuses to start without what it needs, serves, exits 0 on SIGTERM."""
 
 import json
 import signal

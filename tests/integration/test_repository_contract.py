@@ -1,10 +1,13 @@
 """The UnitOfWork and UserRepository contract on memory, SQLite and PostgreSQL."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, timedelta, timezone
 
 import pytest
 
+from gatehouse.adapters.sqlalchemy.database import Database
+from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
 from gatehouse.application.ports import UserFilter, UserPageQuery
 from gatehouse.domain.values import Email, FullName, Role, Username
@@ -107,6 +110,31 @@ async def test_update_stores_the_change_and_bumps_the_version(
     assert stored is not None
     assert (stored.username.value, stored.role, stored.is_active) == ("Ada_Byron", Role.MODERATOR, False)
     assert (stored.version, stored.updated_at, stored.created_at) == (2, later, T0)
+    assert_utc(stored.updated_at)
+
+
+async def test_update_may_change_the_case_of_ones_own_username(backend: Backend) -> None:
+    [ada] = await store_users(backend, new_user("ada"))
+
+    async with backend.new_uow() as uow:
+        await uow.users.update(ada.changed(T0, username=Username("ADA")), expected_versions=[1])
+        await uow.commit()
+
+    stored = await fetch_user(backend, ada.id)
+    assert stored is not None
+    assert (stored.username.value, stored.version) == ("ADA", 2)
+
+
+async def test_sql_stores_normalise_other_offsets_to_utc(database: Database) -> None:
+    plus_two = T0.astimezone(timezone(timedelta(hours=2)))
+    async with SqlAlchemyUnitOfWork(database) as uow:
+        ada = await uow.users.add(replace(new_user("ada"), created_at=plus_two))
+        await uow.commit()
+
+    stored = await SqlAlchemyUserQueries(database).get(ada.id)
+
+    assert stored is not None
+    assert (stored.created_at, stored.created_at.tzinfo) == (T0, UTC)
 
 
 async def test_update_with_a_stale_expected_version_fails_and_changes_nothing(backend: Backend) -> None:
@@ -159,6 +187,7 @@ async def test_delete_removes_the_account_its_sessions_and_their_refresh_tokens(
         assert await uow.users.get(ada.id) is None
         assert await uow.sessions.get(ada_session.id) is None
         assert await uow.sessions.find_refresh_token("fp-ada") is None
+        assert await uow.sessions.spend_refresh_token("fp-ada", T0) is False
         assert await uow.sessions.get(bob_session.id) == bob_session
         assert await uow.users.get(bob.id) == bob
 

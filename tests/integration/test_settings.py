@@ -165,6 +165,15 @@ def test_require_jwt_secret_refuses_a_secret_under_32_bytes(secret: str) -> None
         _load({"GATEHOUSE_JWT_SECRET": secret}).require_jwt_secret()
 
 
+def test_require_jwt_secret_refuses_a_previous_secret_under_32_bytes() -> None:
+    settings = _load(
+        {"GATEHOUSE_JWT_SECRET": "c" * 32, "GATEHOUSE_JWT_PREVIOUS_SECRETS": f"{'p' * 32},{'q' * 31}"}
+    )
+
+    with pytest.raises(SettingsError, match="GATEHOUSE_JWT_PREVIOUS_SECRETS"):
+        settings.require_jwt_secret()
+
+
 def test_require_jwt_secret_gives_back_a_strong_secret() -> None:
     assert _load({"GATEHOUSE_JWT_SECRET": "é" * 16}).require_jwt_secret() == "é" * 16
 

@@ -35,7 +35,12 @@ class Argon2PasswordHasher(PasswordHasher):
     """
 
     def __init__(
-        self, parameters: Argon2Parameters | None = None, *, workers: int = 2, max_queue: int = 32
+        self,
+        parameters: Argon2Parameters | None = None,
+        *,
+        workers: int = 2,
+        max_queue: int = 32,
+        observe_depth: Callable[[int], None] | None = None,
     ) -> None:
         p = parameters or Argon2Parameters()
         self._argon2 = _Argon2(
@@ -51,6 +56,7 @@ class Argon2PasswordHasher(PasswordHasher):
         self._in_flight = 0
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="argon2")
         self._dummy_hash = self._argon2.hash(DUMMY_PASSWORD)
+        self._observe_depth = observe_depth
 
     @property
     def queue_depth(self) -> int:
@@ -85,7 +91,13 @@ class Argon2PasswordHasher(PasswordHasher):
         if self._in_flight >= self._capacity:
             raise ServiceUnavailableError("Password hashing is busy; retry shortly", retry_after=1)
         self._in_flight += 1
+        self._report()
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         finally:
             self._in_flight -= 1
+            self._report()
+
+    def _report(self) -> None:
+        if self._observe_depth is not None:
+            self._observe_depth(self.queue_depth)

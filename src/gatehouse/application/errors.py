@@ -39,3 +39,7 @@ class ServiceUnavailableError(ApplicationError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class CountersUnavailableError(ApplicationError):
+    """The shared counter store can't be reached; callers decide whether to fail open."""

@@ -1,5 +1,7 @@
 """The composition root: the one place that names concrete adapters."""
 
+from collections.abc import Callable
+
 from dependency_injector import containers, providers
 
 from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
@@ -22,6 +24,7 @@ from gatehouse.application.use_cases.orders import (
     GetOrder,
     ListOrders,
 )
+from gatehouse.application.use_cases.rate_limit import CheckRateLimit
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession
@@ -62,10 +65,12 @@ class Container(containers.DeclarativeContainer):
             slow_query_ms=settings.provided.slow_query_ms,
         ),
     )
+    hash_depth_observer: providers.Object[Callable[[int], None] | None] = providers.Object(None)
     hasher = providers.Singleton(
         Argon2PasswordHasher,
         workers=settings.provided.hash_workers,
         max_queue=settings.provided.hash_queue,
+        observe_depth=hash_depth_observer,
     )
     tokens = providers.Singleton(token_issuer, settings=settings)
     counters = providers.Singleton(InProcessCounters, clock=clock)
@@ -97,6 +102,9 @@ class Container(containers.DeclarativeContainer):
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
     authenticate = providers.Singleton(Authenticate, tokens=tokens, queries=user_queries, clock=clock)
     browse_users = providers.Factory(BrowseUsers, queries=user_queries)
+    rate_limit = providers.Singleton(
+        CheckRateLimit, counters=counters, clock=clock, per_minute=settings.provided.rate_limit_per_minute
+    )
 
     order_queries = providers.Singleton(SqlAlchemyOrderQueries, database=database)
     create_order = providers.Factory(CreateOrder, uow=uow, users=user_queries, clock=clock)

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from gatehouse.adapters.local_counters import InProcessCounters
-from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher, InMemoryTokenIssuer, FixedClock
+from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher, InMemoryTokenIssuer
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.use_cases.authenticate import Authenticate

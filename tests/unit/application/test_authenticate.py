@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatehouse.adapters.memory.fakes import InMemoryTokenIssuer, FixedClock
+from gatehouse.adapters.memory.fakes import FixedClock, InMemoryTokenIssuer
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.delete_user import DeleteUser

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher, FixedClock
+from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import ConflictError
 from gatehouse.application.ports import NewUser

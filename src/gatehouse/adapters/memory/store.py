@@ -1,5 +1,6 @@
 """An in-memory database with transactional units of work over it."""
 
+import asyncio
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
@@ -23,11 +24,16 @@ from gatehouse.domain.values import Email, Username
 
 
 class InMemoryDatabase:
-    """The committed state; a unit of work edits a copy and swaps it in on commit."""
+    """The committed state; a unit of work edits a copy and swaps it in on commit.
+
+    Units of work run one at a time (as SQLite's `BEGIN IMMEDIATE` makes them), so two that
+    overlap see each other's committed changes instead of overwriting them.
+    """
 
     def __init__(self) -> None:
         self.state = MemoryState()
         self.commits = 0
+        self.writer = asyncio.Lock()
 
 
 class InMemoryUserRepository(UserRepository):
@@ -127,7 +133,7 @@ class InMemorySessionRepository(SessionRepository):
 
     async def spend_refresh_token(self, fingerprint: str, now: datetime) -> bool:
         record = self._s.refresh_tokens.get(fingerprint)
-        if record is None or record.spent_at is not None:
+        if record is None or record.spent_at is not None or record.session_id not in self._s.sessions:
             return False
         self._s.refresh_tokens[fingerprint] = replace(record, spent_at=now)
         return True
@@ -158,6 +164,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._draft: MemoryState | None = None
 
     async def __aenter__(self) -> Self:
+        await self._db.writer.acquire()
         self._draft = copy.deepcopy(self._db.state)
         self.users = InMemoryUserRepository(self._draft)
         self.sessions = InMemorySessionRepository(self._draft)
@@ -172,6 +179,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         tb: TracebackType | None,
     ) -> None:
         self._draft = None
+        self._db.writer.release()
 
     async def commit(self) -> None:
         if self._draft is None:

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import signal
 from typing import Any
 
 import uvicorn
@@ -52,6 +53,9 @@ def serve(host: str, port: int, workers: int) -> int:
 
     asyncio.run(check())
     configure_logging(settings.log_level)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found; make
+    # that handler a no-op so a requested stop ends with exit status 0, as the contract says.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     uvicorn.run(
         ASGI_FACTORY,
         factory=True,

@@ -12,10 +12,13 @@ from litestar.static_files import create_static_files_router
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http import health, listing, orders, sessions, users
 from gatehouse.entrypoints.http.auth import optional_actor, require_actor
+from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
 from gatehouse.entrypoints.http.errors import handle_exception
+from gatehouse.entrypoints.http.metrics import Metrics, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
+from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 
 T = TypeVar("T")
 MAX_BODY_BYTES = 1024 * 1024
@@ -51,18 +54,19 @@ def bridge(provider: providers.Provider[Any]) -> Provide:
     return Provide(dependency, sync_to_thread=False)
 
 
-def dependencies(container: Container) -> dict[str, Provide]:
+def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     deps = {name: bridge(getattr(container, name)) for name in USE_CASES}
     deps["database"] = bridge(container.database)
     settings = container.settings()
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)
+    deps["metrics"] = Provide(lambda: metrics, sync_to_thread=False)
     deps["actor"] = Provide(require_actor)
     deps["maybe_actor"] = Provide(optional_actor)
     return deps
 
 
-def create_litestar(container: Container) -> Litestar:
+def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     settings = container.settings()
     shared = [*users.ROUTES, *orders.ROUTES, *sessions.ROUTES]
     api_v1 = Router(path="/api/v1", route_handlers=[*shared, *listing.V1_ROUTES])
@@ -100,9 +104,10 @@ def create_litestar(container: Container) -> Litestar:
             api_v1,
             api_v2,
             *health.ROUTES,
+            metrics_endpoint,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
-        dependencies=dependencies(container),
+        dependencies=dependencies(container, metrics),
         exception_handlers={Exception: handle_exception},
         openapi_config=openapi_config("1.0.0"),
         cors_config=cors if settings.cors_origins else None,
@@ -114,5 +119,12 @@ def create_litestar(container: Container) -> Litestar:
 
 
 def create_app(container: Container) -> Callable[..., Any]:
-    """The ASGI callable that `serve` runs and the tests drive."""
-    return GatehouseMiddleware(create_litestar(container))
+    """The ASGI callable that `serve` runs and the tests drive:
+    outer context (ids, headers, logs, metrics) → rate limit → Litestar."""
+    settings = container.settings()
+    metrics = Metrics()
+    container.hash_depth_observer.override(providers.Object(metrics.hash_queue_depth.set))
+    app: Any = create_litestar(container, metrics)
+    if settings.rate_limit_per_minute > 0:
+        app = RateLimitMiddleware(app, container.rate_limit())
+    return GatehouseMiddleware(app, metrics, parse_networks(settings.trusted_proxies))

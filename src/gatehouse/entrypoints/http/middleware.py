@@ -10,8 +10,10 @@ from typing import Any
 
 import msgspec
 
+from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
 from gatehouse.entrypoints.http.errors import error_body
+from gatehouse.entrypoints.http.metrics import Metrics
 
 access_log = logging.getLogger("gatehouse.access")
 UNVERSIONED_ROOTS = ("/users", "/auth", "/audit-events")
@@ -31,8 +33,10 @@ def _is_unversioned_api(path: str) -> bool:
 
 
 class GatehouseMiddleware:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, metrics: Metrics, trusted_proxies: tuple[Network, ...] = ()) -> None:
         self.app = app
+        self.metrics = metrics
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -44,7 +48,9 @@ class GatehouseMiddleware:
             request_id=request_id_from(_header(scope, b"x-request-id")),
             api_version="1",
             path=path,
-            ip=client[0] if client else None,
+            ip=client_ip(
+                client[0] if client else None, _header(scope, b"x-forwarded-for"), self.trusted_proxies
+            ),
         )
         scope[SCOPE_KEY] = ctx
         status = 500
@@ -64,6 +70,9 @@ class GatehouseMiddleware:
                 await self.app(scope, receive, send_with_headers)
         finally:
             self._log(scope, ctx, status)
+            self.metrics.observe(
+                scope["method"], scope.get("path_template"), status, perf_counter() - ctx.started
+            )
 
     def _route_version(self, scope: Scope, ctx: RequestContext) -> str | None:
         """Pick the API version; rewrite unversioned API paths. Returns a bad header value."""

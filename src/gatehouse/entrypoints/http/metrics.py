@@ -1,0 +1,70 @@
+"""Prometheus metrics: requests by route template, latency, failed log-ins, the hashing queue.
+
+With several workers `serve` sets PROMETHEUS_MULTIPROC_DIR, every process writes its samples
+there, and a scrape of any worker sums them all.
+"""
+
+import os
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+UNMATCHED = "<unmatched>"
+
+
+class Metrics:
+    """One set of collectors per application instance (tests build many apps in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gatehouse_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "gatehouse_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.login_failures = Counter(
+            "gatehouse_login_failures", "Log-ins refused for wrong credentials", registry=self.registry
+        )
+        self.hash_queue_depth = Gauge(
+            "gatehouse_password_hash_queue_depth",
+            "Password hashes waiting for a thread",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+
+    def observe(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        template = route or UNMATCHED
+        self.requests.labels(method, template, str(status)).inc()
+        self.latency.labels(method, template).observe(seconds)
+        if status == 401 and template.endswith("/auth/token"):
+            self.login_failures.inc()
+
+    def render(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            return generate_latest(merged)
+        return generate_latest(self.registry)
+
+
+@get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST)
+async def metrics_endpoint(metrics: NamedDependency[Metrics]) -> Response[bytes]:
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
