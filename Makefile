@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test lint typecheck unit clean bench
 
 install: $(STAMP)
 
@@ -40,3 +40,7 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+DB ?= sqlite
+bench: install
+	$(BIN)/python scripts/bench.py --db $(DB)

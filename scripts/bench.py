@@ -1,0 +1,211 @@
+"""`make bench`: drive a real Gatehouse worker with wrk and print req/s, p99 and peak memory.
+
+The server runs pinned to core 0 (one worker, rate limit off); wrk runs on core 1 with 32
+connections. It is a benchmark, not a test: it never fails the build. Usage:
+    python scripts/bench.py [--db sqlite|postgres] [--duration 10] [--users 300]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GATEHOUSE = ROOT / ".venv" / "bin" / "gatehouse"
+PASSWORD = "Bench-Passw0rd"
+SECRET = "bench-signing-secret-0123456789-abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit("wrk is missing: install it (Debian: apt-get install wrk) and run make bench again")
+    subprocess.run(["apt-get", "update", "-qq"], check=False)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk") or sys.exit("wrk did not install")
+
+
+def call(base: str, method: str, path: str, body: dict[str, object] | None = None, token: str | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read()
+    return json.loads(text) if text else {}
+
+
+def wait_ready(base: str, deadline_s: float = 30) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            urllib.request.urlopen(base + "/health/live", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("the server did not become ready")
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of `pid` and all its descendants, from /proc."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                stack.extend(int(c) for c in children)
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
+class PeakMemory:
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_kib(self.pid))
+            time.sleep(0.05)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def lua_post(body_template: str, unique: bool) -> str:
+    """A wrk script that POSTs JSON; with `unique`, each request gets a fresh counter in the body."""
+    counter = (
+        'counter = 0\nrequest = function()\n  counter = counter + 1\n'
+        '  local id = tostring(math.random(1, 1e9)) .. "x" .. counter\n'
+        f'  local body = string.gsub(\'{body_template}\', "ID", id)\n'
+        '  return wrk.format("POST", nil, {["Content-Type"]="application/json"}, body)\nend\n'
+    )
+    fixed = (
+        f"wrk.method = \"POST\"\nwrk.body = '{body_template}'\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    return counter if unique else fixed
+
+
+def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | None, script: str | None) -> tuple[float, str]:
+    cmd = ["taskset", "-c", "1", wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or "")
+    if script:
+        cmd += ["-s", lua.name]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=False).stdout
+    os.unlink(lua.name)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    note = f" ({non2xx.group(1)} non-2xx)" if non2xx else ""
+    return (float(rps.group(1)) if rps else 0.0), (p99.group(1) if p99 else "?") + note
+
+
+def start_server(db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_RATE_LIMIT_PER_MINUTE="0", GATEHOUSE_LOG_LEVEL="WARNING")
+    if db == "postgres":
+        url = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+        name = f"gh_bench_{os.getpid()}"
+        admin = url.rsplit("/", 1)[0].replace("postgresql+asyncpg", "postgresql")
+        subprocess.run(["psql", f"{admin}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+        subprocess.run(["psql", f"{admin}/postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+        env["GATEHOUSE_DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
+    else:
+        env["GATEHOUSE_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    subprocess.run([str(GATEHOUSE), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=workdir)
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", str(GATEHOUSE), "serve", "--port", str(port)],
+        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return server, f"http://127.0.0.1:{port}", env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--users", type=int, default=300)
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+    server, base, env = start_server(args.db, workdir)
+    try:
+        wait_ready(base)
+        subprocess.run(
+            [str(GATEHOUSE), "users", "create", "--email", "admin@bench.test", "--username", "bench_admin",
+             "--password", PASSWORD, "--role", "admin"], env=env, cwd=workdir, check=True, capture_output=True,
+        )
+        for n in range(args.users):
+            call(base, "POST", "/api/v1/users",
+                 {"email": f"user{n}@bench.test", "username": f"bench_user_{n}", "password": PASSWORD})
+        token = call(base, "POST", "/api/v1/auth/token", {"email": "admin@bench.test", "password": PASSWORD})[
+            "access_token"]
+        me = call(base, "GET", "/api/v1/users/me", token=token)
+        api = base + "/api/v1"
+        login_body = '{"email":"user7@bench.test","password":"' + PASSWORD + '"}'
+        signup_body = '{"email":"new_ID@bench.test","username":"n_ID","password":"' + PASSWORD + '"}'
+        rows = [
+            ("GET /users/me", f"{api}/users/me", 32, token, None),
+            ("GET /users/{id}", f"{api}/users/{me['id']}", 32, token, None),
+            ("GET /users?page=3&page_size=50", f"{api}/users?page=3&page_size=50", 32, token, None),
+            ("POST /users", f"{api}/users", 32, None, lua_post(signup_body, unique=True)),
+            ("POST /auth/token", f"{api}/auth/token", 32, None, lua_post(login_body, unique=False)),
+        ]
+        print(f"\nGatehouse benchmark — {args.db}, one worker on core 0, wrk on core 1, {args.duration}s per row")
+        print(f"{'endpoint':<44} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
+        for label, url, conns, tok, script in rows:
+            with PeakMemory(server.pid) as mem:
+                rps, p99 = run_wrk(wrk, url, args.duration, conns, tok, script)
+            print(f"{label:<44} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+        flood_script = workdir / "flood.lua"
+        flood_script.write_text(lua_post(login_body, unique=False))
+        flood = subprocess.Popen(
+            ["taskset", "-c", "1", wrk, "-t1", "-c8", f"-d{args.duration + 2}s", "-s", str(flood_script),
+             f"{api}/auth/token"],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(1)
+        with PeakMemory(server.pid) as mem:
+            rps, p99 = run_wrk(wrk, f"{api}/users/me", args.duration, 32, token, None)
+        flood.wait()
+        print(f"{'GET /users/me while 8 connections log in':<44} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
