@@ -156,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--only", help="run only rows whose label contains this text")
     parser.add_argument("--users", type=int, default=300)
     args = parser.parse_args()
     wrk = ensure_wrk()
@@ -186,9 +187,13 @@ def main() -> None:
         print(f"\nGatehouse benchmark — {args.db}, one worker on core 0, wrk on core 1, {args.duration}s per row")
         print(f"{'endpoint':<44} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
         for label, url, conns, tok, script in rows:
+            if args.only and args.only not in label:
+                continue
             with PeakMemory(server.pid) as mem:
                 rps, p99 = run_wrk(wrk, url, args.duration, conns, tok, script)
             print(f"{label:<44} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+        if args.only and "flood" not in args.only:
+            return
         flood_script = workdir / "flood.lua"
         flood_script.write_text(lua_post(login_body, unique=False))
         flood = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,6 +16,7 @@ AUDIENCE = "gatehouse-api"
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "iss", "aud", "sid", "typ"]
 MIN_SECRET_BYTES = 32
+VERIFIED_CACHE_SIZE = 4096
 
 
 class WeakSecretError(ValueError):
@@ -49,6 +51,7 @@ class JwtTokenIssuer(TokenIssuer):
         self._keys = {key_id(s): s for s in (*previous_secrets, secret)}
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
+        self._verified: dict[str, tuple[AccessClaims, float]] = {}
 
     def issue_access(self, *, user_id: int, session_id: int, now: datetime) -> str:
         issued = int(now.timestamp())
@@ -65,6 +68,16 @@ class JwtTokenIssuer(TokenIssuer):
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
 
     def read_access(self, token: str) -> AccessClaims:
+        """Verify a token; a token verified before is answered from a small cache until it expires."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         try:
             header = jwt.get_unverified_header(token)
             key = self._keys.get(str(header.get("kid")))
@@ -85,7 +98,10 @@ class JwtTokenIssuer(TokenIssuer):
         sub, sid = claims["sub"], claims["sid"]
         if claims["typ"] != "access" or not _decimal(sub) or not _decimal(sid):
             raise AuthenticationError("Invalid token")
-        return AccessClaims(user_id=int(sub), session_id=int(sid))
+        result = AccessClaims(user_id=int(sub), session_id=int(sid))
+        # Same bytes, same verdict: only the expiry can change it, and that is checked on every hit.
+        self._verified[token] = (result, float(claims["exp"]))
+        return result
 
     def new_opaque_token(self) -> str:
         return secrets.token_urlsafe(32)

@@ -196,6 +196,10 @@ class UserQueries(Protocol):
         """The actor of a live session of an active user, in one round trip."""
         ...
 
+    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
+        """The active user behind a live session of theirs, in one round trip (session ⋈ user)."""
+        ...
+
 
 class PasswordHasher(Protocol):
     """Hashing and verification, run off the event loop in a bounded pool.

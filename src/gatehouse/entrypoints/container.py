@@ -11,7 +11,9 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from gatehouse.application.ports import UserQueries
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.change_password import ChangePassword
@@ -50,6 +52,13 @@ def token_issuer(settings: Settings) -> JwtTokenIssuer:
     )
 
 
+def user_queries_for(database: Database) -> UserQueries:
+    """SQLite gets the one-hop read path; other engines the portable Core queries."""
+    if database.is_sqlite:
+        return SqliteUserQueries(database)
+    return SqlAlchemyUserQueries(database)
+
+
 class Container(containers.DeclarativeContainer):
     """Singletons for shared machinery; a fresh unit of work and use case per call."""
 
@@ -77,7 +86,7 @@ class Container(containers.DeclarativeContainer):
     policy = providers.Singleton(password_policy, name=settings.provided.password_policy)
 
     uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
-    user_queries = providers.Singleton(SqlAlchemyUserQueries, database=database)
+    user_queries = providers.Singleton(user_queries_for, database=database)
 
     register_user = providers.Factory(RegisterUser, uow=uow, hasher=hasher, policy=policy, clock=clock)
     get_user = providers.Factory(GetUser, queries=user_queries)

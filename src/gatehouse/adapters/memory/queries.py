@@ -69,6 +69,10 @@ class InMemoryUserQueries(UserQueries):
         next_after = After(user_sort_value(last, query.sort), last.id) if more and last else None
         return KeysetPage(page, next_after)
 
+    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
+        actor = await self.find_actor(session_id=session_id, user_id=user_id, now=now)
+        return await self.get(user_id) if actor is not None else None
+
     async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
         session = self._db.state.sessions.get(session_id)
         user = self._db.state.users.get(user_id)

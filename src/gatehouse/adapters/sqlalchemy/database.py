@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +35,7 @@ class Database:
         self.options = options or DatabaseOptions()
         self.url: URL = make_url(url)
         self.dialect = self.url.get_dialect().name
+        self._on_dispose: list[Callable[[], Awaitable[None]]] = []
         if self.is_sqlite:
             self.write_engine = self._sqlite_engine(begin="BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine(begin="BEGIN")
@@ -53,7 +54,13 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    def on_dispose(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run `callback` when the engines are disposed (for resources built beside them)."""
+        self._on_dispose.append(callback)
+
     async def dispose(self) -> None:
+        for callback in self._on_dispose:
+            await callback()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

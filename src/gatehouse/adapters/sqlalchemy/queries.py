@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.sql.elements import UnaryExpression
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
@@ -62,6 +62,21 @@ class SqlAlchemyUserQueries(UserQueries):
             return None
         return Actor(user_id=user_id, role=Role(rows[0].role), session_id=session_id)
 
+    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
+        stmt = (
+            select(users)
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(
+                sessions.c.id == session_id,
+                sessions.c.user_id == user_id,
+                sessions.c.revoked_at.is_(None),
+                sessions.c.expires_at > now,
+                users.c.is_active.is_(True),
+            )
+        )
+        rows = await self._fetch(stmt)
+        return to_user(rows[0]) if rows else None
+
     async def page(self, query: UserPageQuery) -> Page[User]:
         where = self.filter_clause(query.filter)
         total_stmt = select(func.count()).select_from(users).where(where)
@@ -119,6 +134,35 @@ class SqlAlchemyUserQueries(UserQueries):
                 )
             )
         return and_(True, *clauses)
+
+    def filter_clause_bound(self, f: UserFilter) -> ColumnElement[bool]:
+        """The same filter with named parameters, for statements compiled once (see `filter_values`)."""
+        clauses: list[ColumnElement[bool]] = []
+        if f.role is not None:
+            clauses.append(users.c.role == bindparam("role"))
+        if f.is_active is not None:
+            clauses.append(users.c.is_active == bindparam("is_active"))
+        if f.search:
+            pattern = bindparam("pattern", type_=String())
+            clauses.append(
+                or_(
+                    users.c.email.like(pattern, escape="\\"),
+                    func.lower(users.c.username).like(pattern, escape="\\"),
+                    func.lower(users.c.full_name).like(pattern, escape="\\"),
+                )
+            )
+        return and_(True, *clauses)
+
+    @staticmethod
+    def filter_values(f: UserFilter) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if f.role is not None:
+            values["role"] = f.role.value
+        if f.is_active is not None:
+            values["is_active"] = f.is_active
+        if f.search:
+            values["pattern"] = f"%{_escape_like(f.search.lower())}%"
+        return values
 
     def sort_expression(self, field: UserSortField) -> ColumnElement[Any]:
         """The sort key; text keys compare lower-cased bytes so every engine orders alike."""

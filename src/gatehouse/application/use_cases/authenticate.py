@@ -3,6 +3,7 @@
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports import Clock, TokenIssuer, UserQueries
 from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
 
 
 class Authenticate:
@@ -19,10 +20,15 @@ class Authenticate:
         self._clock = clock
 
     async def execute(self, token: str) -> Actor:
+        actor, _user = await self.resolve(token)
+        return actor
+
+    async def resolve(self, token: str) -> tuple[Actor, User]:
+        """The actor and the account it is, from the same single look-up."""
         claims = self._tokens.read_access(token)
-        actor = await self._queries.find_actor(
+        user = await self._queries.find_principal(
             session_id=claims.session_id, user_id=claims.user_id, now=self._clock.now()
         )
-        if actor is None:
+        if user is None:
             raise AuthenticationError("Session has ended")
-        return actor
+        return Actor(user_id=user.id, role=user.role, session_id=claims.session_id), user

@@ -6,12 +6,13 @@ from typing import Any, TypeVar
 from dependency_injector import providers
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http import health, listing, orders, sessions, users
-from gatehouse.entrypoints.http.auth import optional_actor, require_actor
+from gatehouse.entrypoints.http.auth import STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
@@ -33,7 +34,6 @@ USE_CASES = (
     "login",
     "refresh",
     "logout",
-    "authenticate",
     "browse_users",
     "create_order",
     "get_order",
@@ -61,8 +61,6 @@ def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)
     deps["metrics"] = Provide(lambda: metrics, sync_to_thread=False)
-    deps["actor"] = Provide(require_actor)
-    deps["maybe_actor"] = Provide(optional_actor)
     return deps
 
 
@@ -113,6 +111,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         cors_config=cors if settings.cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
         on_shutdown=[close],
+        state=State({STATE_KEY: container.authenticate()}),
         logging_config=None,
         debug=False,
     )

@@ -1,10 +1,12 @@
 """Per-request context shared by the outer middleware, the handlers and the error handler."""
 
+import os
 import re
-import uuid
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
+
+from gatehouse.domain.user import User
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 SCOPE_KEY = "gatehouse"
@@ -17,6 +19,7 @@ class RequestContext:
     path: str
     ip: str | None
     user_id: int | None = None
+    user: User | None = None  # the signed-in account, as read by the authentication look-up
     started: float = field(default_factory=perf_counter)
 
 
@@ -24,7 +27,7 @@ def request_id_from(raw: str | None) -> str:
     """The client's own id when it is sane (≤128 visible, URL-safe characters), else a fresh one."""
     if raw and SANE_REQUEST_ID.fullmatch(raw):
         return raw
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def context_of(scope: Any) -> RequestContext:
@@ -33,7 +36,7 @@ def context_of(scope: Any) -> RequestContext:
     if ctx is None:
         client = scope.get("client")
         ctx = RequestContext(
-            request_id=uuid.uuid4().hex,
+            request_id=os.urandom(16).hex(),
             api_version="1",
             path=scope.get("path", ""),
             ip=client[0] if client else None,

@@ -12,9 +12,8 @@ from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.orders import ListOrders
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.domain.order import OrderStatus
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.conditional import parse_id
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import errors
@@ -82,7 +81,6 @@ def pages(total: int, page_size: int) -> int:
 )
 async def list_users_v1(
     request: Request[Any, Any, Any],
-    actor: NamedDependency[Actor],
     list_users: NamedDependency[ListUsers],
     page: Page = 1,
     page_size: PageSize = 50,
@@ -91,6 +89,7 @@ async def list_users_v1(
     search: Search = None,
     sort: Sort = "id",
 ) -> UserPageOut:
+    actor = await require_actor(request)
     require_plain_integers(request, "page", "page_size")
     field, descending = parse_sort(sort)
     query = UserPageQuery(
@@ -120,7 +119,6 @@ async def list_users_v1(
 )
 async def list_users_v2(
     request: Request[Any, Any, Any],
-    actor: NamedDependency[Actor],
     browse_users: NamedDependency[BrowseUsers],
     cursors: NamedDependency[CursorCodec],
     limit: Limit = 50,
@@ -130,6 +128,7 @@ async def list_users_v2(
     search: Search = None,
     sort: Sort = "id",
 ) -> UserCursorPageOut:
+    actor = await require_actor(request)
     require_plain_integers(request, "limit")
     field, descending = parse_sort(sort)
     signature = f"users|{role}|{is_active}|{search}|{sort}"
@@ -156,13 +155,13 @@ async def list_users_v2(
 )
 async def list_orders_v1(
     request: Request[Any, Any, Any],
-    actor: NamedDependency[Actor],
     list_orders: NamedDependency[ListOrders],
     user_id: UserIdPath,
     page: Page = 1,
     page_size: PageSize = 50,
     status: StatusFilter = None,
 ) -> OrderPageOut:
+    actor = await require_actor(request)
     require_plain_integers(request, "page", "page_size")
     where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
     items, total = await list_orders.execute(actor, where, page, page_size)
@@ -185,7 +184,6 @@ async def list_orders_v1(
 )
 async def list_orders_v2(
     request: Request[Any, Any, Any],
-    actor: NamedDependency[Actor],
     list_orders: NamedDependency[ListOrders],
     cursors: NamedDependency[CursorCodec],
     user_id: UserIdPath,
@@ -193,6 +191,7 @@ async def list_orders_v2(
     cursor: Cursor = None,
     status: StatusFilter = None,
 ) -> OrderCursorPageOut:
+    actor = await require_actor(request)
     require_plain_integers(request, "limit")
     where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
     signature = f"orders|{where.user_id}|{status}"

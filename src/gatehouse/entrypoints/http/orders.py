@@ -17,8 +17,7 @@ from gatehouse.application.use_cases.orders import (
     ItemInput,
 )
 from gatehouse.domain.order import Order
-from gatehouse.domain.policy import Actor
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
@@ -49,12 +48,12 @@ def with_etag(order: Order) -> Response[OrderOut]:
 )
 async def create_order(
     request: AnyRequest,
-    actor: NamedDependency[Actor],
     create_order: NamedDependency[CreateOrder],
     claim_idempotency: NamedDependency[ClaimIdempotencyKey],
     release_idempotency: NamedDependency[ReleaseIdempotencyKey],
     user_id: UserIdPath,
 ) -> Response[bytes]:
+    actor = await require_actor(request)
     uid = parse_id(user_id)
     body = await decode_body(request, OrderIn)
     items = [ItemInput(i.sku, i.quantity, i.unit_price_cents) for i in body.items]
@@ -85,12 +84,13 @@ async def create_order(
     description=GetOrder.__doc__,
 )
 async def read_order(
-    actor: NamedDependency[Actor],
+    request: AnyRequest,
     get_order: NamedDependency[GetOrder],
     user_id: UserIdPath,
     order_id: OrderIdPath,
     if_none_match: IfNoneMatch,
 ) -> Response[Any]:
+    actor = await require_actor(request)
     order = await get_order.execute(actor, parse_id(user_id), parse_id(order_id, "order_id"))
     if not_modified(if_none_match, order.version):
         return Response(None, status_code=304, headers={"ETag": etag(order.version)})
@@ -108,12 +108,12 @@ async def read_order(
 )
 async def change_order_status(
     request: AnyRequest,
-    actor: NamedDependency[Actor],
     change_order_status: NamedDependency[ChangeOrderStatus],
     user_id: UserIdPath,
     order_id: OrderIdPath,
     if_match: IfMatch,
 ) -> Response[OrderOut]:
+    actor = await require_actor(request)
     uid, oid = parse_id(user_id), parse_id(order_id, "order_id")
     body = await decode_body(request, OrderStatusIn)
     order = await change_order_status.execute(
@@ -138,12 +138,13 @@ async def change_order_status(
     description=DeleteOrder.__doc__,
 )
 async def delete_order(
-    actor: NamedDependency[Actor],
+    request: AnyRequest,
     delete_order: NamedDependency[DeleteOrder],
     user_id: UserIdPath,
     order_id: OrderIdPath,
     if_match: IfMatch,
 ) -> None:
+    actor = await require_actor(request)
     await delete_order.execute(
         actor, parse_id(user_id), parse_id(order_id, "order_id"), expected_versions(if_match)
     )

@@ -6,8 +6,7 @@ from litestar import Request, Response, post
 from litestar.di import NamedDependency
 
 from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
-from gatehouse.domain.policy import Actor
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.body import body_operation, decode_body, json_body
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
@@ -86,7 +85,8 @@ async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSes
     responses=errors(400, 401, 413, 422, 429, 503),
     description=Logout.__doc__,
 )
-async def logout(request: AnyRequest, actor: NamedDependency[Actor], logout: NamedDependency[Logout]) -> None:
+async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
+    actor = await require_actor(request)
     body = await decode_body(request, LogoutIn, allow_empty=True)
     await logout.execute(Logout.Command(actor=actor, refresh_token=body.refresh_token))
 

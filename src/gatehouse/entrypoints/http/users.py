@@ -16,9 +16,8 @@ from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, Rel
 from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, optional_actor, require_actor
 from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
@@ -55,10 +54,10 @@ def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
 async def create_user(
     request: AnyRequest,
     register_user: NamedDependency[RegisterUser],
-    maybe_actor: NamedDependency[Actor | None],
     claim_idempotency: NamedDependency[ClaimIdempotencyKey],
     release_idempotency: NamedDependency[ReleaseIdempotencyKey],
 ) -> Response[bytes]:
+    maybe_actor = await optional_actor(request)
     body = await decode_body(request, SignUpIn)
     prefix = f"/api/v{context_of(request.scope).api_version}/users"
 
@@ -92,10 +91,12 @@ async def create_user(
     security=BEARER_SECURITY,
     responses=errors(401, 429, 503),
 )
-async def read_me(
-    actor: NamedDependency[Actor], get_user: NamedDependency[GetUser], if_none_match: IfNoneMatch
-) -> Response[UserOut]:
-    user = await get_user.execute(GetUser.Query(actor=actor, user_id=actor.user_id))
+async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[Any]:
+    """The account the token belongs to, as read while authenticating (no second look-up)."""
+    actor = await require_actor(request)
+    user = context_of(request.scope).user
+    assert user is not None
+    assert user.id == actor.user_id
     return conditional_get(user, if_none_match)
 
 
@@ -108,11 +109,12 @@ async def read_me(
     description=GetUser.__doc__,
 )
 async def read_user(
-    actor: NamedDependency[Actor],
+    request: AnyRequest,
     get_user: NamedDependency[GetUser],
     user_id: UserIdPath,
     if_none_match: IfNoneMatch,
 ) -> Response[UserOut]:
+    actor = await require_actor(request)
     user = await get_user.execute(GetUser.Query(actor=actor, user_id=parse_id(user_id)))
     return conditional_get(user, if_none_match)
 
@@ -134,11 +136,11 @@ def conditional_get(user: User, if_none_match: str | None) -> Response[Any]:
 )
 async def replace_user(
     request: AnyRequest,
-    actor: NamedDependency[Actor],
     replace_user: NamedDependency[ReplaceUser],
     user_id: UserIdPath,
     if_match: IfMatch,
 ) -> Response[UserOut]:
+    actor = await require_actor(request)
     uid = parse_id(user_id)
     body = await decode_body(request, ReplaceUserIn)
     user = await replace_user.execute(
@@ -165,11 +167,11 @@ async def replace_user(
 )
 async def patch_user(
     request: AnyRequest,
-    actor: NamedDependency[Actor],
     patch_user: NamedDependency[PatchUser],
     user_id: UserIdPath,
     if_match: IfMatch,
 ) -> Response[UserOut]:
+    actor = await require_actor(request)
     uid = parse_id(user_id)
     body = await decode_body(request, PatchUserIn)
     sent = {name: getattr(body, name) for name in PatchUser.FIELDS}
@@ -190,11 +192,12 @@ async def patch_user(
     description=DeleteUser.__doc__,
 )
 async def delete_user(
-    actor: NamedDependency[Actor],
+    request: AnyRequest,
     delete_user: NamedDependency[DeleteUser],
     user_id: UserIdPath,
     if_match: IfMatch,
 ) -> None:
+    actor = await require_actor(request)
     await delete_user.execute(
         DeleteUser.Command(
             actor=actor, user_id=parse_id(user_id), expected_versions=expected_versions(if_match)
@@ -212,9 +215,8 @@ async def delete_user(
     responses=errors(400, 401, 403, 413, 422, 429, 503),
     description=ChangePassword.__doc__,
 )
-async def change_password(
-    request: AnyRequest, actor: NamedDependency[Actor], change_password: NamedDependency[ChangePassword]
-) -> None:
+async def change_password(request: AnyRequest, change_password: NamedDependency[ChangePassword]) -> None:
+    actor = await require_actor(request)
     body = await decode_body(request, ChangePasswordIn)
     await change_password.execute(
         ChangePassword.Command(
