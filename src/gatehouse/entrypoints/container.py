@@ -8,12 +8,13 @@ from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.clock import SystemClock
 from gatehouse.adapters.jwt_tokens import JwtTokenIssuer
 from gatehouse.adapters.local_counters import InProcessCounters
+from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.ports import UserQueries
+from gatehouse.application.ports import Counters, UserQueries
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.change_password import ChangePassword
@@ -52,6 +53,16 @@ def token_issuer(settings: Settings) -> JwtTokenIssuer:
     )
 
 
+def shared_counters_for(url: str | None, local: InProcessCounters) -> Counters:
+    """Redis when configured (exact across workers and hosts), else this process's counters."""
+    return RedisCounters(url) if url else local
+
+
+def throttle_counters_for(shared: Counters, local: InProcessCounters) -> Counters:
+    """The log-in throttle falls back to per-worker counting while Redis is down."""
+    return FallbackCounters(shared, local) if shared is not local else local
+
+
 def user_queries_for(database: Database) -> UserQueries:
     """SQLite gets the one-hop read path; other engines the portable Core queries."""
     if database.is_sqlite:
@@ -82,7 +93,11 @@ class Container(containers.DeclarativeContainer):
         observe_depth=hash_depth_observer,
     )
     tokens = providers.Singleton(token_issuer, settings=settings)
-    counters = providers.Singleton(InProcessCounters, clock=clock)
+    local_counters = providers.Singleton(InProcessCounters, clock=clock)
+    shared_counters = providers.Singleton(
+        shared_counters_for, url=settings.provided.redis_url, local=local_counters
+    )
+    counters = providers.Singleton(throttle_counters_for, shared=shared_counters, local=local_counters)
     policy = providers.Singleton(password_policy, name=settings.provided.password_policy)
 
     uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
@@ -112,7 +127,10 @@ class Container(containers.DeclarativeContainer):
     authenticate = providers.Singleton(Authenticate, tokens=tokens, queries=user_queries, clock=clock)
     browse_users = providers.Factory(BrowseUsers, queries=user_queries)
     rate_limit = providers.Singleton(
-        CheckRateLimit, counters=counters, clock=clock, per_minute=settings.provided.rate_limit_per_minute
+        CheckRateLimit,
+        counters=shared_counters,
+        clock=clock,
+        per_minute=settings.provided.rate_limit_per_minute,
     )
 
     order_queries = providers.Singleton(SqlAlchemyOrderQueries, database=database)

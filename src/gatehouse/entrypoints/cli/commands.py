@@ -3,7 +3,10 @@
 import argparse
 import asyncio
 import json
+import logging
+import os
 import signal
+import tempfile
 from typing import Any
 
 import uvicorn
@@ -40,6 +43,11 @@ async def require_current_schema(container: Container) -> None:
         raise CommandError(f"database {url} is {state.value}: run `gatehouse db upgrade` first")
 
 
+def fresh_metrics_dir() -> str:
+    """An empty folder where every worker writes its metric samples (summed at scrape time)."""
+    return tempfile.mkdtemp(prefix="gatehouse-metrics-")
+
+
 def serve(host: str, port: int, workers: int) -> int:
     settings = load_settings()
     settings.require_jwt_secret()
@@ -53,6 +61,14 @@ def serve(host: str, port: int, workers: int) -> int:
 
     asyncio.run(check())
     configure_logging(settings.log_level)
+    if workers > 1 and not settings.redis_url:
+        logging.getLogger("gatehouse").warning(
+            "rate limits and log-in throttles are counted by each worker alone: set GATEHOUSE_REDIS_URL "
+            "to share them",
+            extra={"event": "counters_not_shared", "workers": workers},
+        )
+    if workers > 1:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = fresh_metrics_dir()
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found; make
     # that handler a no-op so a requested stop ends with exit status 0, as the contract says.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)

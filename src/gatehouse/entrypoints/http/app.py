@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.static_files import create_static_files_router
 
+from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http import health, listing, orders, sessions, users
 from gatehouse.entrypoints.http.auth import STATE_KEY
@@ -57,6 +58,7 @@ def bridge(provider: providers.Provider[Any]) -> Provide:
 def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     deps = {name: bridge(getattr(container, name)) for name in USE_CASES}
     deps["database"] = bridge(container.database)
+    deps["shared_counters"] = bridge(container.shared_counters)
     settings = container.settings()
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)
@@ -96,6 +98,9 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     async def close() -> None:
         await container.database().dispose()
         container.hasher().close()
+        shared = container.shared_counters()
+        if isinstance(shared, RedisCounters):
+            await shared.close()
 
     return Litestar(
         route_handlers=[

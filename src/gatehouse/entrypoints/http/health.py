@@ -8,7 +8,9 @@ from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from sqlalchemy import text
 
+from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.adapters.sqlalchemy.database import Database
+from gatehouse.application.ports import Counters
 from gatehouse.entrypoints.http.schemas import HealthOut, ReadinessOut
 
 TAG = ["operations"]
@@ -35,11 +37,22 @@ async def database_answers(database: NamedDependency[Database]) -> bool:
     summary="The database answers",
     responses={503: ResponseSpec(ReadinessOut, description="The database does not answer")},
 )
-async def ready(database: NamedDependency[Database]) -> Response[ReadinessOut]:
+async def ready(
+    database: NamedDependency[Database], shared_counters: NamedDependency[Counters]
+) -> Response[ReadinessOut]:
+    """`ok`; `degraded` while Redis is down (still 200: requests are served); `down` (503)
+    while the database does not answer."""
     database_ok = await database_answers(database)
-    checks = {"database": "ok" if database_ok else "down", "redis": "disabled"}
-    status: Literal["ok", "down"] = "ok" if database_ok else "down"
-    return Response(ReadinessOut(status=status, checks=checks), status_code=200 if database_ok else 503)
+    redis = "disabled"
+    if isinstance(shared_counters, RedisCounters):
+        redis = "ok" if await shared_counters.ping() else "down"
+    status: Literal["ok", "degraded", "down"] = "ok"
+    if not database_ok:
+        status = "down"
+    elif redis == "down":
+        status = "degraded"
+    checks = {"database": "ok" if database_ok else "down", "redis": redis}
+    return Response(ReadinessOut(status=status, checks=checks), status_code=503 if status == "down" else 200)
 
 
 ROUTES = [live, ready]

@@ -1,0 +1,112 @@
+"""Fixed-window counters in Redis, shared by every worker and host."""
+
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gatehouse.application.errors import CountersUnavailableError
+from gatehouse.application.ports import Counters, WindowCount
+
+log = logging.getLogger("gatehouse.redis")
+
+# One round trip, atomic: the first increment of a key starts its window.
+INCREMENT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+"""
+PEEK = """
+local count = redis.call('GET', KEYS[1])
+if not count then return {0, tonumber(ARGV[1])} end
+return {tonumber(count), redis.call('TTL', KEYS[1])}
+"""
+
+
+class RedisCounters(Counters):
+    """Raises `CountersUnavailableError` while Redis is unreachable, logging one
+    `dependency_down` line per outage (and one `dependency_up` when it answers again)."""
+
+    def __init__(self, url: str, *, prefix: str = "gatehouse:", timeout_s: float = 0.5) -> None:
+        self._redis = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        self._prefix = prefix
+        self._down = False
+        self._increment = self._redis.register_script(INCREMENT)
+        self._peek = self._redis.register_script(PEEK)
+
+    async def increment(self, key: str, window_seconds: int) -> WindowCount:
+        count, ttl = await self._call(self._increment, key, window_seconds)
+        return WindowCount(int(count), max(1, int(ttl)))
+
+    async def peek(self, key: str, window_seconds: int) -> WindowCount:
+        count, ttl = await self._call(self._peek, key, window_seconds)
+        return WindowCount(int(count), max(1, int(ttl)))
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self._redis.delete(self._prefix + key)
+        except (RedisError, OSError) as exc:
+            self._went_down(exc)
+            raise CountersUnavailableError("Redis is unreachable") from exc
+        self._came_back()
+
+    async def ping(self) -> bool:
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    async def _call(self, script: object, key: str, window_seconds: int) -> list[int]:
+        try:
+            result = await script(keys=[self._prefix + key], args=[window_seconds])  # type: ignore[operator]
+        except (RedisError, OSError) as exc:
+            self._went_down(exc)
+            raise CountersUnavailableError("Redis is unreachable") from exc
+        self._came_back()
+        return [int(result[0]), int(result[1])]
+
+    def _went_down(self, exc: BaseException) -> None:
+        if not self._down:
+            self._down = True
+            log.error(
+                "dependency_down",
+                extra={"event": "dependency_down", "dependency": "redis", "error": type(exc).__name__},
+            )
+
+    def _came_back(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("dependency_up", extra={"event": "dependency_up", "dependency": "redis"})
+
+
+class FallbackCounters(Counters):
+    """The shared store while it answers, this process's own counts while it does not."""
+
+    def __init__(self, primary: Counters, fallback: Counters) -> None:
+        self._primary = primary
+        self._fallback = fallback
+
+    async def increment(self, key: str, window_seconds: int) -> WindowCount:
+        try:
+            return await self._primary.increment(key, window_seconds)
+        except CountersUnavailableError:
+            return await self._fallback.increment(key, window_seconds)
+
+    async def peek(self, key: str, window_seconds: int) -> WindowCount:
+        try:
+            return await self._primary.peek(key, window_seconds)
+        except CountersUnavailableError:
+            return await self._fallback.peek(key, window_seconds)
+
+    async def reset(self, key: str) -> None:
+        await self._fallback.reset(key)
+        try:
+            await self._primary.reset(key)
+        except CountersUnavailableError:
+            return
