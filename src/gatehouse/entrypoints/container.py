@@ -11,6 +11,7 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
+from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -67,6 +68,8 @@ def user_queries_for(database: Database) -> UserQueries:
     """SQLite gets the one-hop read path; other engines the portable Core queries."""
     if database.is_sqlite:
         return SqliteUserQueries(database)
+    if database.dialect == "postgresql" and database.url.drivername.endswith("asyncpg"):
+        return PostgresUserQueries(database)
     return SqlAlchemyUserQueries(database)
 
 

@@ -36,6 +36,7 @@ class Database:
         self.url: URL = make_url(url)
         self.dialect = self.url.get_dialect().name
         self._on_dispose: list[Callable[[], Awaitable[None]]] = []
+        self._down = False
         if self.is_sqlite:
             self.write_engine = self._sqlite_engine(begin="BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine(begin="BEGIN")
@@ -49,6 +50,20 @@ class Database:
                 connect_args={"timeout": self.options.connect_timeout_s, "command_timeout": 10},
             )
             self._watch_slow_queries(self.write_engine)
+
+    def report_unavailable(self, exc: BaseException) -> None:
+        """One `dependency_down` line per outage, however many requests meet it."""
+        if not self._down:
+            self._down = True
+            log.error(
+                "dependency_down",
+                extra={"event": "dependency_down", "dependency": "database", "error": type(exc).__name__},
+            )
+
+    def report_available(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("dependency_up", extra={"event": "dependency_up", "dependency": "database"})
 
     @property
     def is_sqlite(self) -> bool:
@@ -126,11 +141,15 @@ def is_unavailable(exc: BaseException) -> bool:
 
 
 @asynccontextmanager
-async def unavailable_as_503() -> AsyncIterator[None]:
+async def unavailable_as_503(database: Database | None = None) -> AsyncIterator[None]:
     """Turn a busy or unreachable database into `ServiceUnavailableError` (503 + Retry-After)."""
     try:
         yield
     except Exception as exc:
         if is_unavailable(exc):
+            if database is not None:
+                database.report_unavailable(exc)
             raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc
         raise
+    if database is not None:
+        database.report_available()

@@ -33,7 +33,7 @@ class SqlAlchemyOrderQueries(OrderQueries):
         items_stmt = (
             select(orders).where(clause).order_by(orders.c.id).limit(page_size).offset((page - 1) * page_size)
         )
-        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             total = (await conn.execute(total_stmt)).scalar_one()
             rows = (await conn.execute(items_stmt)).all() if total else []
         return [to_order(r) for r in rows], total
@@ -49,5 +49,5 @@ class SqlAlchemyOrderQueries(OrderQueries):
         return KeysetPage(page, After(page[-1].id, page[-1].id) if more and page else None)
 
     async def _fetch(self, stmt: Select[Any]) -> list[Any]:
-        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             return list((await conn.execute(stmt)).all())

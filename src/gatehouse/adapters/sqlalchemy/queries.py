@@ -87,7 +87,7 @@ class SqlAlchemyUserQueries(UserQueries):
             .limit(query.page_size)
             .offset((query.page - 1) * query.page_size)
         )
-        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             total = (await conn.execute(total_stmt)).scalar_one()
             rows = (await conn.execute(items_stmt)).all() if total else []
         return Page(items=[to_user(r) for r in rows], total=total)
@@ -134,6 +134,20 @@ class SqlAlchemyUserQueries(UserQueries):
                 )
             )
         return and_(True, *clauses)
+
+    def page_select(self, query: UserPageQuery) -> Select[Any]:
+        """A numbered page with its total in every row, with named parameters (limit, offset, filters)."""
+        where = self.filter_clause_bound(query.filter)
+        # An uncorrelated scalar subquery is evaluated once per statement; unlike
+        # COUNT(*) OVER () it does not make the engine materialise every matching row.
+        total = select(func.count()).select_from(users).where(where).scalar_subquery()
+        return (
+            select(*users.c, total.label("total"))
+            .where(where)
+            .order_by(*self.order_by(query.sort, query.descending))
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
 
     def filter_clause_bound(self, f: UserFilter) -> ColumnElement[bool]:
         """The same filter with named parameters, for statements compiled once (see `filter_values`)."""
@@ -186,5 +200,5 @@ class SqlAlchemyUserQueries(UserQueries):
         return expression if self._db.is_sqlite else expression.collate("C")
 
     async def _fetch(self, stmt: Select[Any]) -> list[Any]:
-        async with unavailable_as_503(), self._db.read_engine.connect() as conn:
+        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             return list((await conn.execute(stmt)).all())

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import aiosqlite
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Dialect
 
 from gatehouse.adapters.sqlalchemy.database import Database, log_slow_query
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
@@ -29,10 +30,10 @@ SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime store
 
 
 class Statement:
-    """A Core statement compiled once to `?`-style SQL and the order of its parameters."""
+    """A Core statement compiled once for one driver, and the order of its parameters."""
 
-    def __init__(self, stmt: Select[Any]) -> None:
-        compiled = stmt.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    def __init__(self, stmt: Select[Any], dialect: Dialect = DIALECT) -> None:
+        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql = compiled.string
         self.names = tuple(compiled.positiontup or ())
 
@@ -149,13 +150,11 @@ class SqliteReadPool:
             self._inline = None
 
 
-_GET = Statement(select(users).where(users.c.id == bindparam("user_id")))
-_LOGIN = Statement(
-    select(users).where(
-        or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
-    )
+GET_USER = select(users).where(users.c.id == bindparam("user_id"))
+LOGIN_USER = select(users).where(
+    or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
 )
-_PRINCIPAL = Statement(
+PRINCIPAL = (
     select(users)
     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
     .where(
@@ -166,6 +165,7 @@ _PRINCIPAL = Statement(
         users.c.is_active.is_(True),
     )
 )
+_GET, _LOGIN, _PRINCIPAL = Statement(GET_USER), Statement(LOGIN_USER), Statement(PRINCIPAL)
 
 
 class SqliteUserQueries(SqlAlchemyUserQueries):
@@ -202,16 +202,13 @@ class SqliteUserQueries(SqlAlchemyUserQueries):
         return await super().page(query)
 
     def _page_statement(self, query: UserPageQuery) -> Statement:
-        f = query.filter
-        shape = (f.role is not None, f.is_active is not None, bool(f.search), query.sort, query.descending)
+        shape = page_shape(query)
         if shape not in self._pages:
-            where = self.filter_clause_bound(f)
-            stmt = (
-                select(*users.c, func.count().over().label("total"))
-                .where(where)
-                .order_by(*self.order_by(query.sort, query.descending))
-                .limit(bindparam("limit"))
-                .offset(bindparam("offset"))
-            )
-            self._pages[shape] = Statement(stmt)
+            self._pages[shape] = Statement(self.page_select(query))
         return self._pages[shape]
+
+
+def page_shape(query: UserPageQuery) -> tuple[Any, ...]:
+    """What decides a page statement's SQL (values aside): one compiled statement per shape."""
+    f = query.filter
+    return (f.role is not None, f.is_active is not None, bool(f.search), query.sort, query.descending)

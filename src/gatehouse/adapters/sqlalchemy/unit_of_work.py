@@ -26,7 +26,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        async with unavailable_as_503():
+        async with unavailable_as_503(self._db):
             conn = await self._db.write_engine.connect()
             try:
                 await conn.begin()
@@ -57,10 +57,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 if exc is None:
                     raise ServiceUnavailableError("The database is unreachable", 2) from cleanup_error
         if exc is not None and not isinstance(exc, ServiceUnavailableError) and is_unavailable(exc):
+            self._db.report_unavailable(exc)
             raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc
 
     async def commit(self) -> None:
         if self._conn is None:
             raise RuntimeError("commit() outside the unit of work")
-        async with unavailable_as_503():
+        async with unavailable_as_503(self._db):
             await self._conn.commit()
