@@ -2,7 +2,7 @@
 
 import logging
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from gatehouse.application.errors import CountersUnavailableError
@@ -29,8 +29,17 @@ class RedisCounters(Counters):
     """Raises `CountersUnavailableError` while Redis is unreachable, logging one
     `dependency_down` line per outage (and one `dependency_up` when it answers again)."""
 
-    def __init__(self, url: str, *, prefix: str = "gatehouse:", timeout_s: float = 0.5) -> None:
-        self._redis = Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+    def __init__(self, url: str, *, prefix: str = "gatehouse:", timeout_s: float = 1.0) -> None:
+        # A blocking pool: a burst of concurrent requests waits for a connection (briefly) rather
+        # than failing as if Redis were down.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=64,
+            timeout=timeout_s * 4,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+        )
+        self._redis = Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
         self._prefix = prefix
         self._down = False
         self._increment = self._redis.register_script(INCREMENT)

@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
@@ -14,7 +15,7 @@ from gatehouse.adapters.sqlalchemy.repositories import (
     SqlAlchemySessionRepository,
     SqlAlchemyUserRepository,
 )
-from gatehouse.application.errors import ServiceUnavailableError
+from gatehouse.application.errors import ConflictError, ServiceUnavailableError
 from gatehouse.application.ports import UnitOfWork
 
 
@@ -56,6 +57,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 # A dead connection can't roll back; the pool discards it. Report the first error.
                 if exc is None:
                     raise ServiceUnavailableError("The database is unreachable", 2) from cleanup_error
+        if isinstance(exc, IntegrityError):
+            # A constraint the repository did not translate itself (e.g. a foreign key to a row a
+            # concurrent request just deleted): the request lost a race, it is not a server error.
+            raise ConflictError("The request conflicts with a concurrent change; retry it") from exc
         if exc is not None and not isinstance(exc, ServiceUnavailableError) and is_unavailable(exc):
             self._db.report_unavailable(exc)
             raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc

@@ -17,6 +17,7 @@ from gatehouse.entrypoints.http.auth import STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
+from gatehouse.entrypoints.http.envelope import VersionGate
 from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.metrics import Metrics, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
@@ -128,7 +129,7 @@ def create_app(container: Container) -> Callable[..., Any]:
     settings = container.settings()
     metrics = Metrics()
     container.hash_depth_observer.override(providers.Object(metrics.hash_queue_depth.set))
-    app: Any = create_litestar(container, metrics)
+    app: Any = VersionGate(create_litestar(container, metrics))
     if settings.rate_limit_per_minute > 0:
         app = RateLimitMiddleware(app, container.rate_limit())
     return GatehouseMiddleware(app, metrics, parse_networks(settings.trusted_proxies))

@@ -20,6 +20,7 @@ class RequestContext:
     ip: str | None
     user_id: int | None = None
     user: User | None = None  # the signed-in account, as read by the authentication look-up
+    unsupported_version: str | None = None  # an X-API-Version value we don't serve (→ 400)
     started: float = field(default_factory=perf_counter)
 
 

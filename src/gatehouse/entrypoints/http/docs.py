@@ -40,6 +40,19 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+def returns(status: int, data_container: Any, description: str) -> dict[int, ResponseSpec]:
+    """The success response of a route whose handler returns raw bytes or `Any` (an idempotent
+    replay, or a conditional GET), which Litestar can't describe from the annotation."""
+    return {status: ResponseSpec(data_container=data_container, description=description)}
+
+
+NOT_MODIFIED = {
+    304: ResponseSpec(
+        data_container=None, description="Not Modified: If-None-Match matches the current ETag (no body)"
+    )
+}
+
+
 class DocsRouter(Router):
     """Litestar's docs router minus its catch-all HTML 404 (which would also turn an
     unknown `POST /x` into a 405): unknown paths fall through to the JSON 404."""

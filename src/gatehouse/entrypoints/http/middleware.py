@@ -8,11 +8,9 @@ import logging
 from time import perf_counter
 from typing import Any
 
-import msgspec
-
 from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
-from gatehouse.entrypoints.http.errors import error_body
+from gatehouse.entrypoints.http.envelope import envelope_errors
 from gatehouse.entrypoints.http.metrics import Metrics
 
 access_log = logging.getLogger("gatehouse.access")
@@ -54,7 +52,7 @@ class GatehouseMiddleware:
         )
         scope[SCOPE_KEY] = ctx
         status = 500
-        unsupported = self._route_version(scope, ctx)
+        ctx.unsupported_version = self._route_version(scope, ctx)
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             nonlocal status
@@ -64,10 +62,7 @@ class GatehouseMiddleware:
             await send(message)
 
         try:
-            if unsupported is not None:
-                await self._reject_version(scope, send_with_headers, unsupported)
-            else:
-                await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, envelope_errors(scope, send_with_headers))
         finally:
             self._log(scope, ctx, status)
             self.metrics.observe(
@@ -88,22 +83,6 @@ class GatehouseMiddleware:
             scope["path"] = f"/api/v{version}{path}"
             scope["raw_path"] = scope["path"].encode()
         return None
-
-    async def _reject_version(self, scope: Scope, send: Any, requested: str) -> None:
-        body = msgspec.json.encode(
-            error_body(scope, 400, f"Unsupported API version {requested[:16]!r}; use 1 or 2")
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     def _headers(ctx: RequestContext, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -21,7 +21,7 @@ from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
-from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import Recorder, idempotent
 from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, OrderIdPath, UserIdPath
 from gatehouse.entrypoints.http.schemas import OrderIn, OrderOut, OrderStatusIn, order_out
@@ -43,7 +43,10 @@ def with_etag(order: Order) -> Response[OrderOut]:
     tags=TAG,
     summary="Place an order",
     security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 409, 413, 422, 429, 503),
+    responses={
+        **returns(201, OrderOut, "Created (or the replay of an earlier answer to this Idempotency-Key)"),
+        **errors(400, 401, 403, 404, 409, 413, 422, 429, 503),
+    },
     description=CreateOrder.__doc__,
 )
 async def create_order(
@@ -80,7 +83,11 @@ async def create_order(
     tags=TAG,
     summary="Read an order",
     security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 429, 503),
+    responses={
+        **returns(200, OrderOut, "The order, with its ETag"),
+        **NOT_MODIFIED,
+        **errors(400, 401, 403, 404, 429, 503),
+    },
     description=GetOrder.__doc__,
 )
 async def read_order(

@@ -9,14 +9,32 @@ from msgspec import UNSET, Meta, UnsetType
 from gatehouse.domain.order import Order
 from gatehouse.domain.user import User
 
+EMAIL_FORMAT = r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$"  # checked by the domain (422)
 EmailText = Annotated[
-    str, Meta(max_length=254, description="Lower-cased on storage", examples=["ada@example.com"])
+    str,
+    Meta(
+        max_length=254,
+        description="Lower-cased on storage",
+        examples=["ada@example.com"],
+        extra_json_schema={"pattern": EMAIL_FORMAT},
+    ),
 ]
 UsernameText = Annotated[
     str, Meta(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_]+$", examples=["ada_l"])
 ]
 FullNameText = Annotated[str, Meta(max_length=200, examples=["Ada Lovelace"])]
 PasswordText = Annotated[str, Meta(max_length=1024, description="Policy: see GATEHOUSE_PASSWORD_POLICY")]
+NewPasswordText = Annotated[
+    str,
+    Meta(
+        max_length=1024,
+        description="Policy (GATEHOUSE_PASSWORD_POLICY): classic, 8-128 characters with an upper-case "
+        "letter, a lower-case letter and a digit; nist, 15-128 characters, not common, not containing "
+        "the username or the email's local part",
+        examples=["Analytical1-Engine"],
+        extra_json_schema={"minLength": 8},  # the policy checks the rest (422)
+    ),
+]
 RoleName = Literal["admin", "moderator", "user"]
 
 
@@ -27,7 +45,7 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True):
 class SignUpIn(Strict):
     email: EmailText
     username: UsernameText
-    password: PasswordText
+    password: NewPasswordText
     full_name: FullNameText | None = None
     role: RoleName | None = None
     is_active: bool | None = None
@@ -49,7 +67,7 @@ class PatchUserIn(Strict):
 
 class ChangePasswordIn(Strict):
     current_password: PasswordText
-    new_password: PasswordText
+    new_password: NewPasswordText
 
 
 class LoginIn(Strict):

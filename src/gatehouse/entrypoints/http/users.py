@@ -21,7 +21,7 @@ from gatehouse.entrypoints.http.auth import BEARER_SECURITY, optional_actor, req
 from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
-from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import Recorder, idempotent
 from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, UserIdPath
 from gatehouse.entrypoints.http.schemas import (
@@ -48,7 +48,10 @@ def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
     operation_class=json_body(SignUpIn),
     tags=TAG,
     summary="Create an account",
-    responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
+    responses={
+        **returns(201, UserOut, "Created (or the replay of an earlier answer to this Idempotency-Key)"),
+        **errors(400, 401, 403, 409, 413, 422, 429, 503),
+    },
     description=RegisterUser.__doc__,
 )
 async def create_user(
@@ -89,7 +92,11 @@ async def create_user(
     tags=TAG,
     summary="The signed-in account",
     security=BEARER_SECURITY,
-    responses=errors(401, 429, 503),
+    responses={
+        **returns(200, UserOut, "The account, with its ETag"),
+        **NOT_MODIFIED,
+        **errors(401, 429, 503),
+    },
 )
 async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[Any]:
     """The account the token belongs to, as read while authenticating (no second look-up)."""
@@ -105,7 +112,7 @@ async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[A
     tags=TAG,
     summary="Read an account",
     security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 429, 503),
+    responses={**NOT_MODIFIED, **errors(400, 401, 403, 404, 429, 503)},
     description=GetUser.__doc__,
 )
 async def read_user(

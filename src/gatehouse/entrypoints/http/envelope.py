@@ -1,0 +1,73 @@
+"""Guards that keep every error in the contract's envelope, whoever produced it."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+
+from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.errors import error_body
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+KEPT_HEADERS = {b"allow", b"retry-after", b"www-authenticate", b"vary"}
+
+
+def json_response_messages(
+    status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> list[dict[str, Any]]:
+    start_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
+    return [
+        {"type": "http.response.start", "status": status, "headers": start_headers},
+        {"type": "http.response.body", "body": body},
+    ]
+
+
+def envelope_errors(scope: dict[str, Any], send: Send) -> Send:
+    """Rewrite an error response that is not JSON (a framework's or a middleware's plain-text
+    answer, e.g. Litestar's CORS refusal) into the envelope, keeping its status and key headers."""
+    held: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def guarded(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+            if message["status"] >= 400 and not content_type.startswith(b"application/json"):
+                held["start"] = {**message, "headers": headers}
+                return
+        elif message["type"] == "http.response.body" and held:
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            start = held["start"]
+            text = b"".join(chunks).decode("utf-8", "replace").strip()
+            reason = text if 0 < len(text) <= 200 and "<" not in text else "The request could not be served"
+            body = msgspec.json.encode(error_body(scope, start["status"], reason))
+            kept = [(k, v) for k, v in start["headers"] if k.lower() in KEPT_HEADERS]
+            for part in json_response_messages(start["status"], body, kept):
+                await send(part)
+            return
+        await send(message)
+
+    return guarded
+
+
+class VersionGate:
+    """Answer 400 for an unsupported `X-API-Version` — inside the rate limit, so it is counted
+    and carries the RateLimit headers like any other response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Send) -> None:
+        requested = context_of(scope).unsupported_version if scope["type"] == "http" else None
+        if requested is None:
+            await self.app(scope, receive, send)
+            return
+        message = f"Unsupported API version {requested[:16]!r}; use 1 or 2"
+        for part in json_response_messages(400, msgspec.json.encode(error_body(scope, 400, message)), []):
+            await send(part)
