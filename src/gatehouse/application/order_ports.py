@@ -84,8 +84,14 @@ class IdempotencyRepository(Protocol):
         """The record, locked against a concurrent claim where the engine can."""
         ...
 
-    async def start(self, scope: str, key: str, fingerprint: str, now: datetime) -> None:
-        """Insert (or replace) a running record; `ConflictError` if another claim won the race."""
+    async def start(
+        self, scope: str, key: str, fingerprint: str, now: datetime, replacing: IdempotencyRecord | None
+    ) -> None:
+        """Record a running claim, replacing exactly the stale record that was read (if any).
+
+        `ConflictError` when another claim won the race: the key was inserted meanwhile, or the
+        record that was read has already been replaced.
+        """
         ...
 
     async def finish(self, scope: str, key: str, response: StoredResponse) -> None: ...

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from gatehouse.adapters.memory.state import MemoryState
-from gatehouse.application.errors import NotFoundError, PreconditionFailedError
+from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
 from gatehouse.application.order_ports import (
     After,
     IdempotencyRecord,
@@ -67,7 +67,11 @@ class InMemoryIdempotencyRepository(IdempotencyRepository):
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         return self._s.idempotency.get((scope, key))
 
-    async def start(self, scope: str, key: str, fingerprint: str, now: datetime) -> None:
+    async def start(
+        self, scope: str, key: str, fingerprint: str, now: datetime, replacing: IdempotencyRecord | None
+    ) -> None:
+        if self._s.idempotency.get((scope, key)) != replacing:
+            raise ConflictError("A request with this Idempotency-Key is still running")
         self._s.idempotency[(scope, key)] = IdempotencyRecord(fingerprint, now, None)
 
     async def finish(self, scope: str, key: str, response: StoredResponse) -> None:

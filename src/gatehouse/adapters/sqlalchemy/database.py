@@ -17,6 +17,12 @@ from gatehouse.application.errors import ServiceUnavailableError
 
 log = logging.getLogger("gatehouse.db")
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# SQLite's lower() folds ASCII only; searches call this one so "ÅDÅ" finds "ådå" as on PostgreSQL.
+UNICODE_LOWER = "unicode_lower"
+
+
+def unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,7 @@ class Database:
             ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+            dbapi_connection.create_function(UNICODE_LOWER, 1, unicode_lower, deterministic=True)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Connection) -> None:

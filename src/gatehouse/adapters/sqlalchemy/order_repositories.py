@@ -104,8 +104,13 @@ class SqlAlchemyIdempotencyRepository(IdempotencyRepository):
             response = StoredResponse(row.response_status, bytes(row.response_body), row.response_location)
         return IdempotencyRecord(row.fingerprint, row.started_at, response)
 
-    async def start(self, scope: str, key: str, fingerprint: str, now: datetime) -> None:
-        await self._conn.execute(delete(idempotency_keys).where(self._this(scope, key)))
+    async def start(
+        self, scope: str, key: str, fingerprint: str, now: datetime, replacing: IdempotencyRecord | None
+    ) -> None:
+        if replacing is not None:
+            stale = self._this(scope, key) & (idempotency_keys.c.started_at == replacing.started_at)
+            if (await self._conn.execute(delete(idempotency_keys).where(stale))).rowcount != 1:
+                raise ConflictError("A request with this Idempotency-Key is still running")
         try:
             await self._conn.execute(
                 insert(idempotency_keys).values(scope=scope, key=key, fingerprint=fingerprint, started_at=now)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.sql.elements import UnaryExpression
 
-from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.rows import to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
 from gatehouse.application.order_ports import After, KeysetPage
@@ -130,7 +130,7 @@ class SqlAlchemyUserQueries(UserQueries):
                 or_(
                     users.c.email.like(pattern, escape="\\"),
                     func.lower(users.c.username).like(pattern, escape="\\"),
-                    func.lower(users.c.full_name).like(pattern, escape="\\"),
+                    self._lower(users.c.full_name).like(pattern, escape="\\"),
                 )
             )
         return and_(True, *clauses)
@@ -162,7 +162,7 @@ class SqlAlchemyUserQueries(UserQueries):
                 or_(
                     users.c.email.like(pattern, escape="\\"),
                     func.lower(users.c.username).like(pattern, escape="\\"),
-                    func.lower(users.c.full_name).like(pattern, escape="\\"),
+                    self._lower(users.c.full_name).like(pattern, escape="\\"),
                 )
             )
         return and_(True, *clauses)
@@ -195,6 +195,10 @@ class SqlAlchemyUserQueries(UserQueries):
         if descending:
             return [key.desc(), users.c.id.desc()]
         return [key.asc(), users.c.id.asc()]
+
+    def _lower(self, expression: ColumnElement[Any]) -> ColumnElement[Any]:
+        """Unicode-aware lower-casing on every engine (PostgreSQL's lower(); ours on SQLite)."""
+        return getattr(func, UNICODE_LOWER)(expression) if self._db.is_sqlite else func.lower(expression)
 
     def _bytewise(self, expression: ColumnElement[str]) -> ColumnElement[str]:
         return expression if self._db.is_sqlite else expression.collate("C")

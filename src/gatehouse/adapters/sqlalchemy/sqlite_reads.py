@@ -17,7 +17,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 
-from gatehouse.adapters.sqlalchemy.database import Database, log_slow_query
+from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, log_slow_query, unicode_lower
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
 from gatehouse.application.errors import ServiceUnavailableError
@@ -109,6 +109,7 @@ class SqliteReadPool:
 
     def _open_inline(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.create_function(UNICODE_LOWER, 1, unicode_lower, deterministic=True)
         conn.execute(f"PRAGMA busy_timeout={self.INLINE_BUSY_MS}")
         conn.execute("PRAGMA query_only=1")
         return conn
@@ -132,6 +133,7 @@ class SqliteReadPool:
             self._opened += 1
             try:
                 conn = await aiosqlite.connect(self._path, isolation_level=None)
+                await conn.create_function(UNICODE_LOWER, 1, unicode_lower, deterministic=True)
                 await conn.execute("PRAGMA busy_timeout=5000")
                 await conn.execute("PRAGMA query_only=1")
             except (sqlite3.Error, OSError) as exc:

@@ -49,7 +49,7 @@ class ClaimIdempotencyKey:
                     return Claim(ClaimOutcome.REPLAY, record.response)
                 if record.started_at > now - ABANDONED_AFTER:
                     raise ConflictError("A request with this Idempotency-Key is still running")
-            await uow.idempotency.start(scope, key, fingerprint, now)
+            await uow.idempotency.start(scope, key, fingerprint, now, replacing=record)
             await uow.commit()
         return Claim(ClaimOutcome.PROCEED)
 

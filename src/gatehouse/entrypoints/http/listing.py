@@ -39,7 +39,14 @@ ActiveFilter = Annotated[bool | None, QueryParameter()]
 Search = Annotated[
     str | None, QueryParameter(max_length=254, description="Substring of email, username or name")
 ]
-Sort = Annotated[str, QueryParameter(description="id, created_at, username or email; prefix '-' to reverse")]
+SORTS = [f"{sign}{name}" for name in ("id", "created_at", "username", "email") for sign in ("", "-")]
+Sort = Annotated[
+    str,
+    QueryParameter(
+        description="id, created_at, username or email; prefix '-' to reverse",
+        schema_extra={"enum": SORTS},  # documents what parse_sort accepts (anything else: 400)
+    ),
+]
 StatusFilter = Annotated[str | None, QueryParameter(pattern="^(pending|paid|shipped|delivered|cancelled)$")]
 ORDERS_PATH = "/users/{user_id:str}/orders"
 LIST_ERRORS = errors(400, 401, 403, 404, 429, 503)

@@ -12,5 +12,22 @@ UserIdPath = Annotated[
 OrderIdPath = Annotated[
     str, PathParameter(description="The order id (a positive integer)", schema_extra=ID_SCHEMA)
 ]
-IfMatch = Annotated[str | None, HeaderParameter(name="If-Match", required=False)]
-IfNoneMatch = Annotated[str | None, HeaderParameter(name="If-None-Match", required=False)]
+# An absent header is None in Python, but a header is never JSON null: the schema is a plain string.
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        schema_extra={"oneOf": None, "type": "string", "examples": ['"v1"']},
+        description='ETags, e.g. "v3", or *; a list none of which is current: 412',
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        required=False,
+        schema_extra={"oneOf": None, "type": "string", "examples": ['"v1"']},
+        description='ETags, e.g. "v3", or *; one that is current: 304',
+    ),
+]
