@@ -1,6 +1,7 @@
 """End-to-end fixtures: the real container and app over a migrated SQLite file."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 from dependency_injector import providers
-from litestar.testing import AsyncTestClient
 
 from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
@@ -19,6 +19,7 @@ from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http.app import create_app
 from gatehouse.entrypoints.settings import Settings
 from tests.conftest import TEST_ARGON2, TEST_SECRET
+from tests.databases import ENGINES, migrated_postgres_url
 
 OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
 PASSWORD = "Correct-Horse-9"
@@ -41,7 +42,7 @@ class Account:
 class Api:
     """The test client plus helpers that create and sign in accounts through the real stack."""
 
-    def __init__(self, client: AsyncTestClient[Any], container: Container) -> None:
+    def __init__(self, client: httpx.AsyncClient, container: Container) -> None:
         self.client = client
         self.container = container
         self._n = 0
@@ -84,6 +85,9 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return replace(base, **overrides)
 
 
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test to collect
+
+
 async def start(settings: Settings) -> tuple[Container, Any]:
     container = Container(settings=settings)
     container.hasher.override(providers.Singleton(Argon2PasswordHasher, TEST_ARGON2, workers=2, max_queue=64))
@@ -91,11 +95,29 @@ async def start(settings: Settings) -> tuple[Container, Any]:
     return container, create_app(container)
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    container, app = await start(test_settings(tmp_path))
-    async with AsyncTestClient(app) as client:
-        yield Api(client, container)
+@asynccontextmanager
+async def database_url(engine: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A SQLite file, or a fresh migrated PostgreSQL database dropped afterwards."""
+    if engine == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'gatehouse.db'}"
+        return
+    async with migrated_postgres_url() as url:
+        yield url
+
+
+@pytest.fixture(params=ENGINES)
+async def api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
+    """The real app over each engine, driven in the test's own event loop (so gathered
+    requests really overlap), with the client address 127.0.0.1."""
+    async with database_url(request.param, tmp_path) as url:
+        container, app = await start(test_settings(tmp_path, database_url=url))
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield Api(client, container)
+        finally:
+            await container.database().dispose()
+            container.hasher().close()
 
 
 def assert_envelope(response: httpx.Response, status: int, error: str) -> dict[str, Any]:

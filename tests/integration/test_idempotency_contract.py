@@ -21,8 +21,9 @@ from gatehouse.application.errors import ConflictError
 from gatehouse.application.order_ports import IdempotencyRecord, IdempotencyRepository, StoredResponse
 from gatehouse.application.ports import UnitOfWork
 from gatehouse.application.use_cases.idempotency import Claim, ClaimIdempotencyKey, ClaimOutcome
+from tests.databases import ENGINES
 from tests.integration.builders import T0, assert_utc
-from tests.integration.conftest import ENGINES, Backend, open_database
+from tests.integration.conftest import Backend, open_database
 
 LATER = T0 + timedelta(hours=2, microseconds=7)
 SCOPE, KEY = "user:1", "key-1"

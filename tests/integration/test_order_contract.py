@@ -16,8 +16,9 @@ from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
 from gatehouse.application.order_ports import After, NewOrder, OrderFilter, OrderQueries
 from gatehouse.domain.order import Currency, LineItem, Order, OrderStatus
+from tests.databases import ENGINES
 from tests.integration.builders import T0, assert_utc, new_user, store_users
-from tests.integration.conftest import ENGINES, Backend, open_database
+from tests.integration.conftest import Backend, open_database
 
 ITEMS = (LineItem("BOOK-1", 2, 1250), LineItem("x.y_z-0", 1000, 0), LineItem("GOLD", 1, 1_000_000_000))
 LATER = T0 + timedelta(hours=2, microseconds=7)

@@ -22,6 +22,8 @@ class JsonLinesFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
+        if entry["event"] != record.getMessage():
+            entry["message"] = record.getMessage()  # an `event` name was given: keep the prose too
         if record.exc_info:
             entry["stack_trace"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

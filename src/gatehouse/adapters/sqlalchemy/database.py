@@ -1,5 +1,6 @@
 """Engines for one database URL: SQLite tuned for durability, or a PostgreSQL pool."""
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,7 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gatehouse.application.errors import ServiceUnavailableError
 
 log = logging.getLogger("gatehouse.db")
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 4000
+# Any one database step (a read, or a whole unit of work) gives up after this long, so a request
+# that meets a frozen or unreachable database answers 503 well within 10 seconds.
+STATEMENT_DEADLINE_S = 4.5
 # SQLite's lower() folds ASCII only; searches call this one so "ÅDÅ" finds "ådå" as on PostgreSQL.
 UNICODE_LOWER = "unicode_lower"
 
@@ -29,7 +33,7 @@ def unicode_lower(value: str | None) -> str | None:
 class DatabaseOptions:
     pool_size: int = 10
     slow_query_ms: float = 200.0
-    connect_timeout_s: float = 5.0
+    connect_timeout_s: float = 3.0
 
 
 class Database:
@@ -53,7 +57,7 @@ class Database:
                 max_overflow=self.options.pool_size,
                 pool_pre_ping=True,
                 pool_timeout=self.options.connect_timeout_s,
-                connect_args={"timeout": self.options.connect_timeout_s, "command_timeout": 10},
+                connect_args={"timeout": self.options.connect_timeout_s, "command_timeout": 4},
             )
             self._watch_slow_queries(self.write_engine)
 
@@ -138,11 +142,32 @@ def log_slow_query(statement: str, elapsed_s: float) -> None:
     )
 
 
+# SQLSTATE classes that say "not now" rather than "wrong SQL": connection exceptions (08),
+# insufficient resources (53), operator intervention such as shutting down or starting up (57),
+# and transaction rollbacks — serialization failures and deadlocks (40).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    for candidate in (
+        exc,
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+    ):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that mean the database is busy or out of reach, not that the SQL is wrong."""
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    code = sqlstate(exc)
+    if code is not None and code.startswith(UNAVAILABLE_SQLSTATE_CLASSES):
         return True
     return isinstance(exc, OSError | TimeoutError | ConnectionError)
 
@@ -151,7 +176,8 @@ def is_unavailable(exc: BaseException) -> bool:
 async def unavailable_as_503(database: Database | None = None) -> AsyncIterator[None]:
     """Turn a busy or unreachable database into `ServiceUnavailableError` (503 + Retry-After)."""
     try:
-        yield
+        async with asyncio.timeout(STATEMENT_DEADLINE_S):
+            yield
     except Exception as exc:
         if is_unavailable(exc):
             if database is not None:

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-from gatehouse.adapters.sqlalchemy.database import Database, log_slow_query
+from gatehouse.adapters.sqlalchemy.database import STATEMENT_DEADLINE_S, Database, log_slow_query
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import (
     GET_USER,
@@ -31,7 +31,14 @@ from gatehouse.domain.values import Email, FullName, Role, Username
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 ROLES = {role.value: role for role in Role}
 _GET, _LOGIN, _PRINCIPAL = (Statement(s, DIALECT) for s in (GET_USER, LOGIN_USER, PRINCIPAL))
-UNAVAILABLE = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
+UNAVAILABLE = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,  # starting up or shutting down (57P03)
+    asyncpg.AdminShutdownError,
+)
 
 
 def user_from_record(row: Sequence[Any]) -> User:
@@ -65,7 +72,8 @@ class AsyncpgReadPool:
         started = time.perf_counter()
         try:
             pool = await self._get_pool()
-            rows = await pool.fetch(statement.sql, *statement.params(values), timeout=10)
+            async with asyncio.timeout(STATEMENT_DEADLINE_S):
+                rows = await pool.fetch(statement.sql, *statement.params(values), timeout=4)
         except UNAVAILABLE as exc:
             self._database.report_unavailable(exc)
             raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc
@@ -80,7 +88,7 @@ class AsyncpgReadPool:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=1, max_size=self._size, timeout=self._timeout, command_timeout=10
+                        self._dsn, min_size=1, max_size=self._size, timeout=self._timeout, command_timeout=4
                     )
         return self._pool
 

@@ -3,7 +3,7 @@
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from gatehouse.application.errors import NotFoundError
+from gatehouse.application.errors import NotFoundError, PreconditionFailedError
 from gatehouse.application.order_ports import After, KeysetPage, NewOrder, OrderFilter, OrderQueries
 from gatehouse.application.ports import Clock, UnitOfWork, UserQueries
 from gatehouse.domain.order import Currency, LineItem, Order, line_items, parse_status
@@ -131,6 +131,10 @@ class ChangeOrderStatus:
         await _owner_exists(self._users, command.actor, command.user_id)
         async with self._uow as uow:
             order = _of_owner(await uow.orders.get(command.order_id), command.user_id, command.order_id)
+            expected = command.expected_versions
+            if expected is not None and order.version not in expected:
+                # A stale If-Match is a 412 whatever the move; the UPDATE re-checks it atomically.
+                raise PreconditionFailedError("The resource has changed since it was read (If-Match)")
             moved = order.transition_to(target, self._clock.now())
             check_can_move_order(command.actor, order.user_id, order.status, target)
             saved = await uow.orders.update(moved, expected_versions=command.expected_versions)

@@ -2,9 +2,11 @@
 
 import argparse
 import asyncio
+import atexit
 import json
 import logging
 import os
+import shutil
 import signal
 import tempfile
 from typing import Any
@@ -44,8 +46,11 @@ async def require_current_schema(container: Container) -> None:
 
 
 def fresh_metrics_dir() -> str:
-    """An empty folder where every worker writes its metric samples (summed at scrape time)."""
-    return tempfile.mkdtemp(prefix="gatehouse-metrics-")
+    """An empty folder where every worker writes its metric samples (summed at scrape time);
+    removed when the server exits."""
+    folder = tempfile.mkdtemp(prefix="gatehouse-metrics-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def serve(host: str, port: int, workers: int) -> int:

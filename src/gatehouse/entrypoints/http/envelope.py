@@ -71,3 +71,9 @@ class VersionGate:
         message = f"Unsupported API version {requested[:16]!r}; use 1 or 2"
         for part in json_response_messages(400, msgspec.json.encode(error_body(scope, 400, message)), []):
             await send(part)
+
+
+async def send_deadline_exceeded(scope: dict[str, Any], send: Send) -> None:
+    body = msgspec.json.encode(error_body(scope, 503, "The service did not finish in time; retry shortly"))
+    for part in json_response_messages(503, body, [(b"retry-after", b"2")]):
+        await send(part)

@@ -4,16 +4,18 @@ It wraps the whole Litestar app, so it sees every request — unknown routes inc
 and every response, errors included.
 """
 
+import asyncio
 import logging
 from time import perf_counter
 from typing import Any
 
 from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
-from gatehouse.entrypoints.http.envelope import envelope_errors
+from gatehouse.entrypoints.http.envelope import envelope_errors, send_deadline_exceeded
 from gatehouse.entrypoints.http.metrics import Metrics
 
 access_log = logging.getLogger("gatehouse.access")
+REQUEST_DEADLINE_S = 9.5
 UNVERSIONED_ROOTS = ("/users", "/auth", "/audit-events")
 VERSIONS = ("1", "2")
 Scope = dict[str, Any]
@@ -61,8 +63,21 @@ class GatehouseMiddleware:
                 message["headers"] = self._headers(ctx, list(message.get("headers", [])))
             await send(message)
 
+        started = False
+        guarded = envelope_errors(scope, send_with_headers)
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await guarded(message)
+
         try:
-            await self.app(scope, receive, envelope_errors(scope, send_with_headers))
+            async with asyncio.timeout(REQUEST_DEADLINE_S):
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            # A dependency that neither answers nor fails (a frozen database): never hang a client.
+            if not started:
+                await send_deadline_exceeded(scope, send_with_headers)
         finally:
             self._log(scope, ctx, status)
             self.metrics.observe(
