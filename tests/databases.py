@@ -8,6 +8,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,10 +28,31 @@ ENGINES = ["sqlite", "postgres"]
 _unreachable: list[str] = []  # the reason PostgreSQL did not answer, remembered for the session
 
 
+def _loopback_answers(port: int = 5432) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+_throwaway: list[str] = []
+
+
 def postgres_server_url() -> URL:
-    """The server named by GATEHOUSE_TEST_POSTGRES_URL (or the local default)."""
-    url = make_url(os.environ.get("GATEHOUSE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
-    return url.set(drivername="postgresql+asyncpg")
+    """In order: GATEHOUSE_TEST_POSTGRES_URL; a server on loopback's standard port; else a
+    throwaway cluster started from Debian's binaries (installed when missing and we are root)."""
+    configured = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL")
+    if configured:
+        return make_url(configured).set(drivername="postgresql+asyncpg")
+    if _throwaway or not _loopback_answers():
+        if not _throwaway:
+            from tests.servers import ThrowawayPostgres  # only when needed: it may install packages
+
+            server = ThrowawayPostgres()
+            server.start()
+            atexit.register(server.remove)
+            _throwaway.append(server.url)
+        return make_url(_throwaway[0])
+    return make_url(DEFAULT_POSTGRES_URL)
 
 
 def _unreachable_server(url: URL, error: BaseException | None) -> NoReturn:
