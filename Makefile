@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck unit clean bench
+.PHONY: install run test lint typecheck unit clean bench fuzz
 
 install: $(STAMP)
 
@@ -44,3 +44,8 @@ clean:
 DB ?= sqlite
 bench: install
 	$(BIN)/python scripts/bench.py --db $(DB)
+
+# schemathesis against the live /openapi.json of a throwaway server (see README, "Fuzzing").
+# FUZZ_MAX_EXAMPLES (default 50 per operation) and FUZZ_SEED tune it.
+fuzz: install
+	$(BIN)/python scripts/fuzz.py

@@ -165,3 +165,19 @@ async def test_if_match_listing_the_current_etag_among_others_matches(api: Api) 
     response = await send(api, "PATCH", subject.id, f'"not-it", {tag}', admin)
 
     assert response.status_code == 200, response.text
+
+
+async def test_a_foreign_if_match_on_an_unknown_user_is_404_not_412(api: Api) -> None:
+    """Preconditions are evaluated last (RFC 9110 §13.2.1): existence first."""
+    admin = await api.admin()
+    response = await api.client.delete("/api/v1/users/999999", headers={**admin.auth, "If-Match": "x"})
+    assert_envelope(response, 404, "NotFoundError")
+
+
+async def test_a_foreign_if_match_from_a_plain_user_on_another_account_is_403_not_412(api: Api) -> None:
+    user = await api.create_account()
+    other = await api.create_account()
+    response = await api.client.patch(
+        f"/api/v1/users/{other.id}", json={"full_name": "X"}, headers={**user.auth, "If-Match": "x"}
+    )
+    assert_envelope(response, 403, "PermissionDeniedError")

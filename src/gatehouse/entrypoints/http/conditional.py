@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 
-from gatehouse.application.errors import PreconditionFailedError
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAX_ID = 2**63 - 1
@@ -20,7 +19,8 @@ def _tags(header: str) -> list[str]:
 def expected_versions(if_match: str | None) -> Sequence[int] | None:
     """The versions an `If-Match` accepts; None when absent or `*` (any current version).
 
-    A header naming none of our tags can never match: 412 at once.
+    A header naming none of our tags matches no version: an empty list, so the use case still
+    answers 403/404 first and then 412 (RFC 9110 §13.2.1 evaluates preconditions last).
     """
     if if_match is None or if_match.strip() == "*":
         return None
@@ -28,8 +28,6 @@ def expected_versions(if_match: str | None) -> Sequence[int] | None:
     for tag in _tags(if_match):
         if tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit() and len(tag) < 24:
             versions.append(int(tag[2:-1]))
-    if not versions:
-        raise PreconditionFailedError("If-Match does not match the current ETag")
     return versions
 
 

@@ -27,7 +27,7 @@ PasswordText = Annotated[str, Meta(max_length=1024, description="Policy: see GAT
 NewPasswordText = Annotated[
     str,
     Meta(
-        max_length=1024,
+        max_length=128,
         description="Policy (GATEHOUSE_PASSWORD_POLICY): classic, 8-128 characters with an upper-case "
         "letter, a lower-case letter and a digit; nist, 15-128 characters, not common, not containing "
         "the username or the email's local part",
