@@ -64,6 +64,17 @@ def wait_ready(base: str, deadline_s: float = 30) -> None:
     sys.exit("the server did not become ready")
 
 
+def drain(base: str, deadline_s: float = 60) -> None:
+    """Wait until no password hash is queued, so one row's backlog doesn't spill into the next."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+        depth = re.search(r"^gatehouse_password_hash_queue_depth\S*\s+([\d.]+)", text, re.M)
+        if depth is None or float(depth.group(1)) == 0:
+            return
+        time.sleep(0.2)
+
+
 def tree_rss_kib(pid: int) -> int:
     """Resident memory of `pid` and all its descendants, from /proc."""
     total, stack = 0, [pid]
@@ -189,6 +200,7 @@ def main() -> None:
         for label, url, conns, tok, script in rows:
             if args.only and args.only not in label:
                 continue
+            drain(base)
             with PeakMemory(server.pid) as mem:
                 rps, p99 = run_wrk(wrk, url, args.duration, conns, tok, script)
             print(f"{label:<44} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
