@@ -1,44 +1,25 @@
-"""`Idempotency-Key` over time (CONTRACT §8): racing retries, the 24 h lifetime, the 60 s abandonment.
+"""`Idempotency-Key` over time (CONTRACT §8): api retries, the 24 h lifetime, the 60 s abandonment.
 
 The service's clock is replaced by a `FixedClock` before the first request. Tokens are still checked
 against the real clock (the authenticator is built with the app), so moving the clock signs nobody out.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import httpx
 import pytest
 from dependency_injector import providers
-from litestar.testing import AsyncTestClient
 
 from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.application.ports import PasswordHasher
 from gatehouse.domain.values import RawPassword
-from tests.e2e.conftest import Account, Api, assert_envelope, start
-from tests.e2e.conftest import test_settings as settings_for
+from tests.e2e.conftest import Account, Api, assert_envelope
 
 USERS = "/api/v1/users"
 ORDER = {"currency": "EUR", "items": [{"sku": "BOOK-1", "quantity": 2, "unit_price_cents": 1250}]}
 SIGN_UP = {"email": "ada@example.com", "username": "ada_l", "password": "Secret123"}
 DAY = 24 * 60 * 60
-
-
-@pytest.fixture
-async def racing(tmp_path: Path) -> AsyncIterator[Api]:
-    """The app driven in the test's own event loop, so that gathered requests really overlap.
-
-    (The shared fixture's client serves each request to completion before the next one starts.)
-    """
-    container, app = await start(settings_for(tmp_path))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(cast("AsyncTestClient[Any]", client), container)
-    await container.database().dispose()
-    container.hasher().close()
 
 
 def use_clock(api: Api) -> FixedClock:
@@ -61,15 +42,15 @@ async def total(api: Api, path: str) -> int:
 
 
 @pytest.mark.parametrize("kind", ["sign-up", "order"])
-async def test_racing_retries_create_one_resource_and_answer_only_201_or_409(racing: Api, kind: str) -> None:
-    owner = await racing.create_account()
+async def test_racing_retries_create_one_resource_and_answer_only_201_or_409(api: Api, kind: str) -> None:
+    owner = await api.create_account()
     path = USERS if kind == "sign-up" else f"{USERS}/{owner.id}/orders"
     listing = USERS if kind == "sign-up" else path
     body, caller = (SIGN_UP, None) if kind == "sign-up" else (ORDER, owner)
-    before = await total(racing, listing)
+    before = await total(api, listing)
 
     responses = await asyncio.gather(
-        *(racing.client.post(path, json=body, headers=keyed("race", caller)) for _ in range(5))
+        *(api.client.post(path, json=body, headers=keyed("race", caller)) for _ in range(5))
     )
 
     statuses = [r.status_code for r in responses]
@@ -81,8 +62,8 @@ async def test_racing_retries_create_one_resource_and_answer_only_201_or_409(rac
     for response in responses:
         if response.status_code == 409:
             assert_envelope(response, 409, "ConflictError")
-    assert await total(racing, listing) == before + 1
-    retry = await racing.client.post(path, json=body, headers=keyed("race", caller))
+    assert await total(api, listing) == before + 1
+    retry = await api.client.post(path, json=body, headers=keyed("race", caller))
     assert (retry.status_code, retry.content) == (201, created[0].content)
 
 
@@ -149,27 +130,27 @@ class GatedHasher:
         return getattr(self.inner, name)
 
 
-async def test_a_key_whose_first_request_never_finished_is_409_for_60_seconds_then_free(racing: Api) -> None:
-    clock = use_clock(racing)
-    await racing.admin()
-    hasher = GatedHasher(racing.container.hasher())
-    racing.container.hasher.override(providers.Object(hasher))
+async def test_a_key_whose_first_request_never_finished_is_409_for_60_seconds_then_free(api: Api) -> None:
+    clock = use_clock(api)
+    await api.admin()
+    hasher = GatedHasher(api.container.hasher())
+    api.container.hasher.override(providers.Object(hasher))
     try:
-        stuck = asyncio.create_task(racing.client.post(USERS, json=SIGN_UP, headers=keyed("k")))
+        stuck = asyncio.create_task(api.client.post(USERS, json=SIGN_UP, headers=keyed("k")))
         await hasher.entered.wait()
 
-        running = await racing.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
+        running = await api.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
         clock.advance(59)
-        still = await racing.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
+        still = await api.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
         clock.advance(2)
-        freed = await racing.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
-        replay = await racing.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
+        freed = await api.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
+        replay = await api.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
         hasher.gate.set()
         late = await stuck
-        after_late = await racing.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
+        after_late = await api.client.post(USERS, json=SIGN_UP, headers=keyed("k"))
     finally:
         hasher.gate.set()
-        racing.container.hasher.reset_last_overriding()
+        api.container.hasher.reset_last_overriding()
 
     assert_envelope(running, 409, "ConflictError")
     assert_envelope(still, 409, "ConflictError")
@@ -177,4 +158,4 @@ async def test_a_key_whose_first_request_never_finished_is_409_for_60_seconds_th
     assert (replay.status_code, replay.content) == (201, freed.content)
     assert_envelope(late, 409, "ConflictError")  # it finally ran, and found the email taken
     assert (after_late.status_code, after_late.content) == (201, freed.content)
-    assert await total(racing, USERS) == 2
+    assert await total(api, USERS) == 2

@@ -1,16 +1,11 @@
 """Conditional requests on an order (CONTRACT §3, §4, §9): ETag, If-None-Match → 304, If-Match → 412."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any, cast
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
-from tests.e2e.conftest import Account, Api, assert_envelope, start
-from tests.e2e.conftest import test_settings as settings_for
+from tests.e2e.conftest import Account, Api, assert_envelope
 
 ORDER = {"currency": "EUR", "items": [{"sku": "BOOK-1", "quantity": 2, "unit_price_cents": 1250}]}
 
@@ -85,35 +80,21 @@ async def test_a_matching_if_match_lets_the_change_through(api: Api, method: str
         assert_envelope(after, 404, "NotFoundError")
 
 
-@pytest.fixture
-async def racing(tmp_path: Path) -> AsyncIterator[Api]:
-    """The app driven in the test's own event loop, so that gathered requests really overlap.
-
-    (The shared fixture's client serves each request to completion before the next one starts.)
-    """
-    container, app = await start(settings_for(tmp_path))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(cast("AsyncTestClient[Any]", client), container)
-    await container.database().dispose()
-    container.hasher().close()
-
-
 @pytest.mark.parametrize("count", [2, 5])
 async def test_concurrent_status_changes_with_one_if_match_let_exactly_one_through_and_the_rest_get_412(
-    racing: Api, count: int
+    api: Api, count: int
 ) -> None:
-    url, first, admin = await one_order(racing)
+    url, first, admin = await one_order(api)
     headers = {**admin.auth, "If-Match": first.headers["etag"]}
 
     responses = await asyncio.gather(
-        *(racing.client.patch(url, json={"status": "paid"}, headers=headers) for _ in range(count))
+        *(api.client.patch(url, json={"status": "paid"}, headers=headers) for _ in range(count))
     )
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 1, [r.text for r in responses]
     assert statuses == [200] + [412] * (count - 1), [r.text for r in responses]
     winner = next(r for r in responses if r.status_code == 200)
-    final = await racing.client.get(url, headers=admin.auth)
+    final = await api.client.get(url, headers=admin.auth)
     assert final.json()["status"] == "paid"
     assert final.headers["etag"] == winner.headers["etag"]

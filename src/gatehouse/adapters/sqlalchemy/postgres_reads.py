@@ -7,30 +7,18 @@ rollback; on the raw pool it is one round trip on a prepared statement.
 import asyncio
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from gatehouse.adapters.sqlalchemy.database import STATEMENT_DEADLINE_S, Database, log_slow_query
-from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
-from gatehouse.adapters.sqlalchemy.sqlite_reads import (
-    GET_USER,
-    LOGIN_USER,
-    PRINCIPAL,
-    Statement,
-    page_shape,
-    stored,
-)
+from gatehouse.adapters.sqlalchemy.fast_reads import ROLES, OneHopUserQueries, Statement, stored
 from gatehouse.application.errors import ServiceUnavailableError
-from gatehouse.application.ports import Page, UserPageQuery
 from gatehouse.domain.user import User
-from gatehouse.domain.values import Email, FullName, Role, Username
+from gatehouse.domain.values import Email, FullName, Username
 
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-ROLES = {role.value: role for role in Role}
-_GET, _LOGIN, _PRINCIPAL = (Statement(s, DIALECT) for s in (GET_USER, LOGIN_USER, PRINCIPAL))
 UNAVAILABLE = (
     OSError,
     asyncio.TimeoutError,
@@ -98,35 +86,19 @@ class AsyncpgReadPool:
             self._pool = None
 
 
-class PostgresUserQueries(SqlAlchemyUserQueries):
-    """The portable queries, with the per-request look-ups on one asyncpg round trip."""
+class PostgresUserQueries(OneHopUserQueries):
+    """Every look-up on one asyncpg round trip."""
 
     def __init__(self, database: Database) -> None:
-        super().__init__(database)
+        super().__init__(database, DIALECT)
         self._pool = AsyncpgReadPool(database)
         database.on_dispose(self._pool.close)
-        self._pages: dict[tuple[Any, ...], Statement] = {}
 
-    async def get(self, user_id: int) -> User | None:
-        rows = await self._pool.fetch(_GET, {"user_id": user_id})
-        return user_from_record(rows[0]) if rows else None
+    async def fetch_point(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
+        return await self._pool.fetch(statement, values)
 
-    async def find_for_login(self, identifier: str) -> User | None:
-        rows = await self._pool.fetch(_LOGIN, {"ident": identifier})
-        return user_from_record(rows[0]) if rows else None
+    async def fetch_many(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
+        return await self._pool.fetch(statement, values)
 
-    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
-        rows = await self._pool.fetch(_PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now})
-        return user_from_record(rows[0]) if rows else None
-
-    async def page(self, query: UserPageQuery) -> Page[User]:
-        """Items and the total in one round trip (`COUNT(*) OVER ()`); a count only past the end."""
-        statement = self._pages.get(page_shape(query))
-        if statement is None:
-            statement = self._pages[page_shape(query)] = Statement(self.page_select(query), DIALECT)
-        values = self.filter_values(query.filter)
-        values["limit"], values["offset"] = query.page_size, (query.page - 1) * query.page_size
-        rows = await self._pool.fetch(statement, values)
-        if rows:
-            return Page(items=[user_from_record(r) for r in rows], total=rows[0][-1])
-        return await super().page(query)
+    def user_from(self, row: Sequence[Any]) -> User:
+        return user_from_record(row)

@@ -10,51 +10,23 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
-from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import Dialect
 
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, log_slow_query, unicode_lower
-from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
-from gatehouse.adapters.sqlalchemy.tables import sessions, users
+from gatehouse.adapters.sqlalchemy.fast_reads import ROLES, OneHopUserQueries, Statement, stored
 from gatehouse.application.errors import ServiceUnavailableError
-from gatehouse.application.ports import Page, UserPageQuery
 from gatehouse.domain.user import User
-from gatehouse.domain.values import Email, FullName, Role, Username
+from gatehouse.domain.values import Email, FullName, Username
 
 DIALECT = sqlite.dialect()
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores values
 
 
-class Statement:
-    """A Core statement compiled once for one driver, and the order of its parameters."""
-
-    def __init__(self, stmt: Select[Any], dialect: Dialect = DIALECT) -> None:
-        compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        self.sql = compiled.string
-        self.names = tuple(compiled.positiontup or ())
-
-    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(values[name] for name in self.names)
-
-
 def stored_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(SQLITE_FORMAT)
-
-
-V = TypeVar("V", Email, Username, FullName)
-ROLES = {role.value: role for role in Role}
-
-
-def stored(kind: type[V], value: str) -> V:
-    """A value object read back from our own table: it was validated when it was written, so
-    the check is not repeated (50 rows a page × 3 regexes is a fifth of a page's CPU)."""
-    obj = object.__new__(kind)
-    object.__setattr__(obj, "value", value)
-    return obj
 
 
 def user_from_row(row: Sequence[Any]) -> User:
@@ -152,65 +124,23 @@ class SqliteReadPool:
             self._inline = None
 
 
-GET_USER = select(users).where(users.c.id == bindparam("user_id"))
-LOGIN_USER = select(users).where(
-    or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
-)
-PRINCIPAL = (
-    select(users)
-    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-    .where(
-        sessions.c.id == bindparam("session_id"),
-        sessions.c.user_id == bindparam("user_id"),
-        sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > bindparam("now"),
-        users.c.is_active.is_(True),
-    )
-)
-_GET, _LOGIN, _PRINCIPAL = Statement(GET_USER), Statement(LOGIN_USER), Statement(PRINCIPAL)
-
-
-class SqliteUserQueries(SqlAlchemyUserQueries):
-    """The portable queries, with the per-request ones on the one-hop path."""
+class SqliteUserQueries(OneHopUserQueries):
+    """Look-ups inline on the loop (sqlite3), pages on an aiosqlite thread."""
 
     def __init__(self, database: Database) -> None:
-        super().__init__(database)
+        super().__init__(database, DIALECT)
         path = database.url.database or ""
         self._pool = SqliteReadPool(path, database.options.pool_size, database.options.slow_query_ms)
         database.on_dispose(self._pool.close)
-        self._pages: dict[tuple[Any, ...], Statement] = {}
 
-    async def get(self, user_id: int) -> User | None:
-        rows = await self._pool.fetch_point(_GET, {"user_id": user_id})
-        return user_from_row(rows[0]) if rows else None
+    async def fetch_point(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
+        return await self._pool.fetch_point(statement, values)
 
-    async def find_for_login(self, identifier: str) -> User | None:
-        rows = await self._pool.fetch_point(_LOGIN, {"ident": identifier})
-        return user_from_row(rows[0]) if rows else None
+    async def fetch_many(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
+        return await self._pool.fetch(statement, values)
 
-    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
-        values = {"session_id": session_id, "user_id": user_id, "now": stored_time(now)}
-        rows = await self._pool.fetch_point(_PRINCIPAL, values)
-        return user_from_row(rows[0]) if rows else None
+    def user_from(self, row: Sequence[Any]) -> User:
+        return user_from_row(row)
 
-    async def page(self, query: UserPageQuery) -> Page[User]:
-        """Items and the total in one statement (`COUNT(*) OVER ()`); a count only past the end."""
-        statement = self._page_statement(query)
-        values = self.filter_values(query.filter)
-        values["limit"], values["offset"] = query.page_size, (query.page - 1) * query.page_size
-        rows = await self._pool.fetch(statement, values)
-        if rows:
-            return Page(items=[user_from_row(r) for r in rows], total=rows[0][-1])
-        return await super().page(query)
-
-    def _page_statement(self, query: UserPageQuery) -> Statement:
-        shape = page_shape(query)
-        if shape not in self._pages:
-            self._pages[shape] = Statement(self.page_select(query))
-        return self._pages[shape]
-
-
-def page_shape(query: UserPageQuery) -> tuple[Any, ...]:
-    """What decides a page statement's SQL (values aside): one compiled statement per shape."""
-    f = query.filter
-    return (f.role is not None, f.is_active is not None, bool(f.search), query.sort, query.descending)
+    def moment(self, now: datetime) -> Any:
+        return stored_time(now)
