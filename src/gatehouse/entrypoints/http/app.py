@@ -19,6 +19,7 @@ from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
 from gatehouse.entrypoints.http.envelope import VersionGate
 from gatehouse.entrypoints.http.errors import handle_exception
+from gatehouse.entrypoints.http.idempotency import IdempotentCreation
 from gatehouse.entrypoints.http.metrics import Metrics, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
@@ -42,8 +43,6 @@ USE_CASES = (
     "list_orders",
     "change_order_status",
     "delete_order",
-    "claim_idempotency",
-    "release_idempotency",
 )
 
 
@@ -60,6 +59,10 @@ def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     deps = {name: bridge(getattr(container, name)) for name in USE_CASES}
     deps["database"] = bridge(container.database)
     deps["shared_counters"] = bridge(container.shared_counters)
+    deps["idempotency"] = Provide(
+        lambda: IdempotentCreation(container.claim_idempotency(), container.release_idempotency()),
+        sync_to_thread=False,
+    )
     settings = container.settings()
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)

@@ -2,7 +2,8 @@
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from litestar import Request, Response
 
@@ -18,7 +19,9 @@ from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAX_KEY_LENGTH = 255
+T = TypeVar("T")
 Recorder = Callable[[UnitOfWork, StoredResponse], Awaitable[None]]
+BeforeCommit = Callable[[UnitOfWork, T], Awaitable[None]]
 
 
 def as_response(stored: StoredResponse, *, replayed: bool = False) -> Response[bytes]:
@@ -57,3 +60,30 @@ async def idempotent(
     except BaseException:
         await release.execute(scope, key)
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentCreation:
+    """The claim and release use cases of one request, handed to a creating route as one dependency."""
+
+    claim: ClaimIdempotencyKey
+    release: ReleaseIdempotencyKey
+
+    async def run(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor | None,
+        execute: Callable[[BeforeCommit[T]], Awaitable[T]],
+        render: Callable[[T], StoredResponse],
+    ) -> Response[bytes]:
+        """Run `execute` (a use case given a before-commit hook) once per key; the rendered
+        answer is stored by the hook inside the use case's own transaction."""
+
+        async def create(record: Recorder | None) -> StoredResponse:
+            async def before_commit(uow: UnitOfWork, created: T) -> None:
+                if record is not None:
+                    await record(uow, render(created))
+
+            return render(await execute(before_commit))
+
+        return await idempotent(request, actor, self.claim, self.release, create)

@@ -7,8 +7,6 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 
 from gatehouse.application.order_ports import StoredResponse
-from gatehouse.application.ports import UnitOfWork
-from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
 from gatehouse.application.use_cases.orders import (
     ChangeOrderStatus,
     CreateOrder,
@@ -22,7 +20,7 @@ from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import Recorder, idempotent
+from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
 from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, OrderIdPath, UserIdPath
 from gatehouse.entrypoints.http.schemas import OrderIn, OrderOut, OrderStatusIn, order_out
 
@@ -52,8 +50,7 @@ def with_etag(order: Order) -> Response[OrderOut]:
 async def create_order(
     request: AnyRequest,
     create_order: NamedDependency[CreateOrder],
-    claim_idempotency: NamedDependency[ClaimIdempotencyKey],
-    release_idempotency: NamedDependency[ReleaseIdempotencyKey],
+    idempotency: NamedDependency[IdempotentCreation],
     user_id: UserIdPath,
 ) -> Response[bytes]:
     actor = await require_actor(request)
@@ -65,17 +62,13 @@ async def create_order(
     def render(order: Order) -> StoredResponse:
         return StoredResponse(201, msgspec.json.encode(order_out(order)), f"{prefix}/{order.id}")
 
-    async def create(record: Recorder | None) -> StoredResponse:
-        async def before_commit(uow: UnitOfWork, order: Order) -> None:
-            if record is not None:
-                await record(uow, render(order))
-
+    async def execute(before_commit: BeforeCommit[Order]) -> Order:
         command = CreateOrder.Command(
             actor=actor, user_id=uid, currency=body.currency, items=items, before_commit=before_commit
         )
-        return render(await create_order.execute(command))
+        return await create_order.execute(command)
 
-    return await idempotent(request, actor, claim_idempotency, release_idempotency, create)
+    return await idempotency.run(request, actor, execute, render)
 
 
 @get(

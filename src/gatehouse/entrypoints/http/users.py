@@ -8,11 +8,9 @@ from litestar.di import NamedDependency
 from msgspec import UNSET as MSGSPEC_UNSET
 
 from gatehouse.application.order_ports import StoredResponse
-from gatehouse.application.ports import UnitOfWork
 from gatehouse.application.unset import UNSET
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
-from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
 from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
@@ -22,7 +20,7 @@ from gatehouse.entrypoints.http.body import decode_body, json_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import Recorder, idempotent
+from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
 from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, UserIdPath
 from gatehouse.entrypoints.http.schemas import (
     ChangePasswordIn,
@@ -57,8 +55,7 @@ def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
 async def create_user(
     request: AnyRequest,
     register_user: NamedDependency[RegisterUser],
-    claim_idempotency: NamedDependency[ClaimIdempotencyKey],
-    release_idempotency: NamedDependency[ReleaseIdempotencyKey],
+    idempotency: NamedDependency[IdempotentCreation],
 ) -> Response[bytes]:
     maybe_actor = await optional_actor(request)
     body = await decode_body(request, SignUpIn)
@@ -67,11 +64,7 @@ async def create_user(
     def render(user: User) -> StoredResponse:
         return StoredResponse(201, msgspec.json.encode(user_out(user)), f"{prefix}/{user.id}")
 
-    async def create(record: Recorder | None) -> StoredResponse:
-        async def before_commit(uow: UnitOfWork, user: User) -> None:
-            if record is not None:
-                await record(uow, render(user))
-
+    async def execute(before_commit: BeforeCommit[User]) -> User:
         command = RegisterUser.Command(
             email=body.email,
             username=body.username,
@@ -82,9 +75,9 @@ async def create_user(
             actor=maybe_actor,
             before_commit=before_commit,
         )
-        return render(await register_user.execute(command))
+        return await register_user.execute(command)
 
-    return await idempotent(request, maybe_actor, claim_idempotency, release_idempotency, create)
+    return await idempotency.run(request, maybe_actor, execute, render)
 
 
 @get(
