@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -146,6 +147,12 @@ def log_slow_query(statement: str, elapsed_s: float) -> None:
 # insufficient resources (53), operator intervention such as shutting down or starting up (57),
 # and transaction rollbacks — serialization failures and deadlocks (40).
 UNAVAILABLE_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+# asyncpg's own "the connection is gone or unusable" errors, which carry no SQLSTATE.
+DRIVER_CONNECTION_ERRORS = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+)
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -168,6 +175,10 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     code = sqlstate(exc)
     if code is not None and code.startswith(UNAVAILABLE_SQLSTATE_CLASSES):
+        return True
+    cause = getattr(exc, "orig", None) or exc.__cause__
+    cause = getattr(cause, "__cause__", None) or cause
+    if isinstance(cause, DRIVER_CONNECTION_ERRORS):
         return True
     return isinstance(exc, OSError | TimeoutError | ConnectionError)
 

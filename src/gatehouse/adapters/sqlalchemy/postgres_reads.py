@@ -12,7 +12,12 @@ from typing import Any
 import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-from gatehouse.adapters.sqlalchemy.database import STATEMENT_DEADLINE_S, Database, log_slow_query
+from gatehouse.adapters.sqlalchemy.database import (
+    STATEMENT_DEADLINE_S,
+    Database,
+    is_unavailable,
+    log_slow_query,
+)
 from gatehouse.adapters.sqlalchemy.fast_reads import ROLES, OneHopUserQueries, Statement, stored
 from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.domain.user import User
@@ -26,6 +31,7 @@ UNAVAILABLE = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,  # starting up or shutting down (57P03)
     asyncpg.AdminShutdownError,
+    asyncpg.InternalClientError,  # a connection left mid-protocol when the server went away
 )
 
 
@@ -62,7 +68,9 @@ class AsyncpgReadPool:
             pool = await self._get_pool()
             async with asyncio.timeout(STATEMENT_DEADLINE_S):
                 rows = await pool.fetch(statement.sql, *statement.params(values), timeout=4)
-        except UNAVAILABLE as exc:
+        except Exception as exc:
+            if not isinstance(exc, UNAVAILABLE) and not is_unavailable(exc):
+                raise
             self._database.report_unavailable(exc)
             raise ServiceUnavailableError("The database is busy or unreachable; retry shortly", 2) from exc
         self._database.report_available()
