@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
-from gatehouse.adapters.sqlalchemy.tables import sessions, users
+from gatehouse.adapters.sqlalchemy.queries import GET_USER, LOGIN_USER, PRINCIPAL, SqlAlchemyUserQueries
 from gatehouse.application.ports import Page, UserPageQuery
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Email, FullName, Role, Username
@@ -41,23 +40,6 @@ def stored(kind: type[V], value: str) -> V:
     obj = object.__new__(kind)
     object.__setattr__(obj, "value", value)
     return obj
-
-
-GET_USER = select(users).where(users.c.id == bindparam("user_id"))
-LOGIN_USER = select(users).where(
-    or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
-)
-PRINCIPAL = (
-    select(users)
-    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-    .where(
-        sessions.c.id == bindparam("session_id"),
-        sessions.c.user_id == bindparam("user_id"),
-        sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > bindparam("now"),
-        users.c.is_active.is_(True),
-    )
-)
 
 
 def page_shape(query: UserPageQuery) -> tuple[Any, ...]:

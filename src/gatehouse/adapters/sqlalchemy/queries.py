@@ -21,11 +21,29 @@ from gatehouse.application.ports import (
 )
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
-from gatehouse.domain.values import Role
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# The per-request look-ups, with named parameters: the portable path executes them as they are,
+# the one-hop paths (fast_reads.py) compile them once for their driver.
+GET_USER = select(users).where(users.c.id == bindparam("user_id"))
+LOGIN_USER = select(users).where(
+    or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
+)
+PRINCIPAL = (
+    select(users)
+    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+    .where(
+        sessions.c.id == bindparam("session_id"),
+        sessions.c.user_id == bindparam("user_id"),
+        sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > bindparam("now"),
+        users.c.is_active.is_(True),
+    )
+)
 
 
 class SqlAlchemyUserQueries(UserQueries):
@@ -35,46 +53,19 @@ class SqlAlchemyUserQueries(UserQueries):
         self._db = database
 
     async def get(self, user_id: int) -> User | None:
-        rows = await self._fetch(select(users).where(users.c.id == user_id))
+        rows = await self._fetch(GET_USER, {"user_id": user_id})
         return to_user(rows[0]) if rows else None
 
     async def find_for_login(self, identifier: str) -> User | None:
-        stmt = select(users).where(
-            or_(users.c.email == identifier, func.lower(users.c.username) == identifier)
-        )
-        rows = await self._fetch(stmt)
+        rows = await self._fetch(LOGIN_USER, {"ident": identifier})
         return to_user(rows[0]) if rows else None
 
     async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
-        stmt = (
-            select(users.c.role)
-            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(
-                sessions.c.id == session_id,
-                sessions.c.user_id == user_id,
-                sessions.c.revoked_at.is_(None),
-                sessions.c.expires_at > now,
-                users.c.is_active.is_(True),
-            )
-        )
-        rows = await self._fetch(stmt)
-        if not rows:
-            return None
-        return Actor(user_id=user_id, role=Role(rows[0].role), session_id=session_id)
+        user = await self.find_principal(session_id=session_id, user_id=user_id, now=now)
+        return Actor(user_id=user.id, role=user.role, session_id=session_id) if user else None
 
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
-        stmt = (
-            select(users)
-            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-            .where(
-                sessions.c.id == session_id,
-                sessions.c.user_id == user_id,
-                sessions.c.revoked_at.is_(None),
-                sessions.c.expires_at > now,
-                users.c.is_active.is_(True),
-            )
-        )
-        rows = await self._fetch(stmt)
+        rows = await self._fetch(PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now})
         return to_user(rows[0]) if rows else None
 
     async def page(self, query: UserPageQuery) -> Page[User]:
@@ -203,6 +194,6 @@ class SqlAlchemyUserQueries(UserQueries):
     def _bytewise(self, expression: ColumnElement[str]) -> ColumnElement[str]:
         return expression if self._db.is_sqlite else expression.collate("C")
 
-    async def _fetch(self, stmt: Select[Any]) -> list[Any]:
+    async def _fetch(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[Any]:
         async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
-            return list((await conn.execute(stmt)).all())
+            return list((await conn.execute(stmt, params or {})).all())
