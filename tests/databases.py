@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.migrate import upgrade
+from gatehouse.adapters.sqlalchemy.migrate import head_revision, upgrade
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 ENGINES = ["sqlite", "postgres"]
@@ -150,6 +150,8 @@ async def migrated_postgres_url() -> AsyncIterator[str]:
     try:
         async with engine.connect() as conn:
             await conn.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+            # A test may have moved the recorded revision (to show an outdated schema): put it back.
+            await conn.exec_driver_sql("UPDATE alembic_version SET version_num = $1", (head_revision(),))
     finally:
         await engine.dispose()
     yield url.render_as_string(hide_password=False)
