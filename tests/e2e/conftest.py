@@ -81,6 +81,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'gatehouse.db'}",
         jwt_secret=TEST_SECRET,
         rate_limit_per_minute=0,
+        outbox_dir=str(tmp_path / "outbox"),
     )
     return replace(base, **overrides)
 

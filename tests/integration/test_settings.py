@@ -48,15 +48,52 @@ def test_defaults_match_the_contract_table() -> None:
     assert settings.shutdown_timeout == 10
 
 
-@pytest.mark.xfail(strict=True, reason="CONTRACT §10 settings are not read by load_settings yet")
 def test_mail_and_audit_defaults_match_the_contract_table() -> None:
     settings = _load({})
 
-    assert getattr(settings, "public_url", None) == "http://127.0.0.1:8000"
-    assert getattr(settings, "smtp_url", "missing") is None
-    assert getattr(settings, "mail_from", None) == "Gatehouse <no-reply@localhost>"
-    assert getattr(settings, "require_verified_email", None) is False
-    assert getattr(settings, "audit_retention_days", None) == 365
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.smtp_url is None
+    assert settings.mail_from == "Gatehouse <no-reply@localhost>"
+    assert settings.require_verified_email is False
+    assert settings.audit_retention_days == 365
+
+
+def test_mail_and_audit_settings_are_read_from_the_environment() -> None:
+    settings = _load(
+        {
+            "GATEHOUSE_PUBLIC_URL": "https://id.example.com/",
+            "GATEHOUSE_SMTP_URL": "smtp+starttls://mailer:s3cret@mail.example.com:2525",
+            "GATEHOUSE_MAIL_FROM": "Accounts <accounts@example.com>",
+            "GATEHOUSE_REQUIRE_VERIFIED_EMAIL": "true",
+            "GATEHOUSE_AUDIT_RETENTION_DAYS": "30",
+        }
+    )
+
+    assert settings.public_url == "https://id.example.com"
+    assert settings.smtp_url == "smtp+starttls://mailer:s3cret@mail.example.com:2525"
+    assert settings.mail_from == "Accounts <accounts@example.com>"
+    assert settings.require_verified_email is True
+    assert settings.audit_retention_days == 30
+    assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GATEHOUSE_SMTP_URL", "ftp://user:hunter2secret@mail.example.com"),
+        ("GATEHOUSE_SMTP_URL", "smtp://user:hunter2secret@"),
+        ("GATEHOUSE_SMTP_URL", "smtp://user:hunter2secret@mail.example.com:notaport"),
+        ("GATEHOUSE_PUBLIC_URL", "javascript:alert(1)"),
+        ("GATEHOUSE_REQUIRE_VERIFIED_EMAIL", "maybe"),
+        ("GATEHOUSE_AUDIT_RETENTION_DAYS", "0"),
+    ],
+)
+def test_bad_mail_and_audit_settings_are_refused_without_echoing_secrets(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        _load({name: value})
+
+    assert name in str(raised.value)
+    assert "hunter2secret" not in str(raised.value)
 
 
 def test_without_the_variable_the_secret_comes_from_var_jwt_secret() -> None:

@@ -43,3 +43,11 @@ class ServiceUnavailableError(ApplicationError):
 
 class CountersUnavailableError(ApplicationError):
     """The shared counter store can't be reached; callers decide whether to fail open."""
+
+
+class MailDeliveryError(ApplicationError):
+    """One delivery attempt failed (server unreachable, refused, timed out); the mail is retried."""
+
+
+class InvalidTokenError(ApplicationError):
+    """A verification or reset token that is unknown, spent, expired or no longer applies (400)."""

@@ -7,6 +7,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from gatehouse.application.lifecycle_ports import AccountTokenRepository, AuditTrail, MailOutbox
 from gatehouse.application.order_ports import (
     After,
     IdempotencyRepository,
@@ -30,6 +31,7 @@ class NewUser:
     is_active: bool
     password_hash: str = field(repr=False)
     created_at: datetime
+    email_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +160,10 @@ class SessionRepository(Protocol):
 
     async def revoke_all(self, user_id: int, now: datetime) -> int: ...
 
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        """The user's live sessions, newest first."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: nothing persists unless `commit()` is awaited inside the block."""
@@ -166,6 +172,9 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     orders: OrderRepository
     idempotency: IdempotencyRepository
+    audit: AuditTrail
+    outbox: MailOutbox
+    account_tokens: AccountTokenRepository
 
     async def __aenter__(self) -> Self: ...
 

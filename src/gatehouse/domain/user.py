@@ -20,6 +20,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    email_verified: bool = False
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, User) and other.id == self.id

@@ -1,6 +1,7 @@
 """The composition root: the one place that names concrete adapters."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 from dependency_injector import containers, providers
 
@@ -8,19 +9,35 @@ from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.clock import SystemClock
 from gatehouse.adapters.jwt_tokens import JwtTokenIssuer
 from gatehouse.adapters.local_counters import InProcessCounters
+from gatehouse.adapters.mail_files import FileMailTransport
+from gatehouse.adapters.mail_smtp import SmtpMailTransport
+from gatehouse.adapters.origin import ContextOrigin
+from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
+from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
+from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from gatehouse.application.account_mail import AccountLinks, AccountMailer
+from gatehouse.application.lifecycle_ports import MailTransport
 from gatehouse.application.ports import Counters, UserQueries
+from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
+from gatehouse.application.use_cases.deliver_mail import DeliverPendingMail
+from gatehouse.application.use_cases.email_verification import (
+    ResendVerification,
+    ResendVerificationByEmail,
+    VerifyEmail,
+)
 from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
+from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
 from gatehouse.application.use_cases.orders import (
     ChangeOrderStatus,
     CreateOrder,
@@ -28,6 +45,7 @@ from gatehouse.application.use_cases.orders import (
     GetOrder,
     ListOrders,
 )
+from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from gatehouse.application.use_cases.rate_limit import CheckRateLimit
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
@@ -73,6 +91,13 @@ def user_queries_for(database: Database) -> UserQueries:
     return SqlAlchemyUserQueries(database)
 
 
+def mail_transport_for(settings: Settings) -> MailTransport:
+    """SMTP when `GATEHOUSE_SMTP_URL` is set, else `.eml` files in `var/outbox/`."""
+    if settings.smtp_url:
+        return SmtpMailTransport(settings.smtp_url, settings.mail_from)
+    return FileMailTransport(Path(settings.outbox_dir), settings.mail_from)
+
+
 class Container(containers.DeclarativeContainer):
     """Singletons for shared machinery; a fresh unit of work and use case per call."""
 
@@ -103,15 +128,21 @@ class Container(containers.DeclarativeContainer):
     counters = providers.Singleton(throttle_counters_for, shared=shared_counters, local=local_counters)
     policy = providers.Singleton(password_policy, name=settings.provided.password_policy)
 
-    uow = providers.Factory(SqlAlchemyUnitOfWork, database=database)
+    origin = providers.Singleton(ContextOrigin)
+    uow = providers.Factory(SqlAlchemyUnitOfWork, database=database, origin=origin)
     user_queries = providers.Singleton(user_queries_for, database=database)
+    secret_tokens = providers.Singleton(RandomSecretTokens)
+    links = providers.Singleton(AccountLinks, public_url=settings.provided.public_url)
+    mailer = providers.Singleton(AccountMailer, tokens=secret_tokens, links=links)
 
-    register_user = providers.Factory(RegisterUser, uow=uow, hasher=hasher, policy=policy, clock=clock)
+    register_user = providers.Factory(
+        RegisterUser, uow=uow, hasher=hasher, policy=policy, clock=clock, mailer=mailer
+    )
     get_user = providers.Factory(GetUser, queries=user_queries)
     list_users = providers.Factory(ListUsers, queries=user_queries)
-    replace_user = providers.Factory(ReplaceUser, uow=uow, clock=clock)
-    patch_user = providers.Factory(PatchUser, uow=uow, clock=clock)
-    delete_user = providers.Factory(DeleteUser, uow=uow)
+    replace_user = providers.Factory(ReplaceUser, uow=uow, clock=clock, mailer=mailer)
+    patch_user = providers.Factory(PatchUser, uow=uow, clock=clock, mailer=mailer)
+    delete_user = providers.Factory(DeleteUser, uow=uow, clock=clock)
     change_password = providers.Factory(
         ChangePassword, uow=uow, queries=user_queries, hasher=hasher, policy=policy, clock=clock
     )
@@ -124,6 +155,7 @@ class Container(containers.DeclarativeContainer):
         counters=counters,
         clock=clock,
         max_failures=settings.provided.login_max_failures,
+        require_verified_email=settings.provided.require_verified_email,
     )
     refresh = providers.Factory(RefreshSession, uow=uow, tokens=tokens, clock=clock)
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
@@ -141,6 +173,37 @@ class Container(containers.DeclarativeContainer):
     get_order = providers.Factory(GetOrder, users=user_queries, orders=order_queries)
     list_orders = providers.Factory(ListOrders, users=user_queries, orders=order_queries)
     change_order_status = providers.Factory(ChangeOrderStatus, uow=uow, users=user_queries, clock=clock)
-    delete_order = providers.Factory(DeleteOrder, uow=uow, users=user_queries)
+    delete_order = providers.Factory(DeleteOrder, uow=uow, users=user_queries, clock=clock)
     claim_idempotency = providers.Factory(ClaimIdempotencyKey, uow=uow, clock=clock)
     release_idempotency = providers.Factory(ReleaseIdempotencyKey, uow=uow)
+
+    verify_email = providers.Factory(VerifyEmail, uow=uow, tokens=secret_tokens, clock=clock)
+    resend_verification = providers.Factory(
+        ResendVerification, uow=uow, queries=user_queries, counters=counters, clock=clock, mailer=mailer
+    )
+    resend_verification_by_email = providers.Factory(
+        ResendVerificationByEmail, uow=uow, counters=counters, clock=clock, mailer=mailer
+    )
+    request_password_reset = providers.Factory(
+        RequestPasswordReset, uow=uow, counters=counters, clock=clock, mailer=mailer
+    )
+    confirm_password_reset = providers.Factory(
+        ConfirmPasswordReset, uow=uow, tokens=secret_tokens, hasher=hasher, policy=policy, clock=clock
+    )
+    list_my_sessions = providers.Factory(ListMySessions, uow=uow, clock=clock)
+    revoke_my_session = providers.Factory(RevokeMySession, uow=uow, clock=clock)
+    revoke_all_sessions = providers.Factory(RevokeAllSessions, uow=uow, clock=clock)
+
+    audit_queries = providers.Singleton(SqlAlchemyAuditQueries, database=database)
+    list_audit_events = providers.Factory(ListAuditEvents, queries=audit_queries)
+    prune_audit_events = providers.Factory(
+        PruneAuditEvents,
+        queries=audit_queries,
+        clock=clock,
+        retention_days=settings.provided.audit_retention_days,
+    )
+    mail_queue = providers.Singleton(SqlAlchemyMailQueue, database=database)
+    mail_transport = providers.Singleton(mail_transport_for, settings=settings)
+    deliver_mail = providers.Factory(
+        DeliverPendingMail, queue=mail_queue, transport=mail_transport, clock=clock
+    )

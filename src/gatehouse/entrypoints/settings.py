@@ -3,10 +3,15 @@
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gatehouse.db"
 SECRET_FILE = Path("var/jwt_secret")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_MAIL_FROM = "Gatehouse <no-reply@localhost>"
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 
 
 class SettingsError(ValueError):
@@ -32,6 +37,13 @@ class Settings:
     shutdown_timeout: float = 10.0
     hash_workers: int = 2
     hash_queue: int = 32
+    public_url: str = DEFAULT_PUBLIC_URL
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    mail_from: str = DEFAULT_MAIL_FROM
+    require_verified_email: bool = False
+    audit_retention_days: int = 365
+    outbox_dir: str = "var/outbox"
+    mail_poll_seconds: float = 1.0
 
     def require_jwt_secret(self) -> str:
         """The signing secret; `serve` calls this and refuses to start without a strong one."""
@@ -76,7 +88,54 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         shutdown_timeout=float(_int(get, "SHUTDOWN_TIMEOUT", 10, minimum=0)),
         hash_workers=_int(get, "HASH_WORKERS", 2, minimum=1),
         hash_queue=_int(get, "HASH_QUEUE", 32, minimum=0),
+        public_url=_public_url(get("PUBLIC_URL") or DEFAULT_PUBLIC_URL),
+        smtp_url=_smtp_url(get("SMTP_URL")),
+        mail_from=_mail_from(get("MAIL_FROM") or DEFAULT_MAIL_FROM),
+        require_verified_email=_bool(get, "REQUIRE_VERIFIED_EMAIL"),
+        audit_retention_days=_int(get, "AUDIT_RETENTION_DAYS", 365, minimum=1),
     )
+
+
+def _bool(get: Callable[[str], str | None], name: str) -> bool:
+    raw = (get(name) or "false").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"GATEHOUSE_{name} must be true or false")
+
+
+def _mail_from(raw: str) -> str:
+    _, address = parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or "\n" in raw or "\r" in raw:
+        raise SettingsError("GATEHOUSE_MAIL_FROM must be an address, e.g. 'Gatehouse <no-reply@example.com>'")
+    return raw
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError("GATEHOUSE_PUBLIC_URL must be an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _smtp_url(raw: str | None) -> str | None:
+    """Checked here so a typo stops the start; the message never repeats the URL (it may hold a password)."""
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+        ok = parts.scheme in SMTP_SCHEMES and bool(parts.hostname)
+        _ = parts.port
+    except ValueError:
+        ok = False
+    if not ok:
+        raise SettingsError(
+            "GATEHOUSE_SMTP_URL must look like smtp://[user:password@]host[:port] "
+            "(or smtp+starttls://, smtps://)"
+        )
+    return raw
 
 
 def _int(get: Callable[[str], str | None], name: str, default: int, *, minimum: int) -> int:

@@ -8,6 +8,8 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher, InMemoryTokenIssuer
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
+from gatehouse.adapters.random_tokens import RandomSecretTokens
+from gatehouse.application.account_mail import AccountLinks, AccountMailer
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
@@ -21,6 +23,7 @@ from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 
 PASSWORD = "Secret123"
+PUBLIC_URL = "https://gatehouse.test"
 MAX_FAILURES = 3
 # Creates the seed accounts; an admin's creation needs no stored admin behind the actor.
 BOOTSTRAP_ADMIN = Actor(user_id=0, role=Role.ADMIN, session_id=0)
@@ -125,10 +128,24 @@ def policy() -> ClassicPasswordPolicy:
 
 
 @pytest.fixture
+def secret_tokens() -> RandomSecretTokens:
+    return RandomSecretTokens()
+
+
+@pytest.fixture
+def mailer(secret_tokens: RandomSecretTokens) -> AccountMailer:
+    return AccountMailer(secret_tokens, AccountLinks(PUBLIC_URL))
+
+
+@pytest.fixture
 def register(
-    uow: InMemoryUnitOfWork, hasher: InMemoryPasswordHasher, policy: ClassicPasswordPolicy, clock: FixedClock
+    uow: InMemoryUnitOfWork,
+    hasher: InMemoryPasswordHasher,
+    policy: ClassicPasswordPolicy,
+    clock: FixedClock,
+    mailer: AccountMailer,
 ) -> RegisterUser:
-    return RegisterUser(uow, hasher, policy, clock)
+    return RegisterUser(uow, hasher, policy, clock, mailer)
 
 
 @pytest.fixture
@@ -142,18 +159,18 @@ def list_users(queries: InMemoryUserQueries) -> ListUsers:
 
 
 @pytest.fixture
-def replace_user(uow: InMemoryUnitOfWork, clock: FixedClock) -> ReplaceUser:
-    return ReplaceUser(uow, clock)
+def replace_user(uow: InMemoryUnitOfWork, clock: FixedClock, mailer: AccountMailer) -> ReplaceUser:
+    return ReplaceUser(uow, clock, mailer)
 
 
 @pytest.fixture
-def patch_user(uow: InMemoryUnitOfWork, clock: FixedClock) -> PatchUser:
-    return PatchUser(uow, clock)
+def patch_user(uow: InMemoryUnitOfWork, clock: FixedClock, mailer: AccountMailer) -> PatchUser:
+    return PatchUser(uow, clock, mailer)
 
 
 @pytest.fixture
-def delete_user(uow: InMemoryUnitOfWork) -> DeleteUser:
-    return DeleteUser(uow)
+def delete_user(uow: InMemoryUnitOfWork, clock: FixedClock) -> DeleteUser:
+    return DeleteUser(uow, clock)
 
 
 @pytest.fixture

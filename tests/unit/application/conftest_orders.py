@@ -147,5 +147,5 @@ def order_cases(
         get=GetOrder(queries, orders),
         listing=ListOrders(queries, orders),
         change=ChangeOrderStatus(uow, queries, clock),
-        delete=DeleteOrder(uow, queries),
+        delete=DeleteOrder(uow, queries, clock),
     )

@@ -4,6 +4,7 @@ import pytest
 
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
+from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.errors import ConflictError
 from gatehouse.application.ports import NewUser
 from gatehouse.application.use_cases.register_user import RegisterUser
@@ -130,9 +131,9 @@ async def test_weak_password_is_an_invalid_value_of_the_password_field(
 
 
 async def test_the_configured_policy_decides_password_strength(
-    uow: InMemoryUnitOfWork, hasher: InMemoryPasswordHasher, clock: FixedClock
+    uow: InMemoryUnitOfWork, hasher: InMemoryPasswordHasher, clock: FixedClock, mailer: AccountMailer
 ) -> None:
-    register = RegisterUser(uow, hasher, NistPasswordPolicy(frozenset()), clock)
+    register = RegisterUser(uow, hasher, NistPasswordPolicy(frozenset()), clock, mailer)
     with pytest.raises(InvalidValueError, match="15-128"):
         await register.execute(sign_up(password=PASSWORD))
     user = await register.execute(sign_up(password="correct horse battery"))

@@ -1,11 +1,26 @@
 """The in-memory database's tables: plain dicts, deep-copied per unit of work."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from gatehouse.application.lifecycle_ports import AccountToken, AuditEvent
 from gatehouse.application.order_ports import IdempotencyRecord
 from gatehouse.application.ports import RefreshRecord
 from gatehouse.domain.order import Order
 from gatehouse.domain.user import Session, User
+
+
+@dataclass
+class StoredMail:
+    recipient: str
+    subject: str
+    body: str = field(repr=False)
+    status: str
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
 
 
 @dataclass
@@ -16,6 +31,9 @@ class MemoryState:
     orders: dict[int, Order] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     next_id: dict[str, int] = field(default_factory=dict)
+    audit_events: dict[int, AuditEvent] = field(default_factory=dict)
+    mails: dict[int, "StoredMail"] = field(default_factory=dict)
+    account_tokens: dict[str, AccountToken] = field(default_factory=dict)  # by fingerprint
 
     def new_id(self, table: str) -> int:
         self.next_id[table] = self.next_id.get(table, 0) + 1

@@ -8,9 +8,15 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from gatehouse.adapters.memory.lifecycle import (
+    InMemoryAccountTokenRepository,
+    InMemoryAuditTrail,
+    InMemoryMailOutbox,
+)
 from gatehouse.adapters.memory.orders import InMemoryIdempotencyRepository, InMemoryOrderRepository
 from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
+from gatehouse.application.lifecycle_ports import OriginSource
 from gatehouse.application.ports import (
     NewSession,
     NewUser,
@@ -53,6 +59,7 @@ class InMemoryUserRepository(UserRepository):
             password_hash=new.password_hash,
             created_at=new.created_at,
             updated_at=new.created_at,
+            email_verified=new.email_verified,
         )
         self._s.users[user.id] = user
         return replace(user)
@@ -155,12 +162,17 @@ class InMemorySessionRepository(SessionRepository):
             await self.revoke(sid, now)
         return len(live)
 
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        live = [s for s in self._s.sessions.values() if s.user_id == user_id and s.is_live(now)]
+        return [replace(s) for s in sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)]
+
 
 class InMemoryUnitOfWork(UnitOfWork):
     """Edits a deep copy of the state; `commit()` publishes it, leaving the block discards it."""
 
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: InMemoryDatabase, origin: OriginSource | None = None) -> None:
         self._db = database
+        self._origin = origin
         self._draft: MemoryState | None = None
 
     async def __aenter__(self) -> Self:
@@ -170,6 +182,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.sessions = InMemorySessionRepository(self._draft)
         self.orders = InMemoryOrderRepository(self._draft)
         self.idempotency = InMemoryIdempotencyRepository(self._draft)
+        self.audit = InMemoryAuditTrail(self._draft, self._origin)
+        self.outbox = InMemoryMailOutbox(self._draft)
+        self.account_tokens = InMemoryAccountTokenRepository(self._draft)
         return self
 
     async def __aexit__(

@@ -47,6 +47,7 @@ def user_from_record(row: Sequence[Any]) -> User:
         created_at=row[7],
         updated_at=row[8],
         version=row[9],
+        email_verified=row[10],
     )
 
 

@@ -20,6 +20,7 @@ def to_user(row: Any) -> User:
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         version=m["version"],
+        email_verified=bool(m["email_verified"]),
     )
 
 
@@ -31,6 +32,7 @@ def user_values(user: User) -> dict[str, Any]:
         "full_name": user.full_name.value if user.full_name else None,
         "role": user.role.value,
         "is_active": user.is_active,
+        "email_verified": user.email_verified,
         "updated_at": user.updated_at,
     }
 

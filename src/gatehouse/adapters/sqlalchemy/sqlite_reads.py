@@ -42,6 +42,7 @@ def user_from_row(row: Sequence[Any]) -> User:
         created_at=datetime.fromisoformat(row[7]).replace(tzinfo=UTC),
         updated_at=datetime.fromisoformat(row[8]).replace(tzinfo=UTC),
         version=row[9],
+        email_verified=bool(row[10]),
     )
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
+    false,
     func,
 )
 
@@ -69,6 +71,7 @@ users = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
     sqlite_autoincrement=True,
 )
 Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
@@ -127,3 +130,56 @@ idempotency_keys = Table(
     Column("response_location", String(255), nullable=True),
 )
 Index("ix_idempotency_keys_started_at", idempotency_keys.c.started_at)
+
+account_tokens = Table(
+    "account_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("purpose", String(32), nullable=False),
+    # NULL: a token made for an unknown address, so that request did the same work; never usable.
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("email", String(254), nullable=False),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("ix_account_tokens_user_id_purpose", account_tokens.c.user_id, account_tokens.c.purpose)
+Index("ix_account_tokens_expires_at", account_tokens.c.expires_at)
+
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(200), nullable=False),
+    # Erased once sent or given up: it holds a one-time link.
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | dead | suppressed
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(500), nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("ix_mail_outbox_status_next_attempt_at", mail_outbox.c.status, mail_outbox.c.next_attempt_at)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(40), nullable=False),
+    # No foreign keys: events outlive the accounts they are about.
+    Column("actor_id", Id, nullable=True),
+    Column("user_id", Id, nullable=True),
+    Column("ip", String(64), nullable=True),
+    Column("request_id", String(128), nullable=True),
+    Column("details", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_audit_events_action_id", audit_events.c.action, audit_events.c.id)
+Index("ix_audit_events_user_id_id", audit_events.c.user_id, audit_events.c.id)
+Index("ix_audit_events_at", audit_events.c.at)

@@ -7,6 +7,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.lifecycle_repositories import (
+    SqlAlchemyAccountTokenRepository,
+    SqlAlchemyAuditTrail,
+    SqlAlchemyMailOutbox,
+)
 from gatehouse.adapters.sqlalchemy.order_repositories import (
     SqlAlchemyIdempotencyRepository,
     SqlAlchemyOrderRepository,
@@ -16,14 +21,21 @@ from gatehouse.adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
 )
 from gatehouse.application.errors import ConflictError, ServiceUnavailableError
+from gatehouse.application.lifecycle_ports import Origin, OriginSource
 from gatehouse.application.ports import UnitOfWork
+
+
+class NoOrigin(OriginSource):
+    def current(self) -> Origin:
+        return Origin()
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """Begins on enter (IMMEDIATE on SQLite); rolls back on exit unless committed."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, origin: OriginSource | None = None) -> None:
         self._db = database
+        self._origin = origin or NoOrigin()
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
@@ -39,6 +51,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.sessions = SqlAlchemySessionRepository(conn)
         self.orders = SqlAlchemyOrderRepository(conn)
         self.idempotency = SqlAlchemyIdempotencyRepository(conn)
+        self.audit = SqlAlchemyAuditTrail(conn, self._origin)
+        self.outbox = SqlAlchemyMailOutbox(conn)
+        self.account_tokens = SqlAlchemyAccountTokenRepository(conn)
         return self
 
     async def __aexit__(

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass, field
 
+from gatehouse.application.account_mail import record
 from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.ports import Clock, PasswordHasher, UnitOfWork, UserQueries
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.passwords import PasswordPolicy
@@ -57,5 +59,13 @@ class ChangePassword:
         now = self._clock.now()
         async with self._uow as uow:
             await uow.users.set_password_hash(user.id, new_hash)
-            await uow.sessions.revoke_all(user.id, now)
+            ended = await uow.sessions.revoke_all(user.id, now)
+            await record(
+                uow,
+                AuditAction.PASSWORD_CHANGED,
+                at=now,
+                user_id=user.id,
+                actor=command.actor,
+                details={"sessions_ended": ended},
+            )
             await uow.commit()

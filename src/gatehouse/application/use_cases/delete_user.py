@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.account_mail import record
+from gatehouse.application.lifecycle_ports import AuditAction
+from gatehouse.application.ports import Clock, UnitOfWork
 from gatehouse.application.use_cases.update_user import load_visible
 from gatehouse.domain.policy import Actor, check_can_delete, check_keeps_an_admin
 
@@ -14,6 +16,7 @@ class DeleteUser:
     - Admins only (403); an unknown id is 404 for those who may read other accounts.
     - The last active admin can't be deleted (409).
     - `If-Match` must name the current version (412).
+    - `user.deleted` is recorded; the account's earlier audit events are kept.
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -22,8 +25,9 @@ class DeleteUser:
         user_id: int
         expected_versions: Sequence[int] | None = None
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def execute(self, command: Command) -> None:
         async with self._uow as uow:
@@ -32,4 +36,12 @@ class DeleteUser:
             if user.is_active_admin:
                 check_keeps_an_admin(user, None, await uow.users.count_active_admins())
             await uow.users.delete(user.id, expected_versions=command.expected_versions)
+            await record(
+                uow,
+                AuditAction.USER_DELETED,
+                at=self._clock.now(),
+                user_id=user.id,
+                actor=command.actor,
+                details={"email": user.email.value, "username": user.username.value},
+            )
             await uow.commit()

@@ -3,7 +3,9 @@
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from gatehouse.application.account_mail import record
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
+from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.order_ports import After, KeysetPage, NewOrder, OrderFilter, OrderQueries
 from gatehouse.application.ports import Clock, UnitOfWork, UserQueries
 from gatehouse.domain.order import Currency, LineItem, Order, line_items, parse_status
@@ -67,6 +69,18 @@ class CreateOrder:
         new = NewOrder(command.user_id, Currency(command.currency), items, self._clock.now())
         async with self._uow as uow:
             order = await uow.orders.add(new)
+            await record(
+                uow,
+                AuditAction.ORDER_CREATED,
+                at=new.created_at,
+                user_id=order.user_id,
+                actor=command.actor,
+                details={
+                    "order_id": order.id,
+                    "total_cents": order.total_cents,
+                    "currency": new.currency.code,
+                },
+            )
             if command.before_commit is not None:
                 await command.before_commit(uow, order)
             await uow.commit()
@@ -138,6 +152,14 @@ class ChangeOrderStatus:
             moved = order.transition_to(target, self._clock.now())
             check_can_move_order(command.actor, order.user_id, order.status, target)
             saved = await uow.orders.update(moved, expected_versions=command.expected_versions)
+            await record(
+                uow,
+                AuditAction.ORDER_STATUS_CHANGED,
+                at=saved.updated_at,
+                user_id=order.user_id,
+                actor=command.actor,
+                details={"order_id": order.id, "from": order.status.value, "to": saved.status.value},
+            )
             await uow.commit()
         return saved
 
@@ -145,9 +167,10 @@ class ChangeOrderStatus:
 class DeleteOrder:
     """Delete an order: admins only (403); `If-Match` must name the current version (412)."""
 
-    def __init__(self, uow: UnitOfWork, users: UserQueries) -> None:
+    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
         self._uow = uow
         self._users = users
+        self._clock = clock
 
     async def execute(
         self, actor: Actor, user_id: int, order_id: int, expected_versions: Sequence[int] | None = None
@@ -157,4 +180,12 @@ class DeleteOrder:
             order = _of_owner(await uow.orders.get(order_id), user_id, order_id)
             check_can_delete_order(actor)
             await uow.orders.delete(order.id, expected_versions=expected_versions)
+            await record(
+                uow,
+                AuditAction.ORDER_DELETED,
+                at=self._clock.now(),
+                user_id=order.user_id,
+                actor=actor,
+                details={"order_id": order.id, "status": order.status.value},
+            )
             await uow.commit()

@@ -3,7 +3,9 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gatehouse.application.account_mail import AccountMailer, record
 from gatehouse.application.errors import ConflictError
+from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.ports import Clock, NewUser, PasswordHasher, UnitOfWork
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.policy import Actor, check_can_create_with
@@ -18,6 +20,9 @@ class RegisterUser:
     - The email is stored lower-cased; email and username (regardless of case) are unique (409).
     - The password must satisfy the configured password policy (422); only its hash is stored.
     - A sign-up gets the `user` role and is active.
+    - An account created by an admin (API or CLI) starts with a verified email; a sign-up starts
+      unverified and is sent a verification mail, queued in the same transaction.
+    - `user.created` is recorded in the audit trail in the same transaction.
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -31,11 +36,19 @@ class RegisterUser:
         actor: Actor | None = None
         before_commit: Callable[[UnitOfWork, User], Awaitable[None]] | None = None
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, policy: PasswordPolicy, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy,
+        clock: Clock,
+        mailer: AccountMailer,
+    ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._policy = policy
         self._clock = clock
+        self._mailer = mailer
 
     async def execute(self, command: Command) -> User:
         privileged = {name for name in ("role", "is_active") if getattr(command, name) is not None}
@@ -47,6 +60,8 @@ class RegisterUser:
         password = RawPassword(command.password)
         self._policy.check(password, email=email, username=username)
         password_hash = await self._hasher.hash(password)
+        by_admin = command.actor is not None and command.actor.is_admin
+        now = self._clock.now()
         async with self._uow as uow:
             await ensure_unique(uow, email=email, username=username, user_id=None)
             user = await uow.users.add(
@@ -57,8 +72,19 @@ class RegisterUser:
                     role=role,
                     is_active=command.is_active if command.is_active is not None else True,
                     password_hash=password_hash,
-                    created_at=self._clock.now(),
+                    created_at=now,
+                    email_verified=by_admin,
                 )
+            )
+            if not by_admin:
+                await self._mailer.send_verification(uow, user, now)
+            await record(
+                uow,
+                AuditAction.USER_CREATED,
+                at=now,
+                user_id=user.id,
+                actor=command.actor,
+                details={"email": user.email.value, "username": user.username.value, "role": user.role.value},
             )
             if command.before_commit is not None:
                 await command.before_commit(uow, user)

@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from gatehouse.application.account_mail import record as audit
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
+from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.ports import (
     Clock,
     Counters,
@@ -34,7 +36,10 @@ class Login:
 
     - The identifier is an email or a username, matched lower-cased.
     - A wrong password and an unknown account give the same 401 after the same work.
-    - A correct password on a deactivated account: 403.
+    - A correct password on a deactivated account: 403; on an unverified one too, when verified
+      emails are required.
+    - Every outcome but the throttle's is in the audit trail (`auth.login_succeeded` in the
+      session's own transaction, `auth.login_failed` with the submitted identifier).
     - After `max_failures` failures for one submitted identifier within 15 minutes, 429
       until the window passes; counted whether or not an account matches.
     - A hash made with outdated parameters is replaced on success.
@@ -56,6 +61,7 @@ class Login:
         counters: Counters,
         clock: Clock,
         max_failures: int,
+        require_verified_email: bool = False,
     ) -> None:
         self._uow = uow
         self._queries = queries
@@ -64,6 +70,7 @@ class Login:
         self._counters = counters
         self._clock = clock
         self._max_failures = max_failures
+        self._require_verified = require_verified_email
 
     async def execute(self, command: Command) -> TokenPair:
         identifier = command.identifier.strip().lower()
@@ -80,9 +87,14 @@ class Login:
             ok = await self._hasher.verify(user.password_hash, password)
         if user is None or password is None or not ok:
             await self._counters.increment(key, LOGIN_WINDOW_SECONDS)
+            await self._failed(identifier, user.id if user else None, "invalid_credentials")
             raise AuthenticationError(WRONG_CREDENTIALS)
         if not user.is_active:
+            await self._failed(identifier, user.id, "deactivated")
             raise PermissionDeniedError("Account is deactivated")
+        if self._require_verified and not user.email_verified:
+            await self._failed(identifier, user.id, "email_not_verified")
+            raise PermissionDeniedError("Email address is not verified; confirm it with the link we sent")
         await self._counters.reset(key)
         rehashed = (
             await self._hasher.hash(password) if self._hasher.needs_rehash(user.password_hash) else None
@@ -101,8 +113,29 @@ class Login:
                 )
             )
             refresh = await _store_refresh_token(uow, self._tokens, session)
+            await audit(
+                uow,
+                AuditAction.LOGIN_SUCCEEDED,
+                at=now,
+                user_id=user.id,
+                actor_id=user.id,
+                details={"session_id": session.id},
+            )
             await uow.commit()
         return _pair(self._tokens, session, refresh, now)
+
+    async def _failed(self, identifier: str, user_id: int | None, reason: str) -> None:
+        """Record a refused log-in; for an unknown account the submitted identifier says who was tried."""
+        kind = "email" if "@" in identifier else "username"
+        async with self._uow as uow:
+            await audit(
+                uow,
+                AuditAction.LOGIN_FAILED,
+                at=self._clock.now(),
+                user_id=user_id,
+                details={kind: identifier[:254], "reason": reason},
+            )
+            await uow.commit()
 
 
 class RefreshSession:
@@ -128,6 +161,13 @@ class RefreshSession:
                 raise AuthenticationError("Invalid refresh token")
             if record.spent_at is not None or not await uow.sessions.spend_refresh_token(fingerprint, now):
                 await uow.sessions.revoke(session.id, now)
+                await audit(
+                    uow,
+                    AuditAction.REFRESH_REUSE_DETECTED,
+                    at=now,
+                    user_id=session.user_id,
+                    details={"session_id": session.id},
+                )
                 await uow.commit()
                 raise AuthenticationError("Refresh token was already used; the session has ended")
             user = await uow.users.get(session.user_id)
@@ -161,6 +201,14 @@ class Logout:
         now = self._clock.now()
         async with self._uow as uow:
             await uow.sessions.revoke(command.actor.session_id, now)
+            await audit(
+                uow,
+                AuditAction.LOGOUT,
+                at=now,
+                user_id=command.actor.user_id,
+                actor=command.actor,
+                details={"session_id": command.actor.session_id},
+            )
             if command.refresh_token:
                 record = await uow.sessions.find_refresh_token(
                     self._tokens.fingerprint(command.refresh_token)

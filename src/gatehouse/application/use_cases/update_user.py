@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gatehouse.application.account_mail import AccountMailer, record
 from gatehouse.application.errors import NotFoundError
+from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.ports import Clock, UnitOfWork
 from gatehouse.application.unset import UNSET, Unset
 from gatehouse.application.use_cases.register_user import ensure_unique
@@ -27,11 +29,55 @@ async def load_visible(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     return user
 
 
+class AccountChanges:
+    """Stores a changed account with what follows from the change, in the caller's transaction.
+
+    - A new email address is unverified, and a verification mail goes to it.
+    - Audit: `user.role_changed`, `user.deactivated`, and `user.updated` for anything else.
+    """
+
+    def __init__(self, mailer: AccountMailer) -> None:
+        self._mailer = mailer
+
+    async def save(
+        self, uow: UnitOfWork, actor: Actor, user: User, changed: User, expected: Sequence[int] | None
+    ) -> User:
+        now = changed.updated_at
+        new_email = changed.email != user.email
+        if new_email:
+            changed.email_verified = False
+        saved = await uow.users.update(changed, expected_versions=expected)
+        if new_email:
+            await self._mailer.send_verification(uow, saved, now)
+        rest = [f for f in TRACKED if getattr(user, f) != getattr(saved, f)]
+        recorded = False
+        if user.role != saved.role:
+            rest.remove("role")
+            details = {"from": user.role.value, "to": saved.role.value}
+            await record(
+                uow, AuditAction.USER_ROLE_CHANGED, at=now, user_id=user.id, actor=actor, details=details
+            )
+            recorded = True
+        if user.is_active and not saved.is_active:
+            rest.remove("is_active")
+            await record(uow, AuditAction.USER_DEACTIVATED, at=now, user_id=user.id, actor=actor)
+            recorded = True
+        if rest or not recorded:
+            await record(
+                uow, AuditAction.USER_UPDATED, at=now, user_id=user.id, actor=actor, details={"fields": rest}
+            )
+        return saved
+
+
+TRACKED = ("email", "username", "full_name", "role", "is_active")
+
+
 class ReplaceUser:
     """Replace an account's email, username and full name (all required).
 
     - The account itself and admins only (403).
     - Email and username stay unique (409); `If-Match` must name the current version (412).
+    - A new email address is unverified until confirmed; a verification mail goes to it.
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -43,9 +89,10 @@ class ReplaceUser:
         full_name: str | None
         expected_versions: Sequence[int] | None = None
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, mailer: AccountMailer) -> None:
         self._uow = uow
         self._clock = clock
+        self._changes = AccountChanges(mailer)
 
     async def execute(self, command: Command) -> User:
         email = Email(command.email)
@@ -56,7 +103,7 @@ class ReplaceUser:
             check_can_replace(command.actor, user.id)
             await ensure_unique(uow, email=email, username=username, user_id=user.id)
             changed = user.changed(self._clock.now(), email=email, username=username, full_name=full_name)
-            saved = await uow.users.update(changed, expected_versions=command.expected_versions)
+            saved = await self._changes.save(uow, command.actor, user, changed, command.expected_versions)
             await uow.commit()
         return saved
 
@@ -68,6 +115,7 @@ class PatchUser:
       a moderator may set `is_active` of a `user`. A field you may not set: 403.
     - The last active admin can't be demoted or deactivated (409).
     - Email and username stay unique (409); `If-Match` must name the current version (412).
+    - A new email address is unverified until confirmed; a verification mail goes to it.
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -83,9 +131,10 @@ class PatchUser:
 
     FIELDS = ("email", "username", "full_name", "role", "is_active")
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, mailer: AccountMailer) -> None:
         self._uow = uow
         self._clock = clock
+        self._changes = AccountChanges(mailer)
 
     async def execute(self, command: Command) -> User:
         changes = self._parse(command)
@@ -102,7 +151,7 @@ class PatchUser:
             changed = user.changed(self._clock.now(), **changes)
             if "role" in changes or "is_active" in changes:
                 check_keeps_an_admin(user, changed, await uow.users.count_active_admins())
-            saved = await uow.users.update(changed, expected_versions=command.expected_versions)
+            saved = await self._changes.save(uow, command.actor, user, changed, command.expected_versions)
             await uow.commit()
         return saved
 

@@ -14,19 +14,20 @@ from typing import Any
 import uvicorn
 
 from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
+from gatehouse.application.lifecycle_ports import Origin
 from gatehouse.application.ports import UserFilter, UserPageQuery
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
+from gatehouse.entrypoints.cli import lifecycle_commands
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.logs import configure_logging
 from gatehouse.entrypoints.settings import load_settings
 
 # The operator at the console acts as an admin who is no account (so never "self").
-OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+OPERATOR = lifecycle_commands.OPERATOR
 ASGI_FACTORY = "gatehouse.entrypoints.http.asgi:create"
 
 
@@ -100,7 +101,14 @@ async def dispatch(args: argparse.Namespace) -> int:
             print("database is at the newest revision")
             return 0
         await require_current_schema(container)
-        return await USER_COMMANDS[args.action](container, args)
+        # Audit events of this command carry a request id of their own, and no IP.
+        bound = container.origin().bind(Origin(request_id=f"cli-{os.urandom(8).hex()}"))
+        try:
+            if args.command == "users":
+                return await USER_COMMANDS[args.action](container, args)
+            return await lifecycle_commands.COMMANDS[(args.command, args.action)](container, args)
+        finally:
+            container.origin().reset(bound)
     finally:
         await container.database().dispose()
 
@@ -113,6 +121,7 @@ def user_json(user: User) -> dict[str, Any]:
         "full_name": user.full_name.value if user.full_name else None,
         "role": user.role.value,
         "is_active": user.is_active,
+        "email_verified": user.email_verified,
         "created_at": user.created_at.isoformat(),
         "updated_at": user.updated_at.isoformat(),
     }

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
-from gatehouse.entrypoints.cli import commands
+from gatehouse.entrypoints.cli import commands, lifecycle_commands
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
@@ -40,6 +40,17 @@ def parser() -> argparse.ArgumentParser:
     set_role.add_argument("role", choices=ROLES)
     deactivate = users.add_parser("deactivate", help="deactivate an account")
     deactivate.add_argument("id", type=int)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
+    audit_list = audit.add_parser("list", help="list audit events, newest first")
+    audit_list.add_argument("--action", help="only this action, e.g. auth.login_failed")
+    audit_list.add_argument("--user", type=int, help="only events about this account id")
+    audit_list.add_argument("--since", help="only events at or after this ISO 8601 time (UTC if no offset)")
+    audit_list.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    audit.add_parser("prune", help="delete events older than GATEHOUSE_AUDIT_RETENTION_DAYS")
+
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
+    mail.add_parser("deliver", help="deliver what waits in the outbox now, then exit")
     return root
 
 
@@ -58,7 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return commands.serve(args.host, args.port, args.workers)
         return asyncio.run(commands.dispatch(args))
-    except (DomainError, ApplicationError, SettingsError, commands.CommandError) as exc:
+    except (
+        DomainError,
+        ApplicationError,
+        SettingsError,
+        commands.CommandError,
+        lifecycle_commands.LifecycleCommandError,
+    ) as exc:
         print(f"gatehouse: error: {describe(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -12,7 +12,17 @@ from litestar.static_files import create_static_files_router
 
 from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.entrypoints.container import Container
-from gatehouse.entrypoints.http import health, listing, orders, sessions, users
+from gatehouse.entrypoints.http import (
+    account_pages,
+    account_sessions,
+    audit,
+    health,
+    lifecycle,
+    listing,
+    orders,
+    sessions,
+    users,
+)
 from gatehouse.entrypoints.http.auth import STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
@@ -23,6 +33,7 @@ from gatehouse.entrypoints.http.idempotency import IdempotentCreation
 from gatehouse.entrypoints.http.metrics import Metrics, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
+from gatehouse.entrypoints.mail_relay import MailRelay
 
 T = TypeVar("T")
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,6 +54,15 @@ USE_CASES = (
     "list_orders",
     "change_order_status",
     "delete_order",
+    "verify_email",
+    "resend_verification",
+    "resend_verification_by_email",
+    "request_password_reset",
+    "confirm_password_reset",
+    "list_my_sessions",
+    "revoke_my_session",
+    "revoke_all_sessions",
+    "list_audit_events",
 )
 
 
@@ -67,12 +87,21 @@ def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)
     deps["metrics"] = Provide(lambda: metrics, sync_to_thread=False)
+    deps["mail_queue"] = bridge(container.mail_queue)
     return deps
 
 
 def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     settings = container.settings()
-    shared = [*users.ROUTES, *orders.ROUTES, *sessions.ROUTES]
+    # The sessions routes come first: `/users/me/sessions` must not be taken for `/users/{id}`.
+    shared = [
+        *account_sessions.ROUTES,
+        *users.ROUTES,
+        *orders.ROUTES,
+        *sessions.ROUTES,
+        *lifecycle.ROUTES,
+        *audit.ROUTES,
+    ]
     api_v1 = Router(path="/api/v1", route_handlers=[*shared, *listing.V1_ROUTES])
     api_v2 = Router(path="/api/v2", route_handlers=[*shared, *listing.V2_ROUTES])
     cors = CORSConfig(
@@ -99,7 +128,13 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         ],
     )
 
+    relay = MailRelay(container.deliver_mail, settings.mail_poll_seconds)
+
+    async def open_relay() -> None:
+        relay.start()
+
     async def close() -> None:
+        await relay.stop()
         await container.database().dispose()
         container.hasher().close()
         shared = container.shared_counters()
@@ -112,6 +147,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
             api_v2,
             *health.ROUTES,
             metrics_endpoint,
+            *account_pages.ROUTES,
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
         ],
         dependencies=dependencies(container, metrics),
@@ -119,6 +155,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         openapi_config=openapi_config("1.0.0"),
         cors_config=cors if settings.cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
+        on_startup=[open_relay],
         on_shutdown=[close],
         state=State({STATE_KEY: container.authenticate()}),
         logging_config=None,
@@ -135,4 +172,4 @@ def create_app(container: Container) -> Callable[..., Any]:
     app: Any = VersionGate(create_litestar(container, metrics))
     if settings.rate_limit_per_minute > 0:
         app = RateLimitMiddleware(app, container.rate_limit())
-    return GatehouseMiddleware(app, metrics, parse_networks(settings.trusted_proxies))
+    return GatehouseMiddleware(app, metrics, parse_networks(settings.trusted_proxies), container.origin())

@@ -11,6 +11,7 @@ from litestar.exceptions import ValidationException as LitestarValidationExcepti
 from gatehouse.application.errors import (
     AuthenticationError,
     ConflictError,
+    InvalidTokenError,
     NotFoundError,
     PreconditionFailedError,
     RateLimitedError,
@@ -29,6 +30,7 @@ log = logging.getLogger("gatehouse.http")
 
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     BadRequestError: (400, "BadRequestError"),
+    InvalidTokenError: (400, "BadRequestError"),
     AuthenticationError: (401, "AuthenticationError"),
     PermissionDeniedError: (403, "PermissionDeniedError"),
     NotFoundError: (404, "NotFoundError"),

@@ -1,10 +1,11 @@
-"""Prometheus metrics: requests by route template, latency, failed log-ins, the hashing queue.
+"""Prometheus metrics: requests by route, latency, failed log-ins, the hashing queue, the mail outbox.
 
 With several workers `serve` sets PROMETHEUS_MULTIPROC_DIR, every process writes its samples
 there, and a scrape of any worker sums them all.
 """
 
 import os
+from collections.abc import Iterator
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -17,6 +18,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gatehouse.application.errors import ServiceUnavailableError
+from gatehouse.application.lifecycle_ports import MailQueue
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "<unmatched>"
@@ -59,14 +65,41 @@ class Metrics:
         if status == 401 and template.endswith("/auth/token"):
             self.login_failures.inc()
 
-    def render(self) -> bytes:
+    def render(self, outbox_depth: int | None = None) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
             multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
-            return generate_latest(merged)
-        return generate_latest(self.registry)
+            text = generate_latest(merged)
+        else:
+            text = generate_latest(self.registry)
+        return text + shared_state(outbox_depth)
+
+
+def shared_state(outbox_depth: int | None) -> bytes:
+    """Gauges of state shared by every worker, read at scrape time by the scraped worker alone,
+    so they appear once however many workers run (never summed, never stale)."""
+    registry = CollectorRegistry()
+    registry.register(_Fixed(outbox_depth))
+    return generate_latest(registry)
+
+
+class _Fixed(Collector):
+    def __init__(self, outbox_depth: int | None) -> None:
+        self._depth = outbox_depth
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily("gatehouse_mail_outbox_depth", "Mails waiting in the outbox to be sent")
+        if self._depth is not None:  # the database is down: no sample rather than a wrong one
+            gauge.add_metric([], self._depth)
+        yield gauge
 
 
 @get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MEDIA_TYPE)
-async def metrics_endpoint(metrics: NamedDependency[Metrics]) -> Response[bytes]:
-    return Response(metrics.render(), media_type=MEDIA_TYPE)
+async def metrics_endpoint(
+    metrics: NamedDependency[Metrics], mail_queue: NamedDependency[MailQueue]
+) -> Response[bytes]:
+    try:
+        depth: int | None = await mail_queue.depth()
+    except ServiceUnavailableError:
+        depth = None
+    return Response(metrics.render(depth), media_type=MEDIA_TYPE)

@@ -9,6 +9,8 @@ import logging
 from time import perf_counter
 from typing import Any
 
+from gatehouse.adapters.origin import ContextOrigin
+from gatehouse.application.lifecycle_ports import Origin
 from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
 from gatehouse.entrypoints.http.envelope import envelope_errors, send_deadline_exceeded
@@ -33,10 +35,17 @@ def _is_unversioned_api(path: str) -> bool:
 
 
 class GatehouseMiddleware:
-    def __init__(self, app: Any, metrics: Metrics, trusted_proxies: tuple[Network, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: Any,
+        metrics: Metrics,
+        trusted_proxies: tuple[Network, ...] = (),
+        origin: ContextOrigin | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.trusted_proxies = trusted_proxies
+        self.origin = origin or ContextOrigin()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -53,6 +62,8 @@ class GatehouseMiddleware:
             ),
         )
         scope[SCOPE_KEY] = ctx
+        # Audit events written while this request runs carry its client IP and request id.
+        bound = self.origin.bind(Origin(ip=ctx.ip, request_id=ctx.request_id))
         status = 500
         ctx.unsupported_version = self._route_version(scope, ctx)
 
@@ -79,6 +90,7 @@ class GatehouseMiddleware:
             if not started:
                 await send_deadline_exceeded(scope, send_with_headers)
         finally:
+            self.origin.reset(bound)
             self._log(scope, ctx, status)
             self.metrics.observe(
                 scope["method"], scope.get("path_template"), status, perf_counter() - ctx.started

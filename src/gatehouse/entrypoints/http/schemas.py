@@ -155,6 +155,7 @@ class UserOut(msgspec.Struct):
     full_name: str | None
     role: RoleName
     is_active: bool
+    email_verified: bool
     created_at: datetime
     updated_at: datetime
 
@@ -191,6 +192,7 @@ def user_out(user: User) -> UserOut:
         full_name=user.full_name.value if user.full_name else None,
         role=user.role.value,
         is_active=user.is_active,
+        email_verified=user.email_verified,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )

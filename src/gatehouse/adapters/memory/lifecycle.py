@@ -1,0 +1,196 @@
+"""In-memory twins of the lifecycle adapters: audit trail, outbox, mail queue, one-time tokens."""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
+
+from gatehouse.adapters.memory.state import MemoryState, StoredMail
+from gatehouse.application.lifecycle_ports import (
+    AccountToken,
+    AccountTokenRepository,
+    AuditEvent,
+    AuditQueries,
+    AuditQuery,
+    AuditTrail,
+    MailMessage,
+    MailOutbox,
+    MailQueue,
+    NewAuditEvent,
+    Origin,
+    OriginSource,
+    PendingMail,
+    TokenPurpose,
+)
+from gatehouse.application.order_ports import After, KeysetPage
+
+
+class HasState(Protocol):
+    """What the queue and queries need of `InMemoryDatabase` (named here to avoid an import cycle)."""
+
+    state: MemoryState
+
+
+class FixedOrigin(OriginSource):
+    def __init__(self, origin: Origin | None = None) -> None:
+        self.origin = origin or Origin()
+
+    def current(self) -> Origin:
+        return self.origin
+
+
+class InMemoryAuditTrail(AuditTrail):
+    def __init__(self, state: MemoryState, origin: OriginSource | None) -> None:
+        self._s = state
+        self._origin = origin or FixedOrigin()
+
+    async def record(self, event: NewAuditEvent) -> None:
+        origin = self._origin.current()
+        event_id = self._s.new_id("audit_events")
+        self._s.audit_events[event_id] = AuditEvent(
+            id=event_id,
+            at=event.at,
+            action=event.action.value,
+            actor_id=event.actor_id,
+            user_id=event.user_id,
+            ip=origin.ip,
+            request_id=origin.request_id,
+            details=dict(event.details),
+        )
+
+
+class InMemoryMailOutbox(MailOutbox):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
+        self._s.mails[self._s.new_id("mails")] = StoredMail(
+            recipient=message.recipient,
+            subject=message.subject,
+            body=message.body if deliver else "",
+            status="pending" if deliver else "suppressed",
+            created_at=now,
+            next_attempt_at=now,
+        )
+
+
+class InMemoryAccountTokenRepository(AccountTokenRepository):
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def issue(
+        self,
+        *,
+        purpose: TokenPurpose,
+        user_id: int | None,
+        email: str,
+        fingerprint: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        if user_id is not None:
+            await self.revoke_all(purpose, user_id, now)
+        self._s.account_tokens[fingerprint] = AccountToken(
+            id=self._s.new_id("account_tokens"),
+            purpose=purpose,
+            user_id=user_id,
+            email=email,
+            created_at=now,
+            expires_at=expires_at,
+            used_at=None,
+        )
+
+    async def find(self, purpose: TokenPurpose, fingerprint: str) -> AccountToken | None:
+        token = self._s.account_tokens.get(fingerprint)
+        if token is None or token.purpose is not purpose:
+            return None
+        if token.user_id is not None and token.user_id not in self._s.users:
+            return None  # the account is gone, and its tokens with it (ON DELETE CASCADE)
+        return token
+
+    async def spend(self, token_id: int, now: datetime) -> bool:
+        for fingerprint, token in self._s.account_tokens.items():
+            if token.id == token_id and token.used_at is None:
+                self._s.account_tokens[fingerprint] = replace(token, used_at=now)
+                return True
+        return False
+
+    async def revoke_all(self, purpose: TokenPurpose, user_id: int, now: datetime) -> None:
+        for fingerprint, token in list(self._s.account_tokens.items()):
+            if token.user_id == user_id and token.purpose is purpose and token.used_at is None:
+                self._s.account_tokens[fingerprint] = replace(token, used_at=now)
+
+
+class InMemoryMailQueue(MailQueue):
+    """Works on the committed state of an `InMemoryDatabase` (each call is its own transaction)."""
+
+    def __init__(self, database: HasState) -> None:
+        self._db = database
+
+    async def has_due(self, now: datetime) -> bool:
+        return any(m.status == "pending" and m.next_attempt_at <= now for m in self._db.state.mails.values())
+
+    async def claim(self, *, now: datetime, lease_until: datetime, limit: int) -> Sequence[PendingMail]:
+        due = sorted(
+            (
+                mid
+                for mid, m in self._db.state.mails.items()
+                if m.status == "pending" and m.next_attempt_at <= now
+            ),
+            key=lambda mid: (self._db.state.mails[mid].next_attempt_at, mid),
+        )[:limit]
+        claimed = []
+        for mid in due:
+            mail = self._db.state.mails[mid]
+            mail.attempts += 1
+            mail.next_attempt_at = lease_until
+            message = MailMessage(recipient=mail.recipient, subject=mail.subject, body=mail.body)
+            claimed.append(
+                PendingMail(id=mid, message=message, created_at=mail.created_at, attempts=mail.attempts)
+            )
+        return claimed
+
+    async def mark_sent(self, mail_id: int, now: datetime) -> None:
+        mail = self._db.state.mails[mail_id]
+        mail.status, mail.sent_at, mail.body, mail.last_error = "sent", now, "", None
+
+    async def retry_later(self, mail_id: int, *, retry_at: datetime, error: str) -> None:
+        mail = self._db.state.mails[mail_id]
+        mail.next_attempt_at, mail.last_error = retry_at, error[:500]
+
+    async def give_up(self, *, created_before: datetime, now: datetime) -> int:
+        stale = [
+            m
+            for m in self._db.state.mails.values()
+            if m.status == "pending" and m.created_at < created_before
+        ]
+        for mail in stale:
+            mail.status, mail.body = "dead", ""
+        return len(stale)
+
+    async def depth(self) -> int:
+        return sum(1 for m in self._db.state.mails.values() if m.status == "pending")
+
+
+class InMemoryAuditQueries(AuditQueries):
+    def __init__(self, database: HasState) -> None:
+        self._db = database
+
+    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
+        found = [
+            e
+            for e in sorted(self._db.state.audit_events.values(), key=lambda e: e.id, reverse=True)
+            if (query.before_id is None or e.id < query.before_id)
+            and (query.action is None or e.action == query.action.value)
+            and (query.user_id is None or e.user_id == query.user_id)
+            and (query.since is None or e.at >= query.since)
+        ]
+        page = found[: query.limit]
+        more = len(found) > query.limit and page
+        return KeysetPage(page, After(page[-1].id, page[-1].id) if more else None)
+
+    async def prune(self, before: datetime) -> int:
+        old = [eid for eid, e in self._db.state.audit_events.items() if e.at < before]
+        for eid in old:
+            del self._db.state.audit_events[eid]
+        return len(old)

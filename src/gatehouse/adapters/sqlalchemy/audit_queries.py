@@ -1,0 +1,52 @@
+"""The read side of the audit trail, and its pruning."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.tables import audit_events
+from gatehouse.application.lifecycle_ports import AuditEvent, AuditQueries, AuditQuery
+from gatehouse.application.order_ports import After, KeysetPage
+
+
+def to_event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        id=row.id,
+        at=row.at,
+        action=row.action,
+        actor_id=row.actor_id,
+        user_id=row.user_id,
+        ip=row.ip,
+        request_id=row.request_id,
+        details=row.details or {},
+    )
+
+
+class SqlAlchemyAuditQueries(AuditQueries):
+    """Newest first by id: ids grow with every insert, so an id cursor never skips or repeats."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
+        c = audit_events.c
+        stmt = select(audit_events).order_by(c.id.desc()).limit(query.limit + 1)
+        if query.before_id is not None:
+            stmt = stmt.where(c.id < query.before_id)
+        if query.action is not None:
+            stmt = stmt.where(c.action == query.action.value)
+        if query.user_id is not None:
+            stmt = stmt.where(c.user_id == query.user_id)
+        if query.since is not None:
+            stmt = stmt.where(c.at >= query.since)
+        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
+            found = [to_event(r) for r in (await conn.execute(stmt)).all()]
+        page = found[: query.limit]
+        more = len(found) > query.limit and page
+        return KeysetPage(page, After(page[-1].id, page[-1].id) if more else None)
+
+    async def prune(self, before: datetime) -> int:
+        async with unavailable_as_503(self._db), self._db.write_engine.begin() as conn:
+            return (await conn.execute(delete(audit_events).where(audit_events.c.at < before))).rowcount

@@ -1,0 +1,128 @@
+"""The lifecycle's write-side repositories: audit events, the mail outbox and one-time tokens."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Update, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse.adapters.sqlalchemy.tables import account_tokens, audit_events, mail_outbox
+from gatehouse.application.lifecycle_ports import (
+    AccountToken,
+    AccountTokenRepository,
+    AuditTrail,
+    MailMessage,
+    MailOutbox,
+    NewAuditEvent,
+    OriginSource,
+    TokenPurpose,
+)
+
+
+class SqlAlchemyAuditTrail(AuditTrail):
+    """Stamps each event with the request's origin (client IP, request id)."""
+
+    def __init__(self, conn: AsyncConnection, origin: OriginSource) -> None:
+        self._conn = conn
+        self._origin = origin
+
+    async def record(self, event: NewAuditEvent) -> None:
+        origin = self._origin.current()
+        await self._conn.execute(
+            insert(audit_events).values(
+                at=event.at,
+                action=event.action.value,
+                actor_id=event.actor_id,
+                user_id=event.user_id,
+                ip=origin.ip,
+                request_id=origin.request_id,
+                details=dict(event.details),
+            )
+        )
+
+
+class SqlAlchemyMailOutbox(MailOutbox):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
+        await self._conn.execute(
+            insert(mail_outbox).values(
+                recipient=message.recipient,
+                subject=message.subject,
+                body=message.body if deliver else "",
+                status="pending" if deliver else "suppressed",
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
+
+
+class SqlAlchemyAccountTokenRepository(AccountTokenRepository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def issue(
+        self,
+        *,
+        purpose: TokenPurpose,
+        user_id: int | None,
+        email: str,
+        fingerprint: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        # `user_id = NULL` matches no row: the unknown-address path runs the same statement.
+        await self._conn.execute(self._revoke_stmt(purpose, user_id, now))
+        await self._conn.execute(
+            insert(account_tokens).values(
+                purpose=purpose.value,
+                user_id=user_id,
+                email=email,
+                fingerprint=fingerprint,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    async def find(self, purpose: TokenPurpose, fingerprint: str) -> AccountToken | None:
+        stmt = select(account_tokens).where(
+            account_tokens.c.fingerprint == fingerprint, account_tokens.c.purpose == purpose.value
+        )
+        row = (await self._conn.execute(stmt)).first()
+        if row is None:
+            return None
+        return AccountToken(
+            id=row.id,
+            purpose=TokenPurpose(row.purpose),
+            user_id=row.user_id,
+            email=row.email,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+        )
+
+    async def spend(self, token_id: int, now: datetime) -> bool:
+        stmt = (
+            update(account_tokens)
+            .where(account_tokens.c.id == token_id, account_tokens.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def revoke_all(self, purpose: TokenPurpose, user_id: int, now: datetime) -> None:
+        await self._conn.execute(self._revoke_stmt(purpose, user_id, now))
+
+    @staticmethod
+    def _revoke_stmt(purpose: TokenPurpose, user_id: int | None, now: datetime) -> Update:
+        # A bound parameter, not `== None` (which SQLAlchemy would turn into IS NULL).
+        owner = bindparam("token_user_id", user_id, type_=BigInteger())
+        return (
+            update(account_tokens)
+            .where(
+                account_tokens.c.user_id == owner,
+                account_tokens.c.purpose == purpose.value,
+                account_tokens.c.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )

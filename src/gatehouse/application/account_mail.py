@@ -1,0 +1,121 @@
+"""The mails of the account lifecycle, and the one-time tokens their links carry."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from gatehouse.application.lifecycle_ports import (
+    AuditAction,
+    MailMessage,
+    NewAuditEvent,
+    SecretTokens,
+    TokenPurpose,
+)
+from gatehouse.application.ports import UnitOfWork
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
+
+VERIFY_TTL = timedelta(hours=24)
+RESET_TTL = timedelta(minutes=30)
+RESET_TTL_MINUTES = int(RESET_TTL.total_seconds() // 60)
+
+VERIFY_TEXT = """Hello {username},
+
+please confirm that {email} is your email address by opening this link:
+
+{link}
+
+The link works once and expires in 24 hours. If you did not create an account, ignore this mail.
+"""
+
+RESET_TEXT = """Hello {username},
+
+someone (hopefully you) asked to reset the password of your account. Choose a new one here:
+
+{link}
+
+The link works once and expires in {minutes} minutes. Every session of the account ends when the
+password is reset. If you did not ask for this, ignore this mail: your password stays as it is.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLinks:
+    """Links into the account pages, under `GATEHOUSE_PUBLIC_URL`."""
+
+    public_url: str
+
+    def verify_email(self, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/account/verify-email?token={quote(token)}"
+
+    def reset_password(self, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/account/reset-password?token={quote(token)}"
+
+
+class AccountMailer:
+    """Issues a token and queues its mail in the caller's unit of work (both commit or neither)."""
+
+    def __init__(self, tokens: SecretTokens, links: AccountLinks) -> None:
+        self.tokens = tokens
+        self._links = links
+
+    async def send_verification(self, uow: UnitOfWork, user: User, now: datetime) -> None:
+        """Older verification tokens of the user die; the new one is bound to the current address."""
+        token, fingerprint = self.tokens.new()
+        await uow.account_tokens.issue(
+            purpose=TokenPurpose.VERIFY_EMAIL,
+            user_id=user.id,
+            email=user.email.value,
+            fingerprint=fingerprint,
+            now=now,
+            expires_at=now + VERIFY_TTL,
+        )
+        body = VERIFY_TEXT.format(
+            username=user.username.value, email=user.email.value, link=self._links.verify_email(token)
+        )
+        await uow.outbox.add(
+            MailMessage(recipient=user.email.value, subject="Confirm your email address", body=body), now=now
+        )
+
+    async def send_reset(self, uow: UnitOfWork, user: User | None, email: str, now: datetime) -> None:
+        """For `user=None` (no active account has `email`) the same writes happen, but the token can
+        never be used and the mail is stored as suppressed: the request does the same work either way."""
+        token, fingerprint = self.tokens.new()
+        await uow.account_tokens.issue(
+            purpose=TokenPurpose.RESET_PASSWORD,
+            user_id=user.id if user else None,
+            email=email,
+            fingerprint=fingerprint,
+            now=now,
+            expires_at=now + RESET_TTL,
+        )
+        body = RESET_TEXT.format(
+            username=user.username.value if user else "",
+            link=self._links.reset_password(token),
+            minutes=RESET_TTL_MINUTES,
+        )
+        message = MailMessage(recipient=email, subject="Reset your password", body=body)
+        await uow.outbox.add(message, now=now, deliver=user is not None)
+
+
+def actor_id_of(actor: Actor | None) -> int | None:
+    """The signed-in user behind a change; None for anonymous callers and the CLI operator."""
+    return actor.user_id if actor is not None and actor.user_id > 0 else None
+
+
+async def record(
+    uow: UnitOfWork,
+    action: AuditAction,
+    *,
+    at: datetime,
+    user_id: int | None,
+    actor: Actor | None = None,
+    actor_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Write one audit event in `uow`; `details` must never hold a password, a hash or a token."""
+    who = actor_id if actor_id is not None else actor_id_of(actor)
+    await uow.audit.record(
+        NewAuditEvent(at=at, action=action, user_id=user_id, actor_id=who, details=details)
+    )

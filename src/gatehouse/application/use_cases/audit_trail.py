@@ -1,0 +1,44 @@
+"""Read and prune the audit trail."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gatehouse.application.lifecycle_ports import AuditEvent, AuditQueries, AuditQuery
+from gatehouse.application.order_ports import KeysetPage
+from gatehouse.application.ports import Clock
+from gatehouse.domain.errors import PermissionDeniedError
+from gatehouse.domain.policy import Actor
+
+
+class ListAuditEvents:
+    """Audit events, newest first, filtered by action, account and time.
+
+    - Admins only (403).
+    """
+
+    def __init__(self, queries: AuditQueries) -> None:
+        self._queries = queries
+
+    async def execute(self, actor: Actor, query: AuditQuery) -> KeysetPage[AuditEvent]:
+        if not actor.is_admin:
+            raise PermissionDeniedError("Only an admin may read the audit trail")
+        return await self._queries.page(query)
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    deleted: int
+    retention_days: int
+
+
+class PruneAuditEvents:
+    """Delete audit events older than the retention period (`GATEHOUSE_AUDIT_RETENTION_DAYS`)."""
+
+    def __init__(self, queries: AuditQueries, clock: Clock, retention_days: int) -> None:
+        self._queries = queries
+        self._clock = clock
+        self._retention_days = retention_days
+
+    async def execute(self) -> PruneResult:
+        cutoff = self._clock.now() - timedelta(days=self._retention_days)
+        return PruneResult(await self._queries.prune(cutoff), self._retention_days)

@@ -1,0 +1,59 @@
+"""Deliver the mail waiting in the outbox: the relay's one step, run by the server and the CLI."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gatehouse.application.errors import MailDeliveryError
+from gatehouse.application.lifecycle_ports import MailQueue, MailTransport
+from gatehouse.application.ports import Clock
+
+GIVE_UP_AFTER = timedelta(hours=24)
+LEASE = timedelta(seconds=60)
+MAX_RETRY_DELAY_S = 60
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s, 40 s, then every minute: never less often than once a minute."""
+    return timedelta(seconds=min(MAX_RETRY_DELAY_S, 5 * 2 ** max(0, attempts - 1)))
+
+
+class DeliverPendingMail:
+    """Send each due mail once.
+
+    - A mail is claimed under a 60 s lease, so no two senders (workers, the CLI) send it at once.
+    - A failed attempt is retried after 5, 10, 20, 40 s and then every minute, for 24 hours from
+      when the mail was queued; after that it is dropped.
+    - A sent or dropped mail's body (with its one-time link) is erased.
+    """
+
+    def __init__(self, queue: MailQueue, transport: MailTransport, clock: Clock, batch: int = 20) -> None:
+        self._queue = queue
+        self._transport = transport
+        self._clock = clock
+        self._batch = batch
+
+    async def execute(self) -> DeliveryReport:
+        now = self._clock.now()
+        if not await self._queue.has_due(now):
+            return DeliveryReport()
+        dropped = await self._queue.give_up(created_before=now - GIVE_UP_AFTER, now=now)
+        claimed = await self._queue.claim(now=now, lease_until=now + LEASE, limit=self._batch)
+        sent = failed = 0
+        for mail in claimed:
+            try:
+                await self._transport.send(mail)
+            except MailDeliveryError as exc:
+                retry_at = self._clock.now() + retry_delay(mail.attempts)
+                await self._queue.retry_later(mail.id, retry_at=retry_at, error=exc.message)
+                failed += 1
+            else:
+                await self._queue.mark_sent(mail.id, self._clock.now())
+                sent += 1
+        return DeliveryReport(sent=sent, failed=failed, dropped=dropped)

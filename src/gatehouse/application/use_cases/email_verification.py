@@ -1,0 +1,120 @@
+"""Prove an email address: confirm a verification token, or ask for a new one."""
+
+from gatehouse.application.account_mail import AccountMailer, record
+from gatehouse.application.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidTokenError,
+    RateLimitedError,
+)
+from gatehouse.application.lifecycle_ports import AuditAction, SecretTokens, TokenPurpose
+from gatehouse.application.ports import Clock, Counters, UnitOfWork, UserQueries
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.values import Email
+
+RESEND_WINDOW_SECONDS = 3600
+MAX_RESENDS = 3
+INVALID = "The verification link is invalid, already used or expired"
+
+
+class VerifyEmail:
+    """Confirm an email address with the token from a verification mail.
+
+    - The account's `email_verified` becomes true; the token is spent.
+    - A token that is unknown, spent, expired (24 h), replaced by a newer one, or sent to an
+      address the account no longer has: 400.
+    - `auth.email_verified` is recorded.
+    """
+
+    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock) -> None:
+        self._uow = uow
+        self._tokens = tokens
+        self._clock = clock
+
+    async def execute(self, token: str) -> None:
+        fingerprint = self._tokens.fingerprint(token)
+        now = self._clock.now()
+        async with self._uow as uow:
+            found = await uow.account_tokens.find(TokenPurpose.VERIFY_EMAIL, fingerprint)
+            if found is None or found.user_id is None or not found.is_usable(now):
+                raise InvalidTokenError(INVALID)
+            user = await uow.users.get(found.user_id)
+            if user is None or user.email.value != found.email:
+                raise InvalidTokenError(INVALID)
+            if not await uow.account_tokens.spend(found.id, now):
+                raise InvalidTokenError(INVALID)
+            if not user.email_verified:
+                await uow.users.update(user.changed(now, email_verified=True), expected_versions=None)
+            await record(
+                uow, AuditAction.EMAIL_VERIFIED, at=now, user_id=user.id, details={"email": found.email}
+            )
+            await uow.commit()
+
+
+class ResendVerification:
+    """Send the signed-in user a new verification mail.
+
+    - Older verification links stop working.
+    - Already verified: 409. A 4th resend within an hour (the sign-up mail does not count): 429.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        queries: UserQueries,
+        counters: Counters,
+        clock: Clock,
+        mailer: AccountMailer,
+    ) -> None:
+        self._uow = uow
+        self._queries = queries
+        self._counters = counters
+        self._clock = clock
+        self._mailer = mailer
+
+    async def execute(self, actor: Actor) -> None:
+        user = await self._queries.get(actor.user_id)
+        if user is None:
+            raise AuthenticationError("Account no longer exists")
+        if user.email_verified:
+            raise ConflictError("Email address is already verified")
+        await throttle(self._counters, f"verify-resend:user:{user.id}")
+        async with self._uow as uow:
+            current = await uow.users.get(user.id)
+            if current is None:
+                raise AuthenticationError("Account no longer exists")
+            if current.email_verified:
+                raise ConflictError("Email address is already verified")
+            await self._mailer.send_verification(uow, current, self._clock.now())
+            await uow.commit()
+
+
+class ResendVerificationByEmail:
+    """Send a new verification mail to an unverified account, knowing only its email.
+
+    - For an account that may not log in yet: the answer is the same whether or not an
+      unverified account has this email; only such an account (and an active one) gets a mail.
+    - A 4th request within an hour for one submitted email: 429.
+    """
+
+    def __init__(self, uow: UnitOfWork, counters: Counters, clock: Clock, mailer: AccountMailer) -> None:
+        self._uow = uow
+        self._counters = counters
+        self._clock = clock
+        self._mailer = mailer
+
+    async def execute(self, email: str) -> None:
+        address = Email(email)
+        await throttle(self._counters, f"verify-resend:email:{address.value}")
+        async with self._uow as uow:
+            user = await uow.users.get_by_email(address)
+            if user is not None and user.is_active and not user.email_verified:
+                await self._mailer.send_verification(uow, user, self._clock.now())
+            await uow.commit()
+
+
+async def throttle(counters: Counters, key: str, limit: int = MAX_RESENDS) -> None:
+    """Count one request in this hour's window; the one past `limit` gets 429."""
+    seen = await counters.increment(key, RESEND_WINDOW_SECONDS)
+    if seen.count > limit:
+        raise RateLimitedError("Too many requests for this account; try again later", seen.reset_after)

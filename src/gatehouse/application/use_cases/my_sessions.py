@@ -1,0 +1,83 @@
+"""See and end sessions: one's own, or (for an admin) every session of an account."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gatehouse.application.account_mail import record
+from gatehouse.application.errors import NotFoundError
+from gatehouse.application.lifecycle_ports import AuditAction
+from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.application.use_cases.update_user import load_visible
+from gatehouse.domain.errors import PermissionDeniedError
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import Session
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    session: Session
+    current: bool
+
+
+class ListMySessions:
+    """The caller's live sessions, newest first, with the one making the request marked current."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, actor: Actor) -> Sequence[SessionView]:
+        async with self._uow as uow:
+            live = await uow.sessions.list_live(actor.user_id, self._clock.now())
+        return [SessionView(s, s.id == actor.session_id) for s in live]
+
+
+class RevokeMySession:
+    """End one of the caller's sessions: its access and refresh tokens stop working.
+
+    - A session that is not the caller's, or no longer live: 404.
+    - `session.revoked` is recorded.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, actor: Actor, session_id: int) -> None:
+        now = self._clock.now()
+        async with self._uow as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None or session.user_id != actor.user_id or not session.is_live(now):
+                raise NotFoundError(f"Session with id {session_id} not found")
+            await uow.sessions.revoke(session.id, now)
+            details = {"session_id": session.id, "current": session.id == actor.session_id}
+            await record(
+                uow, AuditAction.SESSION_REVOKED, at=now, user_id=actor.user_id, actor=actor, details=details
+            )
+            await uow.commit()
+
+
+class RevokeAllSessions:
+    """Sign an account out everywhere.
+
+    - Admins only: a moderator or user gets 403 (a plain user also for ids not their own,
+      whether or not they exist); an unknown id is 404 for those who may read other accounts.
+    - `session.revoked` is recorded with the number of sessions ended.
+    """
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, actor: Actor, user_id: int) -> None:
+        now = self._clock.now()
+        async with self._uow as uow:
+            user = await load_visible(uow, actor, user_id)
+            if not actor.is_admin:
+                raise PermissionDeniedError("Only an admin may end another account's sessions")
+            ended = await uow.sessions.revoke_all(user.id, now)
+            details = {"all": True, "sessions_ended": ended}
+            await record(
+                uow, AuditAction.SESSION_REVOKED, at=now, user_id=user.id, actor=actor, details=details
+            )
+            await uow.commit()

@@ -1,0 +1,116 @@
+"""Recover a forgotten password: ask for a reset link, then set a new password with it."""
+
+from dataclasses import dataclass, field
+
+from gatehouse.application.account_mail import AccountMailer, record
+from gatehouse.application.errors import InvalidTokenError
+from gatehouse.application.lifecycle_ports import AccountToken, AuditAction, SecretTokens, TokenPurpose
+from gatehouse.application.ports import Clock, Counters, PasswordHasher, UnitOfWork
+from gatehouse.application.use_cases.email_verification import throttle
+from gatehouse.domain.errors import InvalidValueError
+from gatehouse.domain.passwords import PasswordPolicy
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Email, RawPassword
+
+MAX_REQUESTS = 3
+INVALID = "The reset link is invalid, already used or expired"
+
+
+class RequestPasswordReset:
+    """Send a password-reset mail.
+
+    - The answer and the work are the same whether or not an account has the email: the same
+      look-up, token write, outbox write and audit event (for an unknown or deactivated account the
+      token can never be used and the mail is stored as suppressed, never sent).
+    - An existing active account is sent a mail with a link valid for 30 minutes; older reset
+      links stop working.
+    - More than 3 requests an hour for one submitted email: 429.
+    """
+
+    def __init__(self, uow: UnitOfWork, counters: Counters, clock: Clock, mailer: AccountMailer) -> None:
+        self._uow = uow
+        self._counters = counters
+        self._clock = clock
+        self._mailer = mailer
+
+    async def execute(self, email: str) -> None:
+        address = Email(email)
+        await throttle(self._counters, f"password-reset:{address.value}", MAX_REQUESTS)
+        now = self._clock.now()
+        async with self._uow as uow:
+            user = await uow.users.get_by_email(address)
+            target = user if user is not None and user.is_active else None
+            await self._mailer.send_reset(uow, target, address.value, now)
+            await record(
+                uow,
+                AuditAction.PASSWORD_RESET_REQUESTED,
+                at=now,
+                user_id=user.id if user else None,
+                details={"email": address.value, "mail_sent": target is not None},
+            )
+            await uow.commit()
+
+
+class ConfirmPasswordReset:
+    """Set a new password with the token from a reset mail.
+
+    - A bad, spent, replaced or expired (30 min) token: 400.
+    - The password policy applies (422), and a rejected password leaves the token unspent.
+    - The token is spent, the user's other reset tokens die, every session of the user ends,
+      and the address the mail reached counts as verified.
+    - `auth.password_reset` is recorded.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        token: str = field(repr=False)
+        new_password: str = field(repr=False)
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        tokens: SecretTokens,
+        hasher: PasswordHasher,
+        policy: PasswordPolicy,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._tokens = tokens
+        self._hasher = hasher
+        self._policy = policy
+        self._clock = clock
+
+    async def execute(self, command: Command) -> None:
+        fingerprint = self._tokens.fingerprint(command.token)
+        async with self._uow as uow:
+            token, user = await self._usable(uow, fingerprint)
+        try:
+            password = RawPassword(command.new_password)
+            self._policy.check(password, email=user.email, username=user.username)
+        except InvalidValueError as exc:
+            raise InvalidValueError("new_password", exc.message) from None
+        new_hash = await self._hasher.hash(password)
+        async with self._uow as uow:
+            token, user = await self._usable(uow, fingerprint)
+            now = self._clock.now()
+            if not await uow.account_tokens.spend(token.id, now):
+                raise InvalidTokenError(INVALID)
+            await uow.account_tokens.revoke_all(TokenPurpose.RESET_PASSWORD, user.id, now)
+            if not user.email_verified:
+                await uow.users.update(user.changed(now, email_verified=True), expected_versions=None)
+            await uow.users.set_password_hash(user.id, new_hash)
+            ended = await uow.sessions.revoke_all(user.id, now)
+            await record(
+                uow, AuditAction.PASSWORD_RESET, at=now, user_id=user.id, details={"sessions_ended": ended}
+            )
+            await uow.commit()
+
+    async def _usable(self, uow: UnitOfWork, fingerprint: str) -> tuple[AccountToken, User]:
+        now = self._clock.now()
+        token = await uow.account_tokens.find(TokenPurpose.RESET_PASSWORD, fingerprint)
+        if token is None or token.user_id is None or not token.is_usable(now):
+            raise InvalidTokenError(INVALID)
+        user = await uow.users.get(token.user_id)
+        if user is None or not user.is_active or user.email.value != token.email:
+            raise InvalidTokenError(INVALID)
+        return token, user

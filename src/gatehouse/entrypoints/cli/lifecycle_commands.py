@@ -1,0 +1,119 @@
+"""`gatehouse audit list|prune` and `gatehouse mail deliver`."""
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from gatehouse.application.lifecycle_ports import AuditAction, AuditEvent, AuditQuery
+from gatehouse.application.use_cases.deliver_mail import DeliveryReport
+from gatehouse.domain.policy import Actor
+from gatehouse.domain.values import Role
+from gatehouse.entrypoints.container import Container
+
+OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+PAGE = 100
+MAX_PASSES = 10_000  # a bound on `mail deliver`, far above any real outbox
+
+
+class LifecycleCommandError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def parse_since(raw: str | None) -> datetime | None:
+    """ISO 8601; a time without an offset (or a bare date) is taken as UTC."""
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise LifecycleCommandError(f"--since: not an ISO 8601 date or time: {raw!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_action(raw: str | None) -> AuditAction | None:
+    if raw is None:
+        return None
+    try:
+        return AuditAction(raw)
+    except ValueError:
+        names = ", ".join(a.value for a in AuditAction)
+        raise LifecycleCommandError(f"--action: unknown action {raw!r} (one of: {names})") from None
+
+
+def event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "action": event.action,
+        "actor_id": event.actor_id,
+        "user_id": event.user_id,
+        "ip": event.ip,
+        "request_id": event.request_id,
+        "details": dict(event.details),
+    }
+
+
+async def audit_list(container: Container, args: argparse.Namespace) -> int:
+    query = AuditQuery(
+        limit=PAGE, action=parse_action(args.action), user_id=args.user, since=parse_since(args.since)
+    )
+    events: list[AuditEvent] = []
+    while True:
+        page = await container.list_audit_events().execute(OPERATOR, query)
+        events.extend(page.items)
+        if page.next_after is None:
+            break
+        query = AuditQuery(
+            limit=PAGE,
+            before_id=page.next_after.id,
+            action=query.action,
+            user_id=query.user_id,
+            since=query.since,
+        )
+    if args.json:
+        print(json.dumps([event_json(e) for e in events]))
+        return 0
+    print(f"{'ID':>7}  {'AT':<25} {'ACTION':<30} {'USER':>6} {'ACTOR':>6}  IP")
+    for e in events:
+        print(
+            f"{e.id:>7}  {e.at.isoformat(timespec='seconds'):<25} {e.action:<30} "
+            f"{e.user_id if e.user_id is not None else '-':>6} "
+            f"{e.actor_id if e.actor_id is not None else '-':>6}  {e.ip or '-'}"
+        )
+    return 0
+
+
+async def audit_prune(container: Container, args: argparse.Namespace) -> int:
+    result = await container.prune_audit_events().execute()
+    print(f"deleted {result.deleted} audit events older than {result.retention_days} days")
+    return 0
+
+
+async def mail_deliver(container: Container, args: argparse.Namespace) -> int:
+    """Passes until nothing due is left; a mail whose attempt failed waits for its retry time."""
+    total = DeliveryReport()
+    for _ in range(MAX_PASSES):
+        report = await container.deliver_mail().execute()
+        total = DeliveryReport(
+            sent=total.sent + report.sent,
+            failed=total.failed + report.failed,
+            dropped=total.dropped + report.dropped,
+        )
+        if not (report.sent or report.failed):
+            break
+    waiting = await container.mail_queue().depth()
+    print(
+        f"sent {total.sent}, failed {total.failed} (retried later), "
+        f"dropped {total.dropped} (older than 24 hours); {waiting} waiting"
+    )
+    return 1 if total.failed else 0
+
+
+COMMANDS = {
+    ("audit", "list"): audit_list,
+    ("audit", "prune"): audit_prune,
+    ("mail", "deliver"): mail_deliver,
+}

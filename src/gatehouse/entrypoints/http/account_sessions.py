@@ -1,0 +1,72 @@
+"""Routes of one's own sessions, and an admin's sign-out-everywhere."""
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, delete, get
+from litestar.di import NamedDependency
+from litestar.params import PathParameter
+
+from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
+from gatehouse.entrypoints.http.conditional import parse_id
+from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.lifecycle_schemas import SessionListOut, session_out
+from gatehouse.entrypoints.http.params import ID_SCHEMA, UserIdPath
+
+AnyRequest = Request[Any, Any, Any]
+TAG = ["sessions"]
+SessionIdPath = Annotated[
+    str, PathParameter(description="The session id (a positive integer)", schema_extra=ID_SCHEMA)
+]
+
+
+@get(
+    "/users/me/sessions",
+    tags=TAG,
+    summary="List one's own sessions",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 429, 503),
+    description=ListMySessions.__doc__,
+)
+async def list_my_sessions(
+    request: AnyRequest, list_my_sessions: NamedDependency[ListMySessions]
+) -> Response[SessionListOut]:
+    actor = await require_actor(request)
+    views = await list_my_sessions.execute(actor)
+    body = SessionListOut(items=[session_out(v) for v in views])
+    return Response(body, headers={"Cache-Control": "private, no-cache"})
+
+
+@delete(
+    "/users/me/sessions/{session_id:str}",
+    status_code=204,
+    tags=TAG,
+    summary="End one of one's own sessions",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 404, 429, 503),
+    description=RevokeMySession.__doc__,
+)
+async def revoke_my_session(
+    request: AnyRequest, revoke_my_session: NamedDependency[RevokeMySession], session_id: SessionIdPath
+) -> None:
+    actor = await require_actor(request)
+    await revoke_my_session.execute(actor, parse_id(session_id, "session_id"))
+
+
+@delete(
+    "/users/{user_id:str}/sessions",
+    status_code=204,
+    tags=TAG,
+    summary="Sign an account out everywhere",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 403, 404, 429, 503),
+    description=RevokeAllSessions.__doc__,
+)
+async def revoke_all_sessions(
+    request: AnyRequest, revoke_all_sessions: NamedDependency[RevokeAllSessions], user_id: UserIdPath
+) -> None:
+    actor = await require_actor(request)
+    await revoke_all_sessions.execute(actor, parse_id(user_id))
+
+
+ROUTES = [list_my_sessions, revoke_my_session, revoke_all_sessions]

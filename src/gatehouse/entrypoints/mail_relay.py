@@ -1,0 +1,61 @@
+"""The background mail relay: the server's third driver, running `DeliverPendingMail` in a loop.
+
+Every worker runs one; the outbox's lease keeps them from sending the same mail twice. Each pass
+is one cheap read when nothing is due, so polling every second costs next to nothing and a mail
+reaches a reachable SMTP server within about a second of its commit.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from gatehouse.application.errors import ServiceUnavailableError
+from gatehouse.application.use_cases.deliver_mail import DeliverPendingMail
+
+log = logging.getLogger("gatehouse.mail")
+
+
+class MailRelay:
+    def __init__(self, deliver: Callable[[], DeliverPendingMail], interval_s: float = 1.0) -> None:
+        self._deliver = deliver
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="gatehouse-mail-relay")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            busy = await self.run_once()
+            if not busy:
+                await asyncio.sleep(self._interval_s)
+
+    async def run_once(self) -> bool:
+        """One pass; True when it sent something (so the next pass follows at once)."""
+        try:
+            report = await self._deliver().execute()
+        except ServiceUnavailableError:
+            return False  # the database is down: reported once by the database adapter
+        except Exception:
+            log.exception("mail_relay_error", extra={"event": "mail_relay_error"})
+            return False
+        if report.sent or report.failed or report.dropped:
+            log.info(
+                "mail_delivery",
+                extra={
+                    "event": "mail_delivery",
+                    "sent": report.sent,
+                    "failed": report.failed,
+                    "dropped": report.dropped,
+                },
+            )
+        return report.sent > 0
