@@ -49,6 +49,10 @@ EXCLUDED = [
     "POST /api/v2/users/me/password",
     "DELETE /api/v1/users/{user_id}",  # may delete the fuzzer's own admin account
     "DELETE /api/v2/users/{user_id}",
+    "DELETE /api/v1/users/me/sessions/{session_id}",  # may end the fuzzer's own session
+    "DELETE /api/v2/users/me/sessions/{session_id}",
+    "DELETE /api/v1/users/{user_id}/sessions",  # may sign the fuzzer's own admin out everywhere
+    "DELETE /api/v2/users/{user_id}/sessions",
 ]
 
 

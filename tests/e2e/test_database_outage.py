@@ -254,7 +254,10 @@ def test_a_database_that_is_shutting_down_and_refuses_new_connections_gets_503_n
     "the database system is shutting down" (SQLSTATE 57P03), as it does while starting up.
     The server has opened no connection yet, so each request below must open one."""
     with ThrowawayPostgres() as postgres:
-        server = migrated_server(tmp_path, GATEHOUSE_DATABASE_URL=postgres.url)
+        # No mail relay: its polling would open pooled connections before the shutdown begins.
+        server = migrated_server(
+            tmp_path, GATEHOUSE_DATABASE_URL=postgres.url, GATEHOUSE_MAIL_POLL_SECONDS="0"
+        )
         with server, httpx.Client(base_url=server.url, timeout=CLIENT_TIMEOUT_S) as client:
             server.start()
             with closing(open_session(postgres.port)):

@@ -93,6 +93,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         mail_from=_mail_from(get("MAIL_FROM") or DEFAULT_MAIL_FROM),
         require_verified_email=_bool(get, "REQUIRE_VERIFIED_EMAIL"),
         audit_retention_days=_int(get, "AUDIT_RETENTION_DAYS", 365, minimum=1),
+        mail_poll_seconds=float(_int(get, "MAIL_POLL_SECONDS", 1, minimum=0)),
     )
 
 

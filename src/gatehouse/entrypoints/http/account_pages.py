@@ -5,11 +5,13 @@ script (which then drops it from the address bar) and is sent to the API in a JS
 """
 
 from html import escape
+from typing import Annotated
 from pathlib import Path
 
 from litestar import Response, get
 from litestar.enums import MediaType
 from litestar.exceptions import NotFoundException
+from litestar.params import PathParameter
 
 ASSET_DIR = Path(__file__).with_name("static") / "account"
 ASSET_TYPES = {"account.css": "text/css", "account.js": "text/javascript"}
@@ -98,7 +100,9 @@ def reset_password_page() -> Response[bytes]:
 
 
 @get("/account/assets/{name:str}", include_in_schema=False, sync_to_thread=False)
-def account_asset(name: str) -> Response[bytes]:
+def account_asset(
+    name: Annotated[str, PathParameter(description="account.css or account.js")],
+) -> Response[bytes]:
     """Only the pages' own stylesheet and script; any other name is a 404."""
     if name not in ASSETS:
         raise NotFoundException()

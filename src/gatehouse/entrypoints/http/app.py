@@ -131,7 +131,8 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     relay = MailRelay(container.deliver_mail, settings.mail_poll_seconds)
 
     async def open_relay() -> None:
-        relay.start()
+        if settings.mail_poll_seconds > 0:  # 0: mail is sent by `gatehouse mail deliver` alone
+            relay.start()
 
     async def close() -> None:
         await relay.stop()
@@ -148,7 +149,10 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
             *health.ROUTES,
             metrics_endpoint,
             *account_pages.ROUTES,
-            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+            # Only the docs' vendored assets: the account pages serve their own, with their CSP.
+            create_static_files_router(
+                path="/static/vendor", directories=[STATIC_DIR / "vendor"], include_in_schema=False
+            ),
         ],
         dependencies=dependencies(container, metrics),
         exception_handlers={Exception: handle_exception},
