@@ -111,7 +111,16 @@ async def postgres_database_url() -> AsyncIterator[str]:
 
 
 _run_database: dict[str, str] = {}
-TABLES = ("idempotency_keys", "orders", "refresh_tokens", "sessions", "users")
+TABLES = (
+    "idempotency_keys",
+    "orders",
+    "refresh_tokens",
+    "sessions",
+    "users",
+    "account_tokens",
+    "mail_outbox",
+    "audit_events",
+)
 
 
 async def _make_migrated(name: str) -> None:

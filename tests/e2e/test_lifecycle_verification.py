@@ -49,9 +49,7 @@ async def verified(api: Api, user_id: int) -> bool:
 
 
 @pytest.mark.parametrize("who", ["anonymous", "user", "moderator"])
-async def test_a_sign_up_starts_unverified_and_gets_exactly_one_verification_mail(
-    api: Api, who: str
-) -> None:
+async def test_a_sign_up_starts_unverified_and_gets_exactly_one_verification_mail(api: Api, who: str) -> None:
     me_ = await caller(api, who)
     response = await api.client.post(
         USERS,
@@ -85,7 +83,9 @@ async def test_an_account_created_by_an_admin_starts_verified_and_gets_no_mail(a
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
 @pytest.mark.parametrize("who", ["self", "admin"])
-async def test_a_new_email_is_unverified_and_gets_a_verification_mail(api: Api, method: str, who: str) -> None:
+async def test_a_new_email_is_unverified_and_gets_a_verification_mail(
+    api: Api, method: str, who: str
+) -> None:
     owner = await api.create_account()
     assert (await me(api, owner))["email_verified"] is True
     editor = owner if who == "self" else await api.admin()
@@ -183,7 +183,12 @@ async def test_a_malformed_json_body_is_400(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "token"), ({"token": ""}, "token"), ({"token": "abc", "extra": 1}, "extra"), ({"token": 7}, "token")],
+    [
+        ({}, "token"),
+        ({"token": ""}, "token"),
+        ({"token": "abc", "extra": 1}, "extra"),
+        ({"token": 7}, "token"),
+    ],
     ids=["missing", "empty", "unknown-field", "not-a-string"],
 )
 async def test_a_body_that_breaks_the_rules_is_422_naming_the_field(

@@ -1,7 +1,7 @@
 """The audit trail (written in a unit of work) and its read side on memory, SQLite and PostgreSQL."""
 
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,8 @@ async def test_filters_combine(lifecycle: Lifecycle) -> None:
         ("auth.login_failed", None, T0 + 3 * H),
         ("auth.login_succeeded", 2, T0 + 2 * H),
     ]
+    elsewhere = timezone(timedelta(hours=-5))  # the same moment, written with another offset
+    assert await matching(since=(T0 + 2 * H).astimezone(elsewhere)) == await matching(since=T0 + 2 * H)
     assert await matching(action=LOGIN, user_id=1, since=T0) == [
         ("auth.login_succeeded", 1, T0 + 4 * H),
         ("auth.login_succeeded", 1, T0 + H),

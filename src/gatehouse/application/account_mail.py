@@ -1,5 +1,6 @@
 """The mails of the account lifecycle, and the one-time tokens their links carry."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -112,10 +113,10 @@ async def record(
     user_id: int | None,
     actor: Actor | None = None,
     actor_id: int | None = None,
-    **details: Any,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
     """Write one audit event in `uow`; `details` must never hold a password, a hash or a token."""
     who = actor_id if actor_id is not None else actor_id_of(actor)
     await uow.audit.record(
-        NewAuditEvent(at=at, action=action, user_id=user_id, actor_id=who, details=details)
+        NewAuditEvent(at=at, action=action, user_id=user_id, actor_id=who, details=dict(details or {}))
     )

@@ -1,5 +1,7 @@
 """The audit events of account and order changes, and the events and mails a failed change never leaves."""
 
+from typing import Any
+
 import pytest
 
 from gatehouse.adapters.local_counters import InProcessCounters
@@ -33,8 +35,8 @@ def orders(
     return order_cases(database, uow, queries, clock)
 
 
-def patch(actor: Actor, user_id: int, **fields: object) -> PatchUser.Command:
-    return PatchUser.Command(actor=actor, user_id=user_id, **fields)  # type: ignore[arg-type]
+def patch(actor: Actor, user_id: int, **fields: Any) -> PatchUser.Command:
+    return PatchUser.Command(actor=actor, user_id=user_id, **fields)
 
 
 def written(cases: Lifecycle) -> tuple[int, int]:

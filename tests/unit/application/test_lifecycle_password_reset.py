@@ -1,7 +1,7 @@
 """RequestPasswordReset: the same work for every address, a mail only for an active account, the limit."""
 
-from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any, Self
 
 import pytest
@@ -93,7 +93,7 @@ def cases(
 def recording_cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, log: list[str]
 ) -> Lifecycle:
-    factory: Callable[[InMemoryDatabase], InMemoryUnitOfWork] = lambda db: RecordingUnitOfWork(db, log)  # noqa: E731
+    factory = partial(RecordingUnitOfWork, log=log)
     watched = lifecycle(database, clock, hasher, RecordingCounters(clock, log), factory)
     watched.mailer.tokens = RecordingSecretTokens(log)
     return watched

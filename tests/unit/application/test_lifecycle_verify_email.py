@@ -11,8 +11,9 @@ from gatehouse.application.account_mail import VERIFY_TTL
 from gatehouse.application.errors import InvalidTokenError
 from gatehouse.application.lifecycle_ports import AuditAction, TokenPurpose
 from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.use_cases.delete_user import DeleteUser
 from gatehouse.application.use_cases.register_user import RegisterUser
-from gatehouse.application.use_cases.update_user import PatchUser
+from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.user import User
 from tests.unit.application.conftest import PASSWORD, PUBLIC_URL, Accounts, actor_of
 from tests.unit.application.conftest_lifecycle import RESET_PAGE, Lifecycle, lifecycle
@@ -223,3 +224,27 @@ async def test_a_password_reset_token_does_not_verify_an_email(accounts: Account
     with pytest.raises(InvalidTokenError):
         await cases.verify.execute(cases.last_token("ada@example.com", RESET_PAGE))
     assert cases.database.state.users[me.id].email_verified is False
+
+
+@pytest.mark.parametrize("spelling", ["ada@example.com", "ADA@Example.com"])
+async def test_a_replace_that_keeps_the_address_keeps_it_verified_and_sends_no_mail(
+    accounts: Accounts, cases: Lifecycle, replace_user: ReplaceUser, spelling: str
+) -> None:
+    me = await accounts.user(name="ada")
+    await cases.verify.execute(cases.last_token("ada@example.com"))
+    command = ReplaceUser.Command(
+        actor=actor_of(me), user_id=me.id, email=spelling, username="ada", full_name="Ada"
+    )
+    await replace_user.execute(command)
+    assert cases.database.state.users[me.id].email_verified is True
+    assert len(cases.mails()) == 1  # the sign-up mail only
+
+
+async def test_a_verification_token_of_a_deleted_account_is_refused(
+    accounts: Accounts, cases: Lifecycle, delete_user: DeleteUser
+) -> None:
+    admin, me = await accounts.admin(), await accounts.user(name="ada")
+    token = cases.last_token("ada@example.com")
+    await delete_user.execute(DeleteUser.Command(actor=actor_of(admin), user_id=me.id))
+    with pytest.raises(InvalidTokenError):
+        await cases.verify.execute(token)

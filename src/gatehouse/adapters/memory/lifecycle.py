@@ -1,5 +1,6 @@
 """In-memory twins of the lifecycle adapters: audit trail, outbox, mail queue, one-time tokens."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -26,9 +27,13 @@ from gatehouse.application.order_ports import After, KeysetPage
 
 
 class HasState(Protocol):
-    """What the queue and queries need of `InMemoryDatabase` (named here to avoid an import cycle)."""
+    """What the queue and queries need of `InMemoryDatabase` (named here to avoid an import cycle).
+
+    They write the committed state under the writer lock, as a unit of work does: a unit of
+    work open meanwhile would otherwise publish its older copy over their changes."""
 
     state: MemoryState
+    writer: asyncio.Lock
 
 
 class FixedOrigin(OriginSource):
@@ -110,7 +115,8 @@ class InMemoryAccountTokenRepository(AccountTokenRepository):
 
     async def spend(self, token_id: int, now: datetime) -> bool:
         for fingerprint, token in self._s.account_tokens.items():
-            if token.id == token_id and token.used_at is None:
+            gone = token.user_id is not None and token.user_id not in self._s.users
+            if token.id == token_id and token.used_at is None and not gone:
                 self._s.account_tokens[fingerprint] = replace(token, used_at=now)
                 return True
         return False
@@ -131,6 +137,10 @@ class InMemoryMailQueue(MailQueue):
         return any(m.status == "pending" and m.next_attempt_at <= now for m in self._db.state.mails.values())
 
     async def claim(self, *, now: datetime, lease_until: datetime, limit: int) -> Sequence[PendingMail]:
+        async with self._db.writer:
+            return self._claim(now, lease_until, limit)
+
+    def _claim(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[PendingMail]:
         due = sorted(
             (
                 mid
@@ -151,14 +161,20 @@ class InMemoryMailQueue(MailQueue):
         return claimed
 
     async def mark_sent(self, mail_id: int, now: datetime) -> None:
-        mail = self._db.state.mails[mail_id]
-        mail.status, mail.sent_at, mail.body, mail.last_error = "sent", now, "", None
+        async with self._db.writer:
+            mail = self._db.state.mails[mail_id]
+            mail.status, mail.sent_at, mail.body, mail.last_error = "sent", now, "", None
 
     async def retry_later(self, mail_id: int, *, retry_at: datetime, error: str) -> None:
-        mail = self._db.state.mails[mail_id]
-        mail.next_attempt_at, mail.last_error = retry_at, error[:500]
+        async with self._db.writer:
+            mail = self._db.state.mails[mail_id]
+            mail.next_attempt_at, mail.last_error = retry_at, error[:500]
 
     async def give_up(self, *, created_before: datetime, now: datetime) -> int:
+        async with self._db.writer:
+            return self._give_up(created_before)
+
+    def _give_up(self, created_before: datetime) -> int:
         stale = [
             m
             for m in self._db.state.mails.values()
@@ -190,6 +206,10 @@ class InMemoryAuditQueries(AuditQueries):
         return KeysetPage(page, After(page[-1].id, page[-1].id) if more else None)
 
     async def prune(self, before: datetime) -> int:
+        async with self._db.writer:
+            return self._prune(before)
+
+    def _prune(self, before: datetime) -> int:
         old = [eid for eid, e in self._db.state.audit_events.items() if e.at < before]
         for eid in old:
             del self._db.state.audit_events[eid]
