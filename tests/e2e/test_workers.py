@@ -17,6 +17,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gatehouse_server import GatehouseServer, bearer, log_in, migrated_server, sign_up, wait_for
+from tests.mail_server import closed_port
 from tests.servers import fresh_postgres_database, own_redis_db
 
 LIMIT = 20
@@ -68,6 +69,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatehouseServer
             GATEHOUSE_REDIS_URL=redis_url,
             GATEHOUSE_RATE_LIMIT_PER_MINUTE=str(LIMIT),
             GATEHOUSE_TRUSTED_PROXIES="127.0.0.1",
+            # Nothing listens there: mails stay in the outbox, so its depth is a stable number.
+            GATEHOUSE_SMTP_URL=f"smtp://127.0.0.1:{closed_port()}",
         )
         with running:
             running.start()
@@ -112,6 +115,33 @@ def test_metrics_of_two_workers_add_up_whichever_worker_answers_the_scrape(serve
     assert len(requests_by_worker(server, "/metrics")) == 2, "precondition: both workers answered a scrape"
     assert sum(requests_by_worker(server, ME).values()) >= calls
     assert totals == [calls] * len(totals)
+
+
+def outbox_depths(scrape: httpx.Response) -> list[float]:
+    assert scrape.status_code == 200, scrape.text
+    return [
+        sample.value
+        for family in text_string_to_metric_families(scrape.text)
+        if family.name == "gatehouse_mail_outbox_depth"
+        for sample in family.samples
+    ]
+
+
+def test_the_outbox_depth_is_reported_once_and_alike_by_every_worker(server: GatehouseServer) -> None:
+    with fresh_connections(server, "10.0.0.3") as client:
+        for name in ("mailed_a", "mailed_b", "mailed_c"):
+            sign_up(client, name)  # each sign-up queues a verification mail that can't be sent
+        depths: list[list[float]] = []
+        for _ in range(10):  # scrape until each worker has answered at least one scrape (bounded)
+            with ThreadPoolExecutor(4) as pool:
+                depths += [outbox_depths(s) for s in pool.map(lambda _: client.get("/metrics"), range(4))]
+            if len(requests_by_worker(server, "/metrics")) == 2:
+                break
+
+    assert len(requests_by_worker(server, "/metrics")) == 2, "precondition: both workers answered a scrape"
+    assert all(len(d) == 1 for d in depths), depths  # one sample per scrape, never one per worker
+    assert len({d[0] for d in depths}) == 1, depths  # the same shared number from either worker
+    assert depths[0][0] >= 3
 
 
 def test_two_workers_with_redis_log_no_warning_that_each_counts_alone(server: GatehouseServer) -> None:

@@ -210,6 +210,14 @@ class UserQueries(Protocol):
         ...
 
 
+class SessionQueries(Protocol):
+    """Read-only look-ups of sessions, outside any write transaction."""
+
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        """The user's live sessions, newest first."""
+        ...
+
+
 class PasswordHasher(Protocol):
     """Hashing and verification, run off the event loop in a bounded pool.
 

@@ -14,7 +14,7 @@ from gatehouse.adapters.mail_smtp import SmtpMailTransport
 from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
-from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
+from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries, SqlAlchemySessionQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
@@ -190,7 +190,8 @@ class Container(containers.DeclarativeContainer):
     confirm_password_reset = providers.Factory(
         ConfirmPasswordReset, uow=uow, tokens=secret_tokens, hasher=hasher, policy=policy, clock=clock
     )
-    list_my_sessions = providers.Factory(ListMySessions, uow=uow, clock=clock)
+    session_queries = providers.Singleton(SqlAlchemySessionQueries, database=database)
+    list_my_sessions = providers.Factory(ListMySessions, queries=session_queries, clock=clock)
     revoke_my_session = providers.Factory(RevokeMySession, uow=uow, clock=clock)
     revoke_all_sessions = providers.Factory(RevokeAllSessions, uow=uow, clock=clock)
 

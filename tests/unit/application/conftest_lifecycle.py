@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from gatehouse.adapters.memory.fakes import FixedClock
+from gatehouse.adapters.memory.lifecycle import InMemorySessionQueries
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.state import StoredMail
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
@@ -104,7 +105,7 @@ def lifecycle(
         resend_by_email=ResendVerificationByEmail(uow, counters, clock, mailer),
         request_reset=RequestPasswordReset(uow, counters, clock, mailer),
         confirm_reset=ConfirmPasswordReset(uow, secret_tokens, hasher, ClassicPasswordPolicy(), clock),
-        list_sessions=ListMySessions(uow, clock),
+        list_sessions=ListMySessions(InMemorySessionQueries(database), clock),
         revoke_session=RevokeMySession(uow, clock),
         revoke_all=RevokeAllSessions(uow, clock),
     )

@@ -24,6 +24,8 @@ from gatehouse.application.lifecycle_ports import (
     TokenPurpose,
 )
 from gatehouse.application.order_ports import After, KeysetPage
+from gatehouse.application.ports import SessionQueries
+from gatehouse.domain.user import Session
 
 
 class HasState(Protocol):
@@ -214,3 +216,12 @@ class InMemoryAuditQueries(AuditQueries):
         for eid in old:
             del self._db.state.audit_events[eid]
         return len(old)
+
+
+class InMemorySessionQueries(SessionQueries):
+    def __init__(self, database: HasState) -> None:
+        self._db = database
+
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        live = [s for s in self._db.state.sessions.values() if s.user_id == user_id and s.is_live(now)]
+        return [replace(s) for s in sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from gatehouse.application.account_mail import record
 from gatehouse.application.errors import NotFoundError
 from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.application.ports import Clock, SessionQueries, UnitOfWork
 from gatehouse.application.use_cases.update_user import load_visible
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
@@ -22,13 +22,12 @@ class SessionView:
 class ListMySessions:
     """The caller's live sessions, newest first, with the one making the request marked current."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
+    def __init__(self, queries: SessionQueries, clock: Clock) -> None:
+        self._queries = queries
         self._clock = clock
 
     async def execute(self, actor: Actor) -> Sequence[SessionView]:
-        async with self._uow as uow:
-            live = await uow.sessions.list_live(actor.user_id, self._clock.now())
+        live = await self._queries.list_live(actor.user_id, self._clock.now())
         return [SessionView(s, s.id == actor.session_id) for s in live]
 
 

@@ -5,8 +5,8 @@ script (which then drops it from the address bar) and is sent to the API in a JS
 """
 
 from html import escape
-from typing import Annotated
 from pathlib import Path
+from typing import Annotated
 
 from litestar import Response, get
 from litestar.enums import MediaType

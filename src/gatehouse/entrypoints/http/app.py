@@ -30,7 +30,7 @@ from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
 from gatehouse.entrypoints.http.envelope import VersionGate
 from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.idempotency import IdempotentCreation
-from gatehouse.entrypoints.http.metrics import Metrics, metrics_endpoint
+from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 from gatehouse.entrypoints.mail_relay import MailRelay
@@ -87,7 +87,8 @@ def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)
     deps["metrics"] = Provide(lambda: metrics, sync_to_thread=False)
-    deps["mail_queue"] = bridge(container.mail_queue)
+    gauge = OutboxGauge(container.mail_queue())
+    deps["outbox_gauge"] = Provide(lambda: gauge, sync_to_thread=False)
     return deps
 
 

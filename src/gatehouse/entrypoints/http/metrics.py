@@ -94,12 +94,21 @@ class _Fixed(Collector):
         yield gauge
 
 
+class OutboxGauge:
+    """Reads the outbox depth at scrape time (a concrete class: Litestar checks dependency types)."""
+
+    def __init__(self, queue: MailQueue) -> None:
+        self._queue = queue
+
+    async def read(self) -> int | None:
+        try:
+            return await self._queue.depth()
+        except ServiceUnavailableError:
+            return None  # the database is down: no sample rather than a wrong one
+
+
 @get("/metrics", tags=["operations"], summary="Prometheus metrics", media_type=MEDIA_TYPE)
 async def metrics_endpoint(
-    metrics: NamedDependency[Metrics], mail_queue: NamedDependency[MailQueue]
+    metrics: NamedDependency[Metrics], outbox_gauge: NamedDependency[OutboxGauge]
 ) -> Response[bytes]:
-    try:
-        depth: int | None = await mail_queue.depth()
-    except ServiceUnavailableError:
-        depth = None
-    return Response(metrics.render(depth), media_type=MEDIA_TYPE)
+    return Response(metrics.render(await outbox_gauge.read()), media_type=MEDIA_TYPE)
