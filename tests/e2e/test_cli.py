@@ -10,7 +10,17 @@ import pytest
 from tests.e2e.cli_support import Cli, assert_one_line_error
 
 SIGN_UP = ("--email", "ada@example.com", "--username", "ada_l", "--password", "Secret123")
-USER_FIELDS = {"id", "email", "username", "full_name", "role", "is_active", "email_verified", "created_at", "updated_at"}
+USER_FIELDS = {
+    "id",
+    "email",
+    "username",
+    "full_name",
+    "role",
+    "is_active",
+    "email_verified",
+    "created_at",
+    "updated_at",
+}
 
 
 @pytest.fixture

@@ -13,7 +13,17 @@ from tests.e2e.conftest import Api, assert_envelope
 
 USERS = "/api/v1/users"
 VALID = {"email": "valid@example.com", "username": "valid_name", "password": "Secret123"}
-USER_KEYS = {"id", "email", "username", "full_name", "role", "is_active", "email_verified", "created_at", "updated_at"}
+USER_KEYS = {
+    "id",
+    "email",
+    "username",
+    "full_name",
+    "role",
+    "is_active",
+    "email_verified",
+    "created_at",
+    "updated_at",
+}
 
 
 async def sign_up(api: Api, **fields: Any) -> httpx.Response:
