@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
-from gatehouse.adapters.sqlalchemy.tables import account_tokens, audit_events, mail_outbox
+from gatehouse.adapters.sqlalchemy.tables import account_tokens, mail_outbox
 from gatehouse.entrypoints.settings import Settings
 from tests.e2e.conftest import Account, Api, assert_envelope, database_url, start, test_settings
 
@@ -41,15 +41,6 @@ class Mail:
     status: str
 
 
-async def emptied(api: Api) -> Api:
-    """`api` with the outbox and the audit trail emptied: the per-run PostgreSQL database is only
-    truncated for the older tables, and neither of these has a foreign key that cascades."""
-    async with api.container.database().write_engine.begin() as conn:
-        await conn.execute(delete(audit_events))
-        await conn.execute(delete(mail_outbox))
-    return api
-
-
 @asynccontextmanager
 async def custom_api(engine: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[Api]:
     """Like conftest's `api` fixture, over settings with `overrides` (client address 127.0.0.1)."""
@@ -58,7 +49,7 @@ async def custom_api(engine: str, tmp_path: Path, **overrides: Any) -> AsyncIter
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield await emptied(Api(client, container))
+                yield Api(client, container)
         finally:
             await container.database().dispose()
             container.hasher().close()
@@ -161,7 +152,7 @@ def eml_files(settings: Settings) -> list[EmailMessage]:
 def text_of(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, message
-    content: str = part.get_content()  # type: ignore[attr-defined]  # EmailMessage under policy.default
+    content: str = part.get_content()
     return content
 
 

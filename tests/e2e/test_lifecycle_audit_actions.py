@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
 from gatehouse.application.lifecycle_ports import AuditAction
 from tests.e2e.conftest import PASSWORD, Api, assert_envelope
@@ -19,7 +18,6 @@ from tests.e2e.lifecycle_support import (
     VERIFY,
     actions_of,
     audit_trail,
-    emptied,
     last_token,
     pending_to,
     sign_up,
@@ -29,12 +27,6 @@ from tests.e2e.orders_support import ORDER
 WRONG_PASSWORD = "Wrong-Guess-5150"
 CHANGED_PASSWORD = "Changed-Pass-6021"
 ALL_ACTIONS = {a.value for a in AuditAction}
-
-
-@pytest.fixture
-async def api(api: Api) -> Api:
-    """The conftest's app with an empty outbox and audit trail."""
-    return await emptied(api)
 
 
 class Flow:
@@ -173,6 +165,8 @@ async def test_the_events_of_a_deleted_user_remain_with_their_user_id(api: Api) 
 
 async def test_no_event_holds_a_password_a_hash_or_a_token(api: Api) -> None:
     flow = await run_every_action(api)
+    admin = await api.admin()
+    flow.secrets |= {admin.token, admin.refresh_token}
 
     serialised = json.dumps(await audit_trail(api))
 
@@ -190,19 +184,15 @@ async def test_a_failed_log_in_for_an_unknown_email_has_no_user_and_names_the_em
     for_unknown = await api.client.post(f"{AUTH}/token", json=unknown)
     for_wrong = await api.client.post(f"{AUTH}/token", json=wrong)
 
-    a, b = (
-        assert_envelope(for_unknown, 401, "AuthenticationError"),
-        assert_envelope(for_wrong, 401, "AuthenticationError"),
-    )
-    assert {k: v for k, v in a.items() if k != "request_id"} == {
-        k: v for k, v in b.items() if k != "request_id"
-    }
+    a = assert_envelope(for_unknown, 401, "AuthenticationError")
+    b = assert_envelope(for_wrong, 401, "AuthenticationError")
+    del a["request_id"], b["request_id"]
+    assert a == b
     assert for_unknown.headers["www-authenticate"] == for_wrong.headers["www-authenticate"] == "Bearer"
-    [event] = [
-        e for e in await audit_trail(api, action="auth.login_failed") if e["request_id"] == a["request_id"]
-    ]
+    failed = await audit_trail(api, action="auth.login_failed")
+    [event] = [e for e in failed if e["request_id"] == for_unknown.headers["x-request-id"]]
     assert event["user_id"] is None
-    assert "nobody.known@example.com" in json.dumps(event["details"]).lower()
+    assert event["details"]["email"] == "nobody.known@example.com"
     assert WRONG_PASSWORD not in json.dumps(event)
 
 

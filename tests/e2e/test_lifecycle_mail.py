@@ -1,5 +1,6 @@
 """§10 mail: the outbox depth in `/metrics`, `.eml` delivery, and the relay against a real SMTP server."""
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from tests.e2e.lifecycle_support import (
     RESET,
     VERIFY,
     custom_api,
-    emptied,
     eml_files,
     last_token,
     link_in,
@@ -29,12 +29,6 @@ from tests.mail_server import SmtpSink
 DEPTH = "gatehouse_mail_outbox_depth"
 PUBLIC_URL = "https://accounts.example.test/gate"
 SENDER = "Gatehouse <no-reply@localhost>"
-
-
-@pytest.fixture
-async def api(api: Api) -> Api:
-    """The conftest's app with an empty outbox and audit trail."""
-    return await emptied(api)
 
 
 async def outbox_depth(api: Api) -> float:
@@ -60,6 +54,28 @@ async def make_due(api: Api) -> None:
         await conn.execute(stmt)
 
 
+async def stop_within(relay: MailRelay, seconds: float = 5.0) -> bool:
+    """Whether `relay.stop()` returned within `seconds`. If it did not, its wait is cancelled (which
+    cancels the relay's task once more) until it ends, so no relay outlives the test."""
+    stopping = asyncio.ensure_future(relay.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=seconds)
+    while not stopping.done():
+        stopping.cancel()
+        await asyncio.wait({stopping}, timeout=0.5)
+    return bool(done)
+
+
+async def drained(api: Api, deadline_s: float = 10.0) -> bool:
+    """Whether the outbox empties before the deadline (polled, not slept on)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    while await api.container.mail_queue().depth() > 0:
+        if loop.time() > end:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
 # --- /metrics ------------------------------------------------------------------------------------
 
 
@@ -83,7 +99,9 @@ async def test_the_outbox_depth_counts_the_mails_waiting_and_falls_after_deliver
 # --- The file transport --------------------------------------------------------------------------
 
 
-async def test_delivery_writes_one_plain_text_eml_per_mail_whose_link_verifies(api: Api, tmp_path: Path) -> None:
+async def test_delivery_writes_one_plain_text_eml_per_mail_whose_link_verifies(
+    api: Api, tmp_path: Path
+) -> None:
     user = await sign_up(api, "eml_reader")
     settings = api.container.settings()
     assert settings.outbox_dir == str(tmp_path / "outbox")
@@ -119,12 +137,16 @@ async def test_the_relay_hands_a_sign_ups_mail_to_the_smtp_server(engine: str, t
             assert mail.message.get_content_type() == "text/plain"
             text = text_of(mail.message)
             assert link_in(text, "verify-email").startswith(f"{PUBLIC_URL}/account/verify-email?token=")
-            assert (await api.client.post(VERIFY, json={"token": token_in(text, "verify-email")})).status_code == 204
+            assert (
+                await api.client.post(VERIFY, json={"token": token_in(text, "verify-email")})
+            ).status_code == 204
             assert await api.container.mail_queue().depth() == 0
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-async def test_the_running_relay_delivers_within_ten_seconds_of_the_commit(engine: str, tmp_path: Path) -> None:
+async def test_the_running_relay_delivers_within_ten_seconds_of_the_commit(
+    engine: str, tmp_path: Path
+) -> None:
     with SmtpSink() as sink:
         async with custom_api(engine, tmp_path, smtp_url=sink.url()) as api:
             relay = MailRelay(api.container.deliver_mail, interval_s=0.05)
@@ -132,10 +154,27 @@ async def test_the_running_relay_delivers_within_ten_seconds_of_the_commit(engin
             try:
                 user = await sign_up(api, "prompt_reader")
                 [mail] = await sink.wait_for_async(1, timeout_s=10)
+                assert await drained(api)
             finally:
-                await relay.stop()
+                assert await stop_within(relay), "MailRelay.stop() did not return within 5 s"
 
             assert mail.rcpt_tos == (user["email"],)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_the_relay_stops_promptly_even_while_it_talks_to_the_smtp_server(
+    engine: str, tmp_path: Path
+) -> None:
+    """Shutdown (§11) stops the relay; a stop that lands mid-conversation must not wait forever."""
+    with SmtpSink() as sink:
+        async with custom_api(engine, tmp_path, smtp_url=sink.url()) as api:
+            for n in range(1, 11):
+                relay = MailRelay(api.container.deliver_mail, interval_s=0.05)
+                relay.start()
+                await sign_up(api, f"hurried_{n}")
+                await sink.wait_for_async(n, timeout_s=10)
+
+                assert await stop_within(relay), f"MailRelay.stop() hung (stop number {n})"
 
 
 @pytest.mark.parametrize("engine", ENGINES)

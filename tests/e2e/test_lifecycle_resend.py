@@ -9,18 +9,11 @@ from tests.e2e.lifecycle_support import (
     VERIFY,
     assert_rate_limited,
     assert_unauthenticated,
-    emptied,
     last_token,
     outbox,
     pending_to,
     signed_up,
 )
-
-
-@pytest.fixture
-async def api(api: Api) -> Api:
-    """The conftest's app with an empty outbox and audit trail."""
-    return await emptied(api)
 
 
 async def unverified(api: Api, role: str) -> Account:

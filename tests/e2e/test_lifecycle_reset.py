@@ -15,7 +15,6 @@ from tests.e2e.lifecycle_support import (
     assert_rate_limited,
     assert_unauthenticated,
     caller,
-    emptied,
     expire_tokens,
     headers,
     last_token,
@@ -25,12 +24,6 @@ from tests.e2e.lifecycle_support import (
 )
 
 PUBLIC_URL = "http://127.0.0.1:8000"
-
-
-@pytest.fixture
-async def api(api: Api) -> Api:
-    """The conftest's app with an empty outbox and audit trail."""
-    return await emptied(api)
 
 
 async def reset_token(api: Api, account: Account) -> str:

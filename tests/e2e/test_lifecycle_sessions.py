@@ -15,19 +15,12 @@ from tests.e2e.lifecycle_support import (
     USERS,
     assert_unauthenticated,
     caller,
-    emptied,
     headers,
 )
 
 MINE = f"{USERS}/me/sessions"
 SESSION_FIELDS = {"id", "created_at", "last_used_at", "ip", "user_agent", "current"}
 LONG_AGO = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
-
-
-@pytest.fixture
-async def api(api: Api) -> Api:
-    """The conftest's app with an empty outbox and audit trail."""
-    return await emptied(api)
 
 
 @dataclass
@@ -174,11 +167,11 @@ async def test_ending_the_current_session_signs_the_caller_out(api: Api) -> None
 
 @pytest.mark.parametrize("role", ["user", "moderator", "admin"])
 async def test_another_users_session_is_404_and_keeps_working(api: Api, role: str) -> None:
-    me_ = await caller(api, role)
-    assert me_ is not None
+    someone = await caller(api, role)
+    assert someone is not None
     victim = await log_in(api, await api.create_account())
 
-    response = await api.client.delete(f"{MINE}/{victim.id}", headers=me_.auth)
+    response = await api.client.delete(f"{MINE}/{victim.id}", headers=someone.auth)
 
     assert_envelope(response, 404, "NotFoundError")
     assert await works(api, victim)
@@ -236,12 +229,12 @@ async def test_an_admin_signs_a_user_out_everywhere(api: Api) -> None:
     ("who", "target"), [("moderator", "user"), ("user", "self"), ("user", "user"), ("moderator", "self")]
 )
 async def test_only_an_admin_may_sign_someone_out_everywhere(api: Api, who: str, target: str) -> None:
-    me_ = await caller(api, who)
-    assert me_ is not None
-    victim = me_ if target == "self" else await api.create_account(target)
+    someone = await caller(api, who)
+    assert someone is not None
+    victim = someone if target == "self" else await api.create_account(target)
     session = await log_in(api, victim)
 
-    response = await api.client.delete(f"{USERS}/{victim.id}/sessions", headers=me_.auth)
+    response = await api.client.delete(f"{USERS}/{victim.id}/sessions", headers=someone.auth)
 
     assert_envelope(response, 403, "PermissionDeniedError")
     assert await works(api, session)

@@ -17,7 +17,6 @@ from tests.e2e.lifecycle_support import (
     VERIFY,
     caller,
     custom_api,
-    emptied,
     expire_tokens,
     headers,
     last_token,
@@ -32,12 +31,6 @@ from tests.e2e.lifecycle_support import (
 PUBLIC_URL = "http://127.0.0.1:8000"
 
 
-@pytest.fixture
-async def api(api: Api) -> Api:
-    """The conftest's app with an empty outbox and audit trail."""
-    return await emptied(api)
-
-
 async def verified(api: Api, user_id: int) -> bool:
     response = await api.client.get(f"{USERS}/{user_id}", headers=(await api.admin()).auth)
     assert response.status_code == 200, response.text
@@ -50,11 +43,11 @@ async def verified(api: Api, user_id: int) -> bool:
 
 @pytest.mark.parametrize("who", ["anonymous", "user", "moderator"])
 async def test_a_sign_up_starts_unverified_and_gets_exactly_one_verification_mail(api: Api, who: str) -> None:
-    me_ = await caller(api, who)
+    someone = await caller(api, who)
     response = await api.client.post(
         USERS,
         json={"email": "fresh@example.com", "username": "fresh", "password": SIGN_UP_PASSWORD},
-        headers=headers(me_),
+        headers=headers(someone),
     )
 
     assert response.status_code == 201, response.text

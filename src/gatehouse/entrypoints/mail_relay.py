@@ -14,6 +14,7 @@ from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.application.use_cases.deliver_mail import DeliverPendingMail
 
 log = logging.getLogger("gatehouse.mail")
+STOP_POLL_S = 0.2
 
 
 class MailRelay:
@@ -21,20 +22,27 @@ class MailRelay:
         self._deliver = deliver
         self._interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="gatehouse-mail-relay")
 
     async def stop(self) -> None:
+        """Ends the loop. A cancellation can be swallowed by a library mid-send (asyncio.wait_for
+        on Python 3.11), so it is repeated until the task is done; the flag ends the loop anyway."""
+        self._stopping = True
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        while not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=STOP_POLL_S)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            task.result()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             busy = await self.run_once()
             if not busy:
                 await asyncio.sleep(self._interval_s)

@@ -58,7 +58,7 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
 
 async def audit_list(container: Container, args: argparse.Namespace) -> int:
     query = AuditQuery(
-        limit=PAGE, action=parse_action(args.action), user_id=args.user, since=parse_since(args.since)
+        limit=PAGE, action=parse_action(args.only_action), user_id=args.user, since=parse_since(args.since)
     )
     events: list[AuditEvent] = []
     while True:

@@ -43,7 +43,8 @@ def parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit_list = audit.add_parser("list", help="list audit events, newest first")
-    audit_list.add_argument("--action", help="only this action, e.g. auth.login_failed")
+    # Not `dest="action"`: that names the subcommand itself.
+    audit_list.add_argument("--action", dest="only_action", help="only this action, e.g. auth.login_failed")
     audit_list.add_argument("--user", type=int, help="only events about this account id")
     audit_list.add_argument("--since", help="only events at or after this ISO 8601 time (UTC if no offset)")
     audit_list.add_argument("--json", action="store_true", help="one JSON array instead of a table")

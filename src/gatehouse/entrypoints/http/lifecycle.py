@@ -69,7 +69,8 @@ async def resend_verification(
     actor = await optional_actor(request)
     if actor is not None:
         # Signed in: the account is the caller's own; a body, if any, must still be well-formed.
-        await decode_body(request, EmailIn, allow_empty=True)
+        if await _has_body(request):
+            await decode_body(request, EmailIn)
         await resend_verification.execute(actor)
         return accepted(RESENT)
     if not await _has_body(request):
