@@ -171,7 +171,9 @@ async def test_a_verification_token_does_not_reset_a_password(accounts: Accounts
     assert cases.database.state.users[me.id].password_hash == f"fake1${PASSWORD}"
 
 
-@pytest.mark.parametrize("token", [secrets.token_urlsafe(32), "", "garbage"])
+@pytest.mark.parametrize(
+    "token", [secrets.token_urlsafe(32), "", "garbage"], ids=["random", "empty", "garbage"]
+)
 async def test_an_unknown_reset_token_is_refused_and_changes_nothing(
     accounts: Accounts, cases: Lifecycle, token: str
 ) -> None:

@@ -206,7 +206,9 @@ async def test_a_token_sent_to_an_address_the_account_no_longer_has_is_refused(
     assert cases.database.state.users[me.id].email_verified is False
 
 
-@pytest.mark.parametrize("token", [secrets.token_urlsafe(32), "", "not a token", "%00"])
+@pytest.mark.parametrize(
+    "token", [secrets.token_urlsafe(32), "", "not a token", "%00"], ids=["random", "empty", "words", "nul"]
+)
 async def test_an_unknown_token_is_refused_and_changes_nothing(
     accounts: Accounts, cases: Lifecycle, token: str
 ) -> None:
