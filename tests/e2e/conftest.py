@@ -1,7 +1,5 @@
 """End-to-end fixtures: the real container and app over a migrated SQLite file."""
 
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -13,7 +11,6 @@ import pytest
 from dependency_injector import providers
 
 from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
-from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.domain.policy import Actor
@@ -92,30 +89,10 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test to collect
 
 
-_SQLITE_TEMPLATE: list[Path] = []
-
-
-async def migrated_sqlite_template() -> Path:
-    """A SQLite file at the newest revision, made once per test process: copying it is much
-    cheaper than running every migration for each test."""
-    if not _SQLITE_TEMPLATE:
-        path = Path(tempfile.mkdtemp(prefix="gatehouse-template-")) / "template.db"
-        database = Database(f"sqlite+aiosqlite:///{path}")
-        await upgrade(database)
-        await database.dispose()  # the last connection's close checkpoints the WAL into the file
-        _SQLITE_TEMPLATE.append(path)
-    return _SQLITE_TEMPLATE[0]
-
-
 async def start(settings: Settings) -> tuple[Container, Any]:
     container = Container(settings=settings)
     container.hasher.override(providers.Singleton(Argon2PasswordHasher, TEST_ARGON2, workers=2, max_queue=64))
-    database = container.database()
-    target = Path(database.url.database or "") if database.is_sqlite else None
-    if target is not None and not target.exists():
-        shutil.copyfile(await migrated_sqlite_template(), target)
-    else:
-        await upgrade(database)
+    await upgrade(container.database())
     return container, create_app(container)
 
 

@@ -13,7 +13,16 @@ import httpx
 import pytest
 
 from tests.e2e.cli_support import Cli, clean_environment
-from tests.gatehouse_server import PASSWORD, GatehouseServer, bearer, log_in, migrated_server, wait_for
+from tests.gatehouse_server import (
+    PASSWORD,
+    GatehouseServer,
+    bearer,
+    log_in,
+    migrated_server,
+    sign_up,
+    wait_for,
+)
+from tests.mail_server import SmtpSink, closed_port
 from tests.servers import fresh_postgres_database
 
 WRITERS = 4
@@ -153,3 +162,29 @@ def test_every_write_answered_2xx_before_a_kill_9_is_there_after_a_restart(
         if order["total_cents"] != sum(i["quantity"] * i["unit_price_cents"] for i in order["items"])
     ]
     assert wrong_totals == []
+
+
+def test_mail_queued_before_a_kill_9_is_delivered_after_a_restart(
+    tmp_path: Path, database_env: dict[str, str]
+) -> None:
+    """§10: a crash loses no mail. The SMTP server is unreachable while the sign-ups are
+    answered, the process is killed, and the restarted service delivers every mail."""
+    unreachable = {**database_env, "GATEHOUSE_SMTP_URL": f"smtp://127.0.0.1:{closed_port()}"}
+    names = [f"mailed_{n}" for n in range(5)]
+    server = migrated_server(tmp_path, settings=unreachable)
+    with server:
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            for name in names:
+                sign_up(client, name)
+        server.kill()
+
+    with SmtpSink() as sink:
+        reachable = {**server.settings, "GATEHOUSE_SMTP_URL": sink.url()}
+        with GatehouseServer(tmp_path, reachable) as restarted:
+            restarted.start()
+            # At most two attempts failed before the kill, so each retry is due within 10 s.
+            received = sink.wait_for(len(names), timeout_s=40)
+
+    assert sorted(str(mail.message["To"]) for mail in received) == sorted(f"{n}@example.com" for n in names)
+    assert all("/account/verify-email?token=" in mail.message.get_content() for mail in received)

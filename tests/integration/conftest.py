@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from gatehouse.adapters.memory.lifecycle import InMemorySessionQueries
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
-from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.queries import SqlAlchemySessionQueries, SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.ports import UnitOfWork, UserQueries
+from gatehouse.application.ports import SessionQueries, UnitOfWork, UserQueries
 from tests.databases import ENGINES, migrated_postgres_url, postgres_database_url
 
 
@@ -67,6 +68,7 @@ class Backend:
     name: str
     new_uow: Callable[[], UnitOfWork]
     queries: UserQueries
+    sessions: SessionQueries | None = None
 
 
 @pytest.fixture(params=["memory", *ENGINES])
@@ -74,7 +76,17 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     """Every implementation the repository contract tests hold to the same rules."""
     if request.param == "memory":
         memory = InMemoryDatabase()
-        yield Backend("memory", lambda: InMemoryUnitOfWork(memory), InMemoryUserQueries(memory))
+        yield Backend(
+            "memory",
+            lambda: InMemoryUnitOfWork(memory),
+            InMemoryUserQueries(memory),
+            InMemorySessionQueries(memory),
+        )
         return
     async with open_database(request.param, tmp_path, migrated=True) as db:
-        yield Backend(request.param, lambda: SqlAlchemyUnitOfWork(db), SqlAlchemyUserQueries(db))
+        yield Backend(
+            request.param,
+            lambda: SqlAlchemyUnitOfWork(db),
+            SqlAlchemyUserQueries(db),
+            SqlAlchemySessionQueries(db),
+        )

@@ -1,4 +1,4 @@
-"""`SessionRepository.list_live` (the session list of §10) on memory, SQLite and PostgreSQL."""
+"""`SessionQueries.list_live` (the session list of §10) on memory, SQLite and PostgreSQL."""
 
 from datetime import datetime, timedelta
 
@@ -21,8 +21,8 @@ async def start(backend: Backend, user: User, created_at: datetime, *, lives: ti
 
 
 async def live(backend: Backend, user: User, now: datetime = NOW) -> list[Session]:
-    async with backend.new_uow() as uow:
-        return list(await uow.sessions.list_live(user.id, now))
+    assert backend.sessions is not None
+    return list(await backend.sessions.list_live(user.id, now))
 
 
 async def test_list_live_gives_only_that_users_live_sessions_newest_first(backend: Backend) -> None:

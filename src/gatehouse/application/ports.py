@@ -160,10 +160,6 @@ class SessionRepository(Protocol):
 
     async def revoke_all(self, user_id: int, now: datetime) -> int: ...
 
-    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
-        """The user's live sessions, newest first."""
-        ...
-
 
 class UnitOfWork(Protocol):
     """One transaction: nothing persists unless `commit()` is awaited inside the block."""

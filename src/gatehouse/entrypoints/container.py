@@ -14,12 +14,12 @@ from gatehouse.adapters.mail_smtp import SmtpMailTransport
 from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
-from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries, SqlAlchemySessionQueries
+from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
-from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.queries import SqlAlchemySessionQueries, SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.account_mail import AccountLinks, AccountMailer

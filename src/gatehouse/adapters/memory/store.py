@@ -162,10 +162,6 @@ class InMemorySessionRepository(SessionRepository):
             await self.revoke(sid, now)
         return len(live)
 
-    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
-        live = [s for s in self._s.sessions.values() if s.user_id == user_id and s.is_live(now)]
-        return [replace(s) for s in sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)]
-
 
 class InMemoryUnitOfWork(UnitOfWork):
     """Edits a deep copy of the state; `commit()` publishes it, leaving the block discards it."""

@@ -1,18 +1,14 @@
-"""The read side of the audit trail (and its pruning) and of sessions."""
+"""The read side of the audit trail, and its pruning."""
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
-from gatehouse.adapters.sqlalchemy.rows import to_session
-from gatehouse.adapters.sqlalchemy.tables import audit_events, sessions
+from gatehouse.adapters.sqlalchemy.tables import audit_events
 from gatehouse.application.lifecycle_ports import AuditEvent, AuditQueries, AuditQuery
 from gatehouse.application.order_ports import After, KeysetPage
-from gatehouse.application.ports import SessionQueries
-from gatehouse.domain.user import Session
 
 
 def to_event(row: Any) -> AuditEvent:
@@ -54,18 +50,3 @@ class SqlAlchemyAuditQueries(AuditQueries):
     async def prune(self, before: datetime) -> int:
         async with unavailable_as_503(self._db), self._db.write_engine.begin() as conn:
             return (await conn.execute(delete(audit_events).where(audit_events.c.at < before))).rowcount
-
-
-class SqlAlchemySessionQueries(SessionQueries):
-    def __init__(self, database: Database) -> None:
-        self._db = database
-
-    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
-        c = sessions.c
-        stmt = (
-            select(sessions)
-            .where(c.user_id == user_id, c.revoked_at.is_(None), c.expires_at > now)
-            .order_by(c.created_at.desc(), c.id.desc())
-        )
-        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
-            return [to_session(row) for row in (await conn.execute(stmt)).all()]

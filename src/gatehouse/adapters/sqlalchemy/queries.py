@@ -1,5 +1,6 @@
 """The read side: look-ups on the read engine, outside any write transaction."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -7,11 +8,12 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_
 from sqlalchemy.sql.elements import UnaryExpression
 
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
-from gatehouse.adapters.sqlalchemy.rows import to_user
+from gatehouse.adapters.sqlalchemy.rows import to_session, to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
 from gatehouse.application.order_ports import After, KeysetPage
 from gatehouse.application.ports import (
     Page,
+    SessionQueries,
     UserFilter,
     UserKeysetQuery,
     UserPageQuery,
@@ -20,7 +22,7 @@ from gatehouse.application.ports import (
     user_sort_value,
 )
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.user import User
+from gatehouse.domain.user import Session, User
 
 
 def _escape_like(text: str) -> str:
@@ -197,3 +199,18 @@ class SqlAlchemyUserQueries(UserQueries):
     async def _fetch(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[Any]:
         async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             return list((await conn.execute(stmt, params or {})).all())
+
+
+class SqlAlchemySessionQueries(SessionQueries):
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        c = sessions.c
+        stmt = (
+            select(sessions)
+            .where(c.user_id == user_id, c.revoked_at.is_(None), c.expires_at > now)
+            .order_by(c.created_at.desc(), c.id.desc())
+        )
+        async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
+            return [to_session(row) for row in (await conn.execute(stmt)).all()]

@@ -169,15 +169,3 @@ class SqlAlchemySessionRepository(SessionRepository):
             .values(revoked_at=now)
         )
         return (await self._conn.execute(stmt)).rowcount
-
-    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
-        stmt = (
-            select(sessions)
-            .where(
-                sessions.c.user_id == user_id,
-                sessions.c.revoked_at.is_(None),
-                sessions.c.expires_at > now,
-            )
-            .order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
-        )
-        return [to_session(row) for row in (await self._conn.execute(stmt)).all()]

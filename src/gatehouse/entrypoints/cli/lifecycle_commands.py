@@ -2,6 +2,7 @@
 
 import argparse
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,13 +67,7 @@ async def audit_list(container: Container, args: argparse.Namespace) -> int:
         events.extend(page.items)
         if page.next_after is None:
             break
-        query = AuditQuery(
-            limit=PAGE,
-            before_id=page.next_after.id,
-            action=query.action,
-            user_id=query.user_id,
-            since=query.since,
-        )
+        query = replace(query, before_id=page.next_after.id)
     if args.json:
         print(json.dumps([event_json(e) for e in events]))
         return 0

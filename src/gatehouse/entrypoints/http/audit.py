@@ -82,21 +82,14 @@ async def list_audit_events(
 ) -> Response[AuditPageOut]:
     actor = await require_actor(request)
     require_plain_integers(request, "limit")
+    signature = f"audit|{action}|{user_id}|{since}"
     query = AuditQuery(
         limit=limit,
+        before_id=cursors.decode(cursor, signature).id if cursor else None,
         action=parse_action(action),
         user_id=parse_id(user_id) if user_id is not None else None,
         since=parse_since(since),
     )
-    signature = f"audit|{action}|{user_id}|{since}"
-    if cursor:
-        query = AuditQuery(
-            limit=query.limit,
-            before_id=cursors.decode(cursor, signature).id,
-            action=query.action,
-            user_id=query.user_id,
-            since=query.since,
-        )
     page = await list_audit_events.execute(actor, query)
     next_cursor = cursors.encode(page.next_after, signature) if page.next_after else None
     body = AuditPageOut(items=[audit_event_out(e) for e in page.items], next_cursor=next_cursor)
