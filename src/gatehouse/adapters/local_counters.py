@@ -46,6 +46,11 @@ class InProcessCounters(Counters):
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
+    async def release(self, key: str, count: int) -> None:
+        window = self._live(key, self._clock.now())
+        if window is not None:
+            window.count = max(0, window.count - count)
+
     def _live(self, key: str, now: datetime) -> _Window | None:
         window = self._windows.get(key)
         if window is not None and window.ends_at <= now:

@@ -24,6 +24,14 @@ if not count then return {0, tonumber(ARGV[1])} end
 return {tonumber(count), redis.call('TTL', KEYS[1])}
 """
 
+# Atomic: never below zero, and the window keeps its end (DECRBY keeps the key's TTL).
+RELEASE = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count <= 0 then return 0 end
+local taken = math.min(count, tonumber(ARGV[1]))
+return redis.call('DECRBY', KEYS[1], taken)
+"""
+
 
 class RedisCounters(Counters):
     """Raises `CountersUnavailableError` while Redis is unreachable, logging one
@@ -44,6 +52,7 @@ class RedisCounters(Counters):
         self._down = False
         self._increment = self._redis.register_script(INCREMENT)
         self._peek = self._redis.register_script(PEEK)
+        self._release = self._redis.register_script(RELEASE)
 
     async def increment(self, key: str, window_seconds: int) -> WindowCount:
         count, ttl = await self._call(self._increment, key, window_seconds)
@@ -56,6 +65,14 @@ class RedisCounters(Counters):
     async def reset(self, key: str) -> None:
         try:
             await self._redis.delete(self._prefix + key)
+        except (RedisError, OSError) as exc:
+            self._went_down(exc)
+            raise CountersUnavailableError("Redis is unreachable") from exc
+        self._came_back()
+
+    async def release(self, key: str, count: int) -> None:
+        try:
+            await self._release(keys=[self._prefix + key], args=[count])
         except (RedisError, OSError) as exc:
             self._went_down(exc)
             raise CountersUnavailableError("Redis is unreachable") from exc
@@ -119,3 +136,9 @@ class FallbackCounters(Counters):
             await self._primary.reset(key)
         except CountersUnavailableError:
             return
+
+    async def release(self, key: str, count: int) -> None:
+        try:
+            await self._primary.release(key, count)
+        except CountersUnavailableError:
+            await self._fallback.release(key, count)

@@ -64,6 +64,8 @@ class FullName:
     def __post_init__(self) -> None:
         if len(self.value) > FULL_NAME_MAX_LENGTH:
             raise InvalidValueError("full_name", "Full name must be at most 200 characters")
+        if "\x00" in self.value:  # no engine stores it alike: PostgreSQL refuses it, SQLite keeps it
+            raise InvalidValueError("full_name", "Full name must not contain a NUL character")
 
 
 @dataclass(frozen=True, slots=True)

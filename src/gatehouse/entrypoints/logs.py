@@ -3,6 +3,7 @@
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +25,30 @@ class JsonLinesFormatter(logging.Formatter):
                 entry[key] = value
         if entry["event"] != record.getMessage():
             entry["message"] = record.getMessage()  # an `event` name was given: keep the prose too
-        if record.exc_info:
-            entry["stack_trace"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["stack_trace"] = stack_trace(record.exc_info[1])
         return json.dumps(entry, default=str)
+
+
+def stack_trace(exc: BaseException) -> str:
+    """The chain of tracebacks with every exception's type, but the message only of Gatehouse's own
+    exceptions: a library's message may quote what it was given (a database error quotes the
+    statement's parameters: a password hash, an email; `int()` quotes its input)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts = []
+    for error in reversed(chain):
+        kind = type(error)
+        own = kind.__module__.split(".")[0] == "gatehouse"
+        message = f": {error}" if own and str(error) else (": (message withheld)" if str(error) else "")
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        parts.append(
+            f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__}{message}"
+        )
+    return "\n\nwhich led to\n\n".join(parts)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -71,14 +71,18 @@ async def test_a_token_of_a_deactivated_user_is_refused(
         await authenticate.execute(pair.access_token)
 
 
-async def test_a_token_works_again_when_the_user_is_reactivated(
+async def test_a_token_stays_dead_when_the_user_is_reactivated(
     accounts: Accounts, authenticate: Authenticate, patch_user: PatchUser
 ) -> None:
+    """§5 (tightened): deactivation ends every session; a reactivation revives none of them."""
     admin, me = await accounts.admin(), await accounts.user()
     pair, _ = await accounts.sign_in(me)
     for is_active in (False, True):
         await patch_user.execute(PatchUser.Command(actor=actor_of(admin), user_id=me.id, is_active=is_active))
-    assert (await authenticate.execute(pair.access_token)).user_id == me.id
+    with pytest.raises(AuthenticationError):
+        await authenticate.execute(pair.access_token)
+    fresh, _ = await accounts.sign_in(me)  # the reactivated account may log in again
+    assert (await authenticate.execute(fresh.access_token)).user_id == me.id
 
 
 async def test_a_token_of_a_deleted_user_is_refused(

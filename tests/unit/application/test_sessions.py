@@ -217,16 +217,37 @@ async def test_refresh_for_a_deactivated_user_is_refused(
         await refresh.execute(pair.refresh_token)
 
 
+async def _set_active(uow: InMemoryUnitOfWork, user_id: int, active: bool) -> None:
+    """Flip the flag under the use cases (as a deactivation racing the refresh would look)."""
+    async with uow:
+        user = await uow.users.get(user_id)
+        assert user is not None
+        user.is_active = active
+        await uow.users.update(user, expected_versions=None)
+        await uow.commit()
+
+
 async def test_a_refused_refresh_rolls_back_so_the_token_is_not_spent(
+    accounts: Accounts, refresh: RefreshSession, uow: InMemoryUnitOfWork
+) -> None:
+    me = await accounts.user()
+    pair, _ = await accounts.sign_in(me)
+    await _set_active(uow, me.id, False)
+    with pytest.raises(AuthenticationError):
+        await refresh.execute(pair.refresh_token)
+    await _set_active(uow, me.id, True)
+    assert (await refresh.execute(pair.refresh_token)).refresh_token != pair.refresh_token
+
+
+async def test_a_deactivation_ends_every_session_for_good(
     accounts: Accounts, refresh: RefreshSession, patch_user: PatchUser
 ) -> None:
     moderator, me = await accounts.moderator(), await accounts.user()
     pair, _ = await accounts.sign_in(me)
     await patch_user.execute(PatchUser.Command(actor=actor_of(moderator), user_id=me.id, is_active=False))
+    await patch_user.execute(PatchUser.Command(actor=actor_of(moderator), user_id=me.id, is_active=True))
     with pytest.raises(AuthenticationError):
         await refresh.execute(pair.refresh_token)
-    await patch_user.execute(PatchUser.Command(actor=actor_of(moderator), user_id=me.id, is_active=True))
-    assert (await refresh.execute(pair.refresh_token)).refresh_token != pair.refresh_token
 
 
 async def test_refresh_after_the_session_expired_is_refused(

@@ -68,6 +68,9 @@ class InMemoryUserRepository(UserRepository):
         user = self._s.users.get(user_id)
         return replace(user) if user else None
 
+    async def lock(self, user_id: int, *, exclusive: bool = False) -> User | None:
+        return await self.get(user_id)  # units of work run one at a time here
+
     async def get_by_email(self, email: Email) -> User | None:
         return next((replace(u) for u in self._s.users.values() if u.email == email), None)
 

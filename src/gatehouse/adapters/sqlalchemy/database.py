@@ -57,6 +57,7 @@ class Database:
                 pool_size=self.options.pool_size,
                 max_overflow=self.options.pool_size,
                 pool_pre_ping=True,
+                hide_parameters=True,  # error texts never quote a statement's parameters
                 pool_timeout=self.options.connect_timeout_s,
                 connect_args={"timeout": self.options.connect_timeout_s, "command_timeout": 4},
             )
@@ -97,6 +98,7 @@ class Database:
             pool_size=self.options.pool_size,
             max_overflow=0,
             pool_timeout=self.options.connect_timeout_s,
+            hide_parameters=True,  # error texts never quote a statement's parameters
         )
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -50,6 +50,12 @@ class SqlAlchemyUserRepository(UserRepository):
     async def get(self, user_id: int) -> User | None:
         return await self._one(select(users).where(users.c.id == user_id))
 
+    async def lock(self, user_id: int, *, exclusive: bool = False) -> User | None:
+        # PostgreSQL: FOR SHARE / FOR UPDATE; SQLite renders neither, and needs neither: a write
+        # transaction there begins IMMEDIATE, so no other writer runs until it ends.
+        stmt = select(users).where(users.c.id == user_id).with_for_update(read=not exclusive)
+        return await self._one(stmt)
+
     async def get_by_email(self, email: Email) -> User | None:
         return await self._one(select(users).where(users.c.email == email.value))
 

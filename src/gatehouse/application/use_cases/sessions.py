@@ -17,11 +17,12 @@ from gatehouse.application.ports import (
 )
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.user import Session
+from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import RawPassword
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 WRONG_CREDENTIALS = "Invalid credentials"
+IDENTIFIER_MAX_LENGTH = 254  # the longest email; usernames are shorter
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,12 @@ class Login:
     - Every outcome but the throttle's is in the audit trail (`auth.login_succeeded` in the
       session's own transaction, `auth.login_failed` with the submitted identifier).
     - After `max_failures` failures for one submitted identifier within 15 minutes, 429
-      until the window passes; counted whether or not an account matches.
+      until the window passes; counted whether or not an account matches. Each attempt is
+      counted before its password is checked, so of any number of simultaneous guesses at most
+      `max_failures` are checked; a correct password clears the failures counted before it.
+    - An identifier longer than any account's (254) is refused (422) before it is counted.
+    - The session is written only while the password that was checked is still the account's and
+      the account is still active: a concurrent password change, reset or deactivation wins.
     - A hash made with outdated parameters is replaced on success.
     """
 
@@ -73,11 +79,9 @@ class Login:
         self._require_verified = require_verified_email
 
     async def execute(self, command: Command) -> TokenPair:
-        identifier = command.identifier.strip().lower()
+        identifier = _identifier(command.identifier)
         key = f"login-failures:{identifier}"
-        seen = await self._counters.peek(key, LOGIN_WINDOW_SECONDS)
-        if self._max_failures and seen.count >= self._max_failures:
-            raise RateLimitedError("Too many failed log-ins; try again later", seen.reset_after)
+        reserved = await self._reserve_attempt(key)
         user = await self._queries.find_for_login(identifier)
         password = _as_password(command.password)
         if user is None or password is None:
@@ -86,56 +90,138 @@ class Login:
         else:
             ok = await self._hasher.verify(user.password_hash, password)
         if user is None or password is None or not ok:
-            await self._counters.increment(key, LOGIN_WINDOW_SECONDS)
             await self._failed(identifier, user.id if user else None, "invalid_credentials")
             raise AuthenticationError(WRONG_CREDENTIALS)
+        # The password is right: the failures counted up to this attempt's own reservation are
+        # cleared; reservations taken since (simultaneous guesses still running) stay counted.
+        if reserved:
+            await self._counters.release(key, reserved)
+        try:
+            self._check_may_log_in(user)
+        except _RefusedError as refused:
+            await self._failed(identifier, refused.user_id, refused.reason)
+            raise PermissionDeniedError(refused.message) from None
+        return await self._open_session(command, user, password)
+
+    async def _reserve_attempt(self, key: str) -> int:
+        """Count the attempt before its password is checked, atomically, so that of any number of
+        simultaneous guesses at most `max_failures` are checked. Returns the count it took."""
+        if not self._max_failures:
+            return 0
+        taken = await self._counters.increment(key, LOGIN_WINDOW_SECONDS)
+        if taken.count > self._max_failures:
+            raise RateLimitedError("Too many failed log-ins; try again later", taken.reset_after)
+        return taken.count
+
+    def _check_may_log_in(self, user: User) -> None:
         if not user.is_active:
-            await self._failed(identifier, user.id, "deactivated")
-            raise PermissionDeniedError("Account is deactivated")
+            raise _RefusedError(user.id, "deactivated", "Account is deactivated")
         if self._require_verified and not user.email_verified:
-            await self._failed(identifier, user.id, "email_not_verified")
-            raise PermissionDeniedError("Email address is not verified; confirm it with the link we sent")
-        await self._counters.reset(key)
-        rehashed = (
-            await self._hasher.hash(password) if self._hasher.needs_rehash(user.password_hash) else None
-        )
-        now = self._clock.now()
-        async with self._uow as uow:
-            if rehashed is not None:
-                await uow.users.set_password_hash(user.id, rehashed)
-            session = await uow.sessions.add(
-                NewSession(
-                    user_id=user.id,
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=self._tokens.refresh_ttl),
-                    ip=command.ip,
-                    user_agent=command.user_agent,
-                )
+            raise _RefusedError(
+                user.id,
+                "email_not_verified",
+                "Email address is not verified; confirm it with the link we sent",
             )
-            refresh = await _store_refresh_token(uow, self._tokens, session)
-            await audit(
-                uow,
-                AuditAction.LOGIN_SUCCEEDED,
-                at=now,
+
+    async def _open_session(self, command: Command, user: User, password: RawPassword) -> TokenPair:
+        """Write the session only while the password that was checked is still the account's.
+
+        The account row is locked for the transaction (a concurrent password change, reset or
+        deactivation commits before it, and is then seen here, or waits for it, and then ends the
+        new session too). A hash that changed since it was checked is checked again, once: a rehash
+        of the same password passes, a new password fails like a wrong one.
+        """
+        checked_hash = user.password_hash
+        for _ in range(2):
+            rehashed = await self._hasher.hash(password) if self._hasher.needs_rehash(checked_hash) else None
+            now = self._clock.now()
+            async with self._uow as uow:
+                current = await uow.users.lock(user.id, exclusive=rehashed is not None)
+                if current is None:
+                    raise AuthenticationError(WRONG_CREDENTIALS)
+                if current.password_hash == checked_hash:
+                    try:
+                        self._check_may_log_in(current)
+                    except _RefusedError as refused:
+                        await self._failed_in(uow, command.identifier, refused)
+                        await uow.commit()
+                        raise PermissionDeniedError(refused.message) from None
+                    pair = await self._write_session(uow, command, current, rehashed, now)
+                    await uow.commit()
+                    return pair
+            if not await self._hasher.verify(current.password_hash, password):
+                break
+            checked_hash = current.password_hash
+        await self._failed(_identifier(command.identifier), user.id, "invalid_credentials")
+        raise AuthenticationError(WRONG_CREDENTIALS)
+
+    async def _write_session(
+        self, uow: UnitOfWork, command: Command, user: User, rehashed: str | None, now: datetime
+    ) -> TokenPair:
+        if rehashed is not None:
+            await uow.users.set_password_hash(user.id, rehashed)
+        session = await uow.sessions.add(
+            NewSession(
                 user_id=user.id,
-                actor_id=user.id,
-                details={"session_id": session.id},
+                created_at=now,
+                expires_at=now + timedelta(seconds=self._tokens.refresh_ttl),
+                ip=command.ip,
+                user_agent=command.user_agent,
             )
-            await uow.commit()
+        )
+        refresh = await _store_refresh_token(uow, self._tokens, session)
+        await audit(
+            uow,
+            AuditAction.LOGIN_SUCCEEDED,
+            at=now,
+            user_id=user.id,
+            actor_id=user.id,
+            details={"session_id": session.id},
+        )
         return _pair(self._tokens, session, refresh, now)
 
     async def _failed(self, identifier: str, user_id: int | None, reason: str) -> None:
         """Record a refused log-in; for an unknown account the submitted identifier says who was tried."""
-        kind = "email" if "@" in identifier else "username"
         async with self._uow as uow:
-            await audit(
-                uow,
-                AuditAction.LOGIN_FAILED,
-                at=self._clock.now(),
-                user_id=user_id,
-                details={kind: identifier[:254], "reason": reason},
-            )
+            await _record_failure(uow, self._clock.now(), identifier, user_id, reason)
             await uow.commit()
+
+    async def _failed_in(self, uow: UnitOfWork, identifier: str, refused: "_RefusedError") -> None:
+        await _record_failure(
+            uow, self._clock.now(), _identifier(identifier), refused.user_id, refused.reason
+        )
+
+
+class _RefusedError(Exception):
+    """A right password on an account that may not log in now (403)."""
+
+    def __init__(self, user_id: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.user_id = user_id
+        self.reason = reason
+        self.message = message
+
+
+async def _record_failure(
+    uow: UnitOfWork, at: datetime, identifier: str, user_id: int | None, reason: str
+) -> None:
+    kind = "email" if "@" in identifier else "username"
+    await audit(
+        uow,
+        AuditAction.LOGIN_FAILED,
+        at=at,
+        user_id=user_id,
+        details={kind: identifier[:IDENTIFIER_MAX_LENGTH], "reason": reason},
+    )
+
+
+def _identifier(raw: str) -> str:
+    """The submitted email or username, lower-cased; one that no account could have is refused
+    (422) before it is counted, looked up or stored."""
+    identifier = raw.strip().lower()
+    if len(identifier) > IDENTIFIER_MAX_LENGTH or "\x00" in identifier:
+        raise InvalidValueError("email", "Not an email address or username of any account")
+    return identifier
 
 
 class RefreshSession:

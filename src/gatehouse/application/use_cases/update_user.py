@@ -33,6 +33,7 @@ class AccountChanges:
     """Stores a changed account with what follows from the change, in the caller's transaction.
 
     - A new email address is unverified, and a verification mail goes to it.
+    - A deactivation ends every session of the account (a reactivation revives none).
     - Audit: `user.role_changed`, `user.deactivated`, and `user.updated` for anything else.
     """
 
@@ -60,7 +61,16 @@ class AccountChanges:
             recorded = True
         if user.is_active and not saved.is_active:
             rest.remove("is_active")
-            await record(uow, AuditAction.USER_DEACTIVATED, at=now, user_id=user.id, actor=actor)
+            # Every session ends with the deactivation: a reactivation does not revive them.
+            ended = await uow.sessions.revoke_all(user.id, now)
+            await record(
+                uow,
+                AuditAction.USER_DEACTIVATED,
+                at=now,
+                user_id=user.id,
+                actor=actor,
+                details={"sessions_ended": ended},
+            )
             recorded = True
         if rest or not recorded:
             await record(

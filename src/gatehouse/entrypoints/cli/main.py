@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
@@ -11,10 +12,26 @@ from gatehouse.entrypoints.cli import commands, lifecycle_commands
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
+MAX_ID = 2**63 - 1
+
+
+def account_id(raw: str) -> int:
+    """An id as the database holds it: ASCII digits, 1 to 2^63-1 (argparse turns a refusal into
+    one usage line and exit status 2)."""
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an account id (a whole number from 1 to {MAX_ID})")
+    return int(raw)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr naming the command (`--help` shows the usage), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="gatehouse", description="Gatehouse user-management service")
+    root = OneLineParser(prog="gatehouse", description="Gatehouse user-management service")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the HTTP API")
@@ -24,6 +41,12 @@ def parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="create or migrate the schema to the newest revision")
+    db.add_parser(
+        "prune",
+        help="delete now the rows housekeeping deletes on its own (ended sessions and their refresh "
+        "tokens, spent or expired one-time tokens, idempotency records past 24 hours, sent or dropped "
+        "mail); prints the counts as JSON",
+    )
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create an account (prints it as JSON)")
@@ -36,16 +59,16 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--role", choices=ROLES)
     listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     set_role = users.add_parser("set-role", help="change an account's role")
-    set_role.add_argument("id", type=int)
+    set_role.add_argument("id", type=account_id)
     set_role.add_argument("role", choices=ROLES)
     deactivate = users.add_parser("deactivate", help="deactivate an account")
-    deactivate.add_argument("id", type=int)
+    deactivate.add_argument("id", type=account_id)
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit_list = audit.add_parser("list", help="list audit events, newest first")
     # Not `dest="action"`: that names the subcommand itself.
     audit_list.add_argument("--action", dest="only_action", help="only this action, e.g. auth.login_failed")
-    audit_list.add_argument("--user", type=int, help="only events about this account id")
+    audit_list.add_argument("--user", type=account_id, help="only events about this account id")
     audit_list.add_argument("--since", help="only events at or after this ISO 8601 time (UTC if no offset)")
     audit_list.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     audit.add_parser("prune", help="delete events older than GATEHOUSE_AUDIT_RETENTION_DAYS")

@@ -26,9 +26,21 @@ def expected_versions(if_match: str | None) -> Sequence[int] | None:
         return None
     versions = []
     for tag in _tags(if_match):
-        if tag.startswith('"v') and tag.endswith('"') and tag[2:-1].isdigit() and len(tag) < 24:
-            versions.append(int(tag[2:-1]))
+        version = _version_of(tag)
+        if version is not None:
+            versions.append(version)
     return versions
+
+
+def _version_of(tag: str) -> int | None:
+    """The version a tag of ours names: `"v"` and ASCII digits within a signed 64-bit integer
+    (`"v²"` or `"v9223372036854775808"` name none, so they match nothing: 412)."""
+    digits = tag[2:-1]
+    if not (tag.startswith('"v') and tag.endswith('"') and 0 < len(digits) <= 19):
+        return None
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > MAX_ID:
+        return None
+    return int(digits)
 
 
 def not_modified(if_none_match: str | None, version: int) -> bool:

@@ -37,7 +37,12 @@ Cursor = Annotated[
 RoleFilter = Annotated[str | None, QueryParameter(pattern="^(admin|moderator|user)$")]
 ActiveFilter = Annotated[bool | None, QueryParameter()]
 Search = Annotated[
-    str | None, QueryParameter(max_length=254, description="Substring of email, username or name")
+    str | None,
+    QueryParameter(
+        max_length=254,
+        pattern=r"^[^\u0000]*$",  # a NUL character: 400, the same on every engine
+        description="Substring of email, username or name (no NUL character)",
+    ),
 ]
 SORTS = [f"{sign}{name}" for name in ("id", "created_at", "username", "email") for sign in ("", "-")]
 Sort = Annotated[

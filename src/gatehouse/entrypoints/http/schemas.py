@@ -75,13 +75,15 @@ class LoginIn(Strict):
     password: PasswordText
 
 
-class LoginForm(msgspec.Struct):
-    """The OAuth2 password form: `username` is an email or a username."""
+class LoginForm(msgspec.Struct, forbid_unknown_fields=False):
+    """The OAuth2 password form: `username` is an email or a username (bounded as the JSON log-in)."""
 
-    username: str
-    password: str
-    grant_type: str | None = None
-    scope: str | None = None
+    username: Annotated[str, Meta(max_length=254, description="Email, or username")]
+    password: PasswordText
+    grant_type: Annotated[str, Meta(max_length=64)] | None = None
+    scope: Annotated[str, Meta(max_length=1024)] | None = None
+    client_id: Annotated[str, Meta(max_length=255)] | None = None
+    client_secret: Annotated[str, Meta(max_length=255)] | None = None
 
 
 class RefreshIn(Strict):

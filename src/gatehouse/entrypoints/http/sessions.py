@@ -7,10 +7,9 @@ from litestar.di import NamedDependency
 
 from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.body import body_operation, decode_body, json_body
+from gatehouse.entrypoints.http.body import body_operation, decode_body, decode_form, json_body
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
-from gatehouse.entrypoints.http.problems import BodyValidationError
 from gatehouse.entrypoints.http.schemas import LoginForm, LoginIn, LogoutIn, RefreshIn, TokenOut
 
 AnyRequest = Request[Any, Any, Any]
@@ -32,11 +31,8 @@ def tokens_response(pair: TokenPair) -> Response[TokenOut]:
 async def credentials(request: AnyRequest) -> tuple[str, str]:
     """(identifier, password) from the JSON body or the OAuth2 password form."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
-        form = await request.form()
-        for name in ("username", "password"):
-            if not isinstance(form.get(name), str):
-                raise BodyValidationError(name, "Missing required field")
-        return str(form["username"]), str(form["password"])
+        form = decode_form(await request.body(), LoginForm)
+        return form.username, form.password
     body = await decode_body(request, LoginIn)
     return body.email, body.password
 
