@@ -120,6 +120,7 @@ TABLES = (
     "account_tokens",
     "mail_outbox",
     "audit_events",
+    "task_leases",
 )
 
 

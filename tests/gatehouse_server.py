@@ -20,6 +20,9 @@ STOP_DEADLINE_S = 30.0
 PASSWORD = "Secret123"
 
 
+HASH_MARK = "$argon2"
+
+
 def wait_for(condition: Callable[[], bool], deadline_s: float, what: str, poll_s: float = 0.05) -> None:
     """Poll `condition` until it holds; AssertionError naming `what` once `deadline_s` passes."""
     deadline = time.monotonic() + deadline_s
@@ -118,13 +121,15 @@ class GatehouseServer:
     def __enter__(self) -> "GatehouseServer":
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.send_signal(signal.SIGTERM)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=15)
             self.kill()  # also reaps workers left behind by a supervisor that died
+            if exc_type is None:  # every real server's whole output: no password hash, ever (§7)
+                assert HASH_MARK not in self.output(), "a password hash reached the server's output"
 
 
 def migrated_server(

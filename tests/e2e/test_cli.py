@@ -240,3 +240,20 @@ def test_a_relative_database_url_is_relative_to_the_working_directory(cli: Cli) 
 
     assert (cli.cwd / "data" / "own.db").is_file()
     assert not cli.database.exists()
+
+
+@pytest.mark.parametrize("raw", ["9223372036854775808", "²", "-1"])
+@pytest.mark.parametrize(
+    "args",
+    [("users", "set-role", "{id}", "user"), ("users", "deactivate", "{id}"), ("audit", "list", "--user", "{id}")],
+    ids=["set-role", "deactivate", "audit-list"],
+)
+def test_an_id_that_is_no_account_id_is_bad_input_in_one_line(
+    migrated: Cli, args: tuple[str, ...], raw: str
+) -> None:
+    """§1: an id beyond a signed 64-bit integer (or no whole number at all) is bad input, never a
+    traceback, for every command."""
+    result = migrated(*(part.replace("{id}", raw) for part in args))
+    line = assert_one_line_error(result, "id")
+    assert result.returncode == 2
+    assert raw in line

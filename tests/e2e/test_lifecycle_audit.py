@@ -187,7 +187,12 @@ async def test_limits_from_1_to_100_are_accepted(api: Api, limit: str) -> None:
         ("since", "yesterday"),
         ("since", "2026-13-01T00:00:00+00:00"),
         ("since", "2026-01-01T00:00:00"),
+        ("since", "0001-01-01T00:00:00+14:00"),  # before any instant a database holds
+        ("since", "9999-12-31T23:59:59-14:00"),  # after any
         ("user_id", "abc"),
+        ("user_id", "9223372036854775808"),
+        ("user_id", "²"),
+        ("action", "user.created\x00"),
         ("cursor", "not-a-cursor"),
     ],
 )

@@ -1,5 +1,7 @@
 """The composition root: the one place that names concrete adapters."""
 
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
 from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
+from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyHousekeeping, SqlAlchemyTaskLease
 from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
@@ -36,6 +39,7 @@ from gatehouse.application.use_cases.email_verification import (
     ResendVerificationByEmail,
     VerifyEmail,
 )
+from gatehouse.application.use_cases.housekeeping import PruneExpiredRows, RunHousekeeping
 from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
 from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
 from gatehouse.application.use_cases.orders import (
@@ -96,6 +100,11 @@ def mail_transport_for(settings: Settings) -> MailTransport:
     if settings.smtp_url:
         return SmtpMailTransport(settings.smtp_url, settings.mail_from)
     return FileMailTransport(Path(settings.outbox_dir), settings.mail_from)
+
+
+def worker_name() -> str:
+    """Who holds a lease: this host and process (shown in `task_leases.holder`)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:128]
 
 
 class Container(containers.DeclarativeContainer):
@@ -207,4 +216,17 @@ class Container(containers.DeclarativeContainer):
     mail_transport = providers.Singleton(mail_transport_for, settings=settings)
     deliver_mail = providers.Factory(
         DeliverPendingMail, queue=mail_queue, transport=mail_transport, clock=clock
+    )
+
+    housekeeping = providers.Singleton(SqlAlchemyHousekeeping, database=database)
+    task_lease = providers.Singleton(SqlAlchemyTaskLease, database=database)
+    lease_holder = providers.Singleton(worker_name)
+    prune_expired_rows = providers.Factory(PruneExpiredRows, housekeeping=housekeeping, clock=clock)
+    run_housekeeping = providers.Factory(
+        RunHousekeeping,
+        lease=task_lease,
+        prune=prune_expired_rows,
+        clock=clock,
+        holder=lease_holder,
+        interval_s=settings.provided.housekeeping_seconds,
     )

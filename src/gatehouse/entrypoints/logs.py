@@ -7,6 +7,8 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+# Libraries whose exception texts quote the values they were handed.
+QUOTING_LIBRARIES = frozenset({"sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "psycopg", "redis"})
 STANDARD_ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
@@ -31,9 +33,9 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 def stack_trace(exc: BaseException) -> str:
-    """The chain of tracebacks with every exception's type, but the message only of Gatehouse's own
-    exceptions: a library's message may quote what it was given (a database error quotes the
-    statement's parameters: a password hash, an email; `int()` quotes its input)."""
+    """The chain of tracebacks with every exception's type and frames, and its message unless it
+    comes from a database or cache client, whose texts quote what they were given (a statement's
+    parameters: a password hash, an email; a value that did not fit)."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and all(current is not seen for seen in chain):
@@ -42,12 +44,14 @@ def stack_trace(exc: BaseException) -> str:
     parts = []
     for error in reversed(chain):
         kind = type(error)
-        own = kind.__module__.split(".")[0] == "gatehouse"
-        message = f": {error}" if own and str(error) else (": (message withheld)" if str(error) else "")
+        text = str(error)
+        if text and kind.__module__.split(".")[0] in QUOTING_LIBRARIES:
+            text = "(message withheld: it may quote parameters)"
         frames = "".join(traceback.format_tb(error.__traceback__))
-        parts.append(
-            f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__}{message}"
+        name = (
+            kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
         )
+        parts.append(f"Traceback (most recent call last):\n{frames}{name}{': ' + text if text else ''}")
     return "\n\nwhich led to\n\n".join(parts)
 
 

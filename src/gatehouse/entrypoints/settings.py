@@ -44,6 +44,7 @@ class Settings:
     audit_retention_days: int = 365
     outbox_dir: str = "var/outbox"
     mail_poll_seconds: float = 1.0
+    housekeeping_seconds: float = 3600.0
 
     def require_jwt_secret(self) -> str:
         """The signing secret; `serve` calls this and refuses to start without a strong one."""
@@ -94,6 +95,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         require_verified_email=_bool(get, "REQUIRE_VERIFIED_EMAIL"),
         audit_retention_days=_int(get, "AUDIT_RETENTION_DAYS", 365, minimum=1),
         mail_poll_seconds=float(_int(get, "MAIL_POLL_SECONDS", 1, minimum=0)),
+        housekeeping_seconds=float(_int(get, "HOUSEKEEPING_SECONDS", 3600, minimum=0)),
     )
 
 

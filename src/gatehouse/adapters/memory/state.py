@@ -34,6 +34,7 @@ class MemoryState:
     audit_events: dict[int, AuditEvent] = field(default_factory=dict)
     mails: dict[int, "StoredMail"] = field(default_factory=dict)
     account_tokens: dict[str, AccountToken] = field(default_factory=dict)  # by fingerprint
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # name: (holder, until)
 
     def new_id(self, table: str) -> int:
         self.next_id[table] = self.next_id.get(table, 0) + 1

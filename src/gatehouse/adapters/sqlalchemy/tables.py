@@ -183,3 +183,13 @@ audit_events = Table(
 Index("ix_audit_events_action_id", audit_events.c.action, audit_events.c.id)
 Index("ix_audit_events_user_id_id", audit_events.c.user_id, audit_events.c.id)
 Index("ix_audit_events_at", audit_events.c.at)
+
+# One row per periodic chore that one worker of many should do (housekeeping): whoever holds it
+# until `leased_until` does the chore; the others skip it (ADR 0016).
+task_leases = Table(
+    "task_leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("leased_until", UtcDateTime, nullable=False),
+)

@@ -81,6 +81,8 @@ def serve(host: str, port: int, workers: int) -> int:
     uvicorn.run(
         ASGI_FACTORY,
         factory=True,
+        # h11 with a bounded request head, not httptools, which reads a header of any size
+        # whole into memory (a 50 MiB header: 50 MiB per connection); see that module.
         host=host,
         port=port,
         workers=workers,
@@ -96,7 +98,7 @@ def serve(host: str, port: int, workers: int) -> int:
 async def dispatch(args: argparse.Namespace) -> int:
     container = Container(settings=load_settings())
     try:
-        if args.command == "db":
+        if (args.command, args.action) == ("db", "upgrade"):
             await upgrade(container.database())
             print("database is at the newest revision")
             return 0

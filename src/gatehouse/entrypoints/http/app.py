@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 
 from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.housekeeping import HousekeepingTask
 from gatehouse.entrypoints.http import (
     account_pages,
     account_sessions,
@@ -27,10 +28,10 @@ from gatehouse.entrypoints.http.auth import STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
-from gatehouse.entrypoints.http.envelope import VersionGate
+from gatehouse.entrypoints.http.envelope import RequestGate
 from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.idempotency import IdempotentCreation
-from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, metrics_endpoint
+from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, RouteTemplates, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 from gatehouse.entrypoints.mail_relay import MailRelay
@@ -135,8 +136,15 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         if settings.mail_poll_seconds > 0:  # 0: mail is sent by `gatehouse mail deliver` alone
             relay.start()
 
+    housekeeping = HousekeepingTask(container.run_housekeeping, settings.housekeeping_seconds)
+
+    async def open_housekeeping() -> None:
+        if settings.housekeeping_seconds > 0:  # 0: rows are pruned by `gatehouse db prune` alone
+            housekeeping.start()
+
     async def close() -> None:
         await relay.stop()
+        await housekeeping.stop()
         await container.database().dispose()
         container.hasher().close()
         shared = container.shared_counters()
@@ -160,7 +168,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         openapi_config=openapi_config("1.0.0"),
         cors_config=cors if settings.cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
-        on_startup=[open_relay],
+        on_startup=[open_relay, open_housekeeping],
         on_shutdown=[close],
         state=State({STATE_KEY: container.authenticate()}),
         logging_config=None,
@@ -174,7 +182,9 @@ def create_app(container: Container) -> Callable[..., Any]:
     settings = container.settings()
     metrics = Metrics()
     container.hash_depth_observer.override(providers.Object(metrics.hash_queue_depth.set))
-    app: Any = VersionGate(create_litestar(container, metrics))
+    litestar = create_litestar(container, metrics)
+    app: Any = RequestGate(litestar)
     if settings.rate_limit_per_minute > 0:
         app = RateLimitMiddleware(app, container.rate_limit())
-    return GatehouseMiddleware(app, metrics, parse_networks(settings.trusted_proxies), container.origin())
+    trusted = parse_networks(settings.trusted_proxies)
+    return GatehouseMiddleware(app, metrics, trusted, container.origin(), RouteTemplates(litestar))

@@ -1,6 +1,6 @@
 """Route of the audit trail: `GET /audit-events`, newest first, by cursor (in v1 and v2 alike)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, get
@@ -52,9 +52,10 @@ def parse_since(raw: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment.tzinfo else None  # year 1 at +14:00 is no instant
+    except (ValueError, OverflowError):
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None:
         raise BadRequestError(
             "since must be an ISO 8601 timestamp with a UTC offset",
             [FieldProblem("since", "Expected e.g. 2026-01-31T12:00:00+00:00")],
