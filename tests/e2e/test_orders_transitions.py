@@ -1,5 +1,7 @@
 """Who may move an order to which status (CONTRACT §4): legality first (409 for all), then permission."""
 
+import asyncio
+
 import pytest
 
 from tests.e2e.conftest import Api, assert_envelope
@@ -62,3 +64,17 @@ async def test_an_illegal_move_is_409_for_everyone_who_may_see_the_order_before_
 
     assert_envelope(await move(api, cast, who, order, target), 409, "ConflictError")
     assert (await as_admin(api, cast, cast.owner.id, order["id"])).json() == order
+
+
+async def test_simultaneous_moves_from_one_status_never_make_an_illegal_history(api: Api, cast: Cast) -> None:
+    """paid → shipped and paid → cancelled at once: one wins, the other is judged from the status the
+    winner left (409), on every engine: never both (which would leave shipped → cancelled)."""
+    for _ in range(5):
+        order = await place(api, cast, "paid")
+        answers = await asyncio.gather(
+            *(move(api, cast, "admin", order, target) for target in ["shipped", "cancelled"] * 3)
+        )
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [200] + [409] * 5, [a.text for a in answers]
+        winner = next(a.json()["status"] for a in answers if a.status_code == 200)
+        assert (await as_admin(api, cast, order["user_id"], order["id"])).json()["status"] == winner

@@ -44,6 +44,11 @@ class OrderRepository(Protocol):
 
     async def get(self, order_id: int) -> Order | None: ...
 
+    async def lock(self, order_id: int) -> Order | None:
+        """The order, locked until the transaction ends: a status read to check a move is still the
+        status when the move is written (no two moves from one status both succeed)."""
+        ...
+
     async def update(self, order: Order, *, expected_versions: Sequence[int] | None) -> Order:
         """Store as version + 1; 412 on a version mismatch (checked in the UPDATE), 404 when gone."""
         ...

@@ -41,6 +41,9 @@ class InMemoryOrderRepository(OrderRepository):
         order = self._s.orders.get(order_id)
         return replace(order) if order else None
 
+    async def lock(self, order_id: int) -> Order | None:
+        return await self.get(order_id)  # units of work run one at a time here
+
     async def update(self, order: Order, *, expected_versions: Sequence[int] | None) -> Order:
         stored = self._checked(order.id, expected_versions)
         saved = replace(order, version=stored.version + 1)

@@ -59,6 +59,12 @@ class SqlAlchemyOrderRepository(OrderRepository):
         row = (await self._conn.execute(select(orders).where(orders.c.id == order_id))).first()
         return to_order(row) if row is not None else None
 
+    async def lock(self, order_id: int) -> Order | None:
+        # FOR UPDATE on PostgreSQL; SQLite renders none and needs none (writes begin IMMEDIATE).
+        stmt = select(orders).where(orders.c.id == order_id).with_for_update()
+        row = (await self._conn.execute(stmt)).first()
+        return to_order(row) if row is not None else None
+
     async def update(self, order: Order, *, expected_versions: Sequence[int] | None) -> Order:
         stmt = (
             update(orders)

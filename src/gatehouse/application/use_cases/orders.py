@@ -125,6 +125,8 @@ class ChangeOrderStatus:
     - An illegal move is 409 whoever asks; checked before permission.
     - Admins make any legal move; the owner may cancel a pending order; other legal moves: 403.
     - `If-Match` must name the current version (412).
+    - The order is locked while the move is checked and written: of simultaneous moves from one
+      status, one wins and the others are judged from the status it left (409 if now illegal).
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -144,7 +146,7 @@ class ChangeOrderStatus:
         target = parse_status(command.status)
         await _owner_exists(self._users, command.actor, command.user_id)
         async with self._uow as uow:
-            order = _of_owner(await uow.orders.get(command.order_id), command.user_id, command.order_id)
+            order = _of_owner(await uow.orders.lock(command.order_id), command.user_id, command.order_id)
             expected = command.expected_versions
             if expected is not None and order.version not in expected:
                 # A stale If-Match is a 412 whatever the move; the UPDATE re-checks it atomically.
