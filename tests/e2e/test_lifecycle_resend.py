@@ -108,6 +108,29 @@ async def test_the_answer_is_byte_identical_for_unknown_verified_and_unverified_
     assert len(await pending_to(api, waiting.email)) == 2
 
 
+async def test_an_anonymous_resend_writes_one_mail_whatever_the_email_but_only_the_unverified_is_sent(
+    api: Api,
+) -> None:
+    verified_account = await api.create_account()
+    gone = await signed_up(api, "gone_unverified")
+    deactivated = await api.client.patch(
+        f"{USERS}/{gone.id}", json={"is_active": False}, headers=(await api.admin()).auth
+    )
+    assert deactivated.status_code == 200, deactivated.text
+    waiting = await signed_up(api, "still_waiting")
+    others = ["nobody.here@example.com", verified_account.email, gone.email]
+
+    for email in [*others, waiting.email]:
+        before = await outbox(api)
+        assert (await api.client.post(RESEND, json={"email": email.upper()})).status_code == 202
+        [written] = (await outbox(api))[len(before) :]  # the same outbox write for every address
+        assert written.recipient == email
+        assert (written.status, bool(written.body)) == (
+            ("pending", True) if email == waiting.email else ("suppressed", False)
+        )
+    assert [len(await pending_to(api, email)) for email in others] == [0, 0, 1]  # gone: its sign-up mail
+
+
 async def test_the_mail_sent_on_an_anonymous_resend_verifies_the_account(api: Api) -> None:
     waiting = await signed_up(api, "anonymous_resend")
     sign_up_token = await last_token(api, waiting.email)

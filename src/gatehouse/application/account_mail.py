@@ -63,21 +63,27 @@ class AccountMailer:
 
     async def send_verification(self, uow: UnitOfWork, user: User, now: datetime) -> None:
         """Older verification tokens of the user die; the new one is bound to the current address."""
+        await self.send_verification_to(uow, user, user.email.value, now)
+
+    async def send_verification_to(
+        self, uow: UnitOfWork, user: User | None, email: str, now: datetime
+    ) -> None:
+        """As `send_verification`; for `user=None` (no account to verify at `email`) the same writes
+        happen, but the token can never be used and the mail is stored as suppressed."""
         token, fingerprint = self.tokens.new()
         await uow.account_tokens.issue(
             purpose=TokenPurpose.VERIFY_EMAIL,
-            user_id=user.id,
-            email=user.email.value,
+            user_id=user.id if user else None,
+            email=email,
             fingerprint=fingerprint,
             now=now,
             expires_at=now + VERIFY_TTL,
         )
         body = VERIFY_TEXT.format(
-            username=user.username.value, email=user.email.value, link=self._links.verify_email(token)
+            username=user.username.value if user else "", email=email, link=self._links.verify_email(token)
         )
-        await uow.outbox.add(
-            MailMessage(recipient=user.email.value, subject="Confirm your email address", body=body), now=now
-        )
+        message = MailMessage(recipient=email, subject="Confirm your email address", body=body)
+        await uow.outbox.add(message, now=now, deliver=user is not None)
 
     async def send_reset(self, uow: UnitOfWork, user: User | None, email: str, now: datetime) -> None:
         """For `user=None` (no active account has `email`) the same writes happen, but the token can

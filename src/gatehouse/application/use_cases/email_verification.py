@@ -92,8 +92,10 @@ class ResendVerification:
 class ResendVerificationByEmail:
     """Send a new verification mail to an unverified account, knowing only its email.
 
-    - For an account that may not log in yet: the answer is the same whether or not an
-      unverified account has this email; only such an account (and an active one) gets a mail.
+    - The answer and the work are the same whatever the address: the same look-up, token write and
+      outbox write in one transaction. Only an active, unverified account gets a mail (older
+      verification links stop working); for an unknown, verified or deactivated account the token
+      can never be used and the mail is stored as suppressed, never sent.
     - A 4th request within an hour for one submitted email: 429.
     """
 
@@ -106,10 +108,11 @@ class ResendVerificationByEmail:
     async def execute(self, email: str) -> None:
         address = Email(email)
         await throttle(self._counters, f"verify-resend:email:{address.value}")
+        now = self._clock.now()
         async with self._uow as uow:
             user = await uow.users.get_by_email(address)
-            if user is not None and user.is_active and not user.email_verified:
-                await self._mailer.send_verification(uow, user, self._clock.now())
+            waiting = user is not None and user.is_active and not user.email_verified
+            await self._mailer.send_verification_to(uow, user if waiting else None, address.value, now)
             await uow.commit()
 
 

@@ -50,11 +50,12 @@ def parse_action(raw: str | None) -> AuditAction | None:
 def parse_since(raw: str | None) -> datetime | None:
     if raw is None:
         return None
+    moment: datetime | None = None
     try:
-        moment = datetime.fromisoformat(raw)
-        moment = moment.astimezone(UTC) if moment.tzinfo else None  # year 1 at +14:00 is no instant
+        parsed = datetime.fromisoformat(raw)
+        moment = parsed.astimezone(UTC) if parsed.tzinfo else None  # year 1 at +14:00 is no instant
     except (ValueError, OverflowError):
-        moment = None
+        pass
     if moment is None:
         raise BadRequestError(
             "since must be an ISO 8601 timestamp with a UTC offset",
