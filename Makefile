@@ -4,19 +4,29 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: install run test lint typecheck unit clean bench fuzz
+.PHONY: install install-dev run test lint typecheck unit clean bench fuzz
 
+# The service alone (requirements.lock): what `make run` needs.
 install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gatehouse needs Python 3.11 or newer (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PIP) --require-hashes --no-deps -r requirements.lock
+	$(PIP) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# The service plus the test and lint tools (requirements-dev.lock, the same versions and more).
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(PIP) --require-hashes --no-deps -r requirements-dev.lock
+	@touch $(DEV_STAMP)
 
 var/jwt_secret:
 	@mkdir -p var
@@ -27,12 +37,12 @@ run: install var/jwt_secret
 	$(BIN)/gatehouse db upgrade
 	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy
 
 test: lint typecheck
@@ -42,10 +52,10 @@ clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
 DB ?= sqlite
-bench: install
+bench: install-dev
 	$(BIN)/python scripts/bench.py --db $(DB)
 
 # schemathesis against the live /openapi.json of a throwaway server (see README, "Fuzzing").
 # FUZZ_MAX_EXAMPLES (default 50 per operation) and FUZZ_SEED tune it.
-fuzz: install
+fuzz: install-dev
 	$(BIN)/python scripts/fuzz.py
