@@ -7,6 +7,7 @@ operations are only in that DOM if the page's JavaScript, served by Gatehouse, r
 from /openapi.json. Without a browser the tests are skipped, or fail when CI=true.
 """
 
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
+from tests.e2e.cdp import Chromium, Page
 from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, Cli, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +38,13 @@ SUMMARIES = [
     "Read an account",
     "List accounts (cursor pages)",
 ]
+
+
+# How many operations each page has rendered, read from its DOM.
+RENDERED_OPERATIONS = {
+    "/docs": "document.querySelectorAll('.opblock').length",
+    "/redoc": "document.querySelectorAll('[id^=\"operation/\"]').length",
+}
 
 
 @dataclass
@@ -185,3 +194,55 @@ def test_redoc_renders_every_operation_with_no_internet(
     assert sections == expected
     assert set(SUMMARIES) <= headings
     assert re.search(r">\s*/api/v1/users/\{user_id\}/orders\s*<", dom), "paths are shown too"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    running = Chromium(chromium, tmp_path_factory.mktemp("cdp-profile"))
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def page(browser: Chromium) -> Iterator[Page]:
+    tab = browser.new_page()
+    try:
+        yield tab
+    finally:
+        tab.close()
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_pages_render_under_a_csp_that_forbids_framing_without_a_violation(
+    page: Page, server: Server, document: dict[str, Any], path: str
+) -> None:
+    policy = httpx.get(f"{server.url}{path}", timeout=10).headers.get("content-security-policy", "")
+    page.navigate(f"{server.url}{path}")
+
+    assert "frame-ancestors 'none'" in policy
+    assert page.wait_for(f"{RENDERED_OPERATIONS[path]} >= {len(operations(document))}", 30)
+    assert page.problems() == []  # no script error, nothing the CSP refused (a worker, a style, eval)
+
+
+@pytest.mark.parametrize(
+    ("path", "container"), [("/docs", "swagger-container"), ("/redoc", "redoc-container")]
+)
+def test_docs_pages_refuse_to_be_framed_even_by_their_own_origin(
+    page: Page, server: Server, path: str, container: str
+) -> None:
+    page.navigate(f"{server.url}/health/live")
+    page.evaluate(
+        "(() => { const frame = document.createElement('iframe');"
+        " frame.onload = () => { window.__frameLoaded = true; };"
+        f" frame.src = {json.dumps(path)}; document.body.appendChild(frame); }})()"
+    )
+    page.wait_for("window.__frameLoaded === true")
+
+    framed = page.evaluate(
+        "(() => { const doc = document.querySelector('iframe').contentDocument;"
+        f" return doc !== null && doc.getElementById({json.dumps(container)}) !== null; }})()"
+    )
+    assert framed is False
+    assert any("frame-ancestors" in problem for problem in page.problems()), page.problems()

@@ -1,18 +1,33 @@
 """§7 `/metrics`: Prometheus text with requests by route template, latency, failed log-ins, hash queue."""
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from email.message import Message
+from pathlib import Path
 
 import httpx
+import pytest
+from dependency_injector import providers
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import Api
+from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
+from gatehouse.adapters.sqlalchemy.migrate import upgrade
+from gatehouse.application.ports import Clock
+from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.http.app import create_app
+from tests.conftest import TEST_ARGON2
+from tests.databases import ENGINES
+from tests.e2e.conftest import Api, database_url, test_settings
 
 REQUESTS = "gatehouse_http_requests_total"
 LATENCY = "gatehouse_http_request_duration_seconds"
 LOGIN_FAILURES = "gatehouse_login_failures_total"
 HASH_QUEUE = "gatehouse_password_hash_queue_depth"
 USER_ROUTE = "/api/v1/users/{user_id}"
+ME_ROUTE = "/api/v1/users/me"
+USERS_ROUTE = "/api/v1/users"
 UNMATCHED = "<unmatched>"
+LIMIT = 4
 
 Samples = list[tuple[str, dict[str, str], float]]
 
@@ -144,3 +159,74 @@ async def test_the_hashing_queue_depth_is_exposed_and_idle_at_zero(api: Api) -> 
     samples = await scrape(api)
 
     assert [v for n, _, v in samples if n == HASH_QUEUE] == [0.0]
+
+
+class HeldClock(Clock):
+    """The time at creation, held still: the rate limit's one-minute window can't roll over."""
+
+    def __init__(self) -> None:
+        self._now = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+
+@pytest.fixture(params=ENGINES)
+async def limited(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
+    """The real app over each engine with a rate limit of LIMIT requests a minute."""
+    async with database_url(request.param, tmp_path) as url:
+        container = Container(settings=test_settings(tmp_path, database_url=url, rate_limit_per_minute=LIMIT))
+        container.clock.override(providers.Object(HeldClock()))
+        container.hasher.override(
+            providers.Singleton(Argon2PasswordHasher, TEST_ARGON2, workers=2, max_queue=64)
+        )
+        await upgrade(container.database())
+        transport = httpx.ASGITransport(app=create_app(container), client=("127.0.0.1", 50000))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield Api(client, container)
+        finally:
+            await container.database().dispose()
+            container.hasher().close()
+
+
+async def test_rate_limited_answers_are_counted_under_their_route_template(limited: Api) -> None:
+    before = await scrape(limited)  # /metrics is not rate-limited, so scraping costs no budget
+    statuses = [(await limited.client.get(ME_ROUTE)).status_code for _ in range(LIMIT + 3)]
+    unversioned = await limited.client.get("/users/me")  # the same route, by the header's version
+    after = await scrape(limited)
+
+    def counted(status: str) -> float:
+        labels = {"method": "GET", "route": ME_ROUTE, "status": status}
+        return value(after, REQUESTS, **labels) - value(before, REQUESTS, **labels)
+
+    assert statuses == [401] * LIMIT + [429] * 3
+    assert unversioned.status_code == 429
+    assert counted("401") == LIMIT
+    assert counted("429") == 4
+    assert value(after, f"{LATENCY}_count", method="GET", route=ME_ROUTE) == LIMIT + 4
+
+
+async def test_answers_given_before_routing_are_counted_with_a_bounded_route_label(api: Api) -> None:
+    before = await scrape(api)
+    too_large = await api.client.get(ME_ROUTE, headers={"X-Padding": "a" * 17 * 1024})
+    bad_version = await api.client.get("/users/me", headers={"X-API-Version": "7"})
+    oversize_body = await api.client.post(
+        USERS_ROUTE,
+        content=b"{" + b" " * (1024 * 1024 + 1) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    unknown = await api.client.get("/users/zz-no-such-route-7731", headers={"X-API-Version": "7"})
+    response = await api.client.get("/metrics")
+    after = await scrape(api)
+
+    def counted(method: str, route: str, status: str) -> float:
+        labels = {"method": method, "route": route, "status": status}
+        return value(after, REQUESTS, **labels) - value(before, REQUESTS, **labels)
+
+    assert [too_large.status_code, bad_version.status_code, oversize_body.status_code] == [431, 400, 413]
+    assert unknown.status_code == 400
+    assert counted("GET", ME_ROUTE, "431") == 1
+    assert counted("POST", USERS_ROUTE, "413") == 1
+    assert counted("GET", UNMATCHED, "400") == 2  # no version: no route of either version is meant
+    assert "zz-no-such-route-7731" not in response.text

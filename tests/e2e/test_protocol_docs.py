@@ -142,3 +142,19 @@ async def test_docs_assets_are_served_by_gatehouse(api: Api, page: str) -> None:
         served = await api.client.get(asset)
         assert served.status_code == 200, asset
         assert served.content, asset
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_pages_may_not_be_framed_and_run_no_inline_script(api: Api, page: str) -> None:
+    response = await api.client.get(page)
+
+    directives = {
+        name: value.split()
+        for name, _, value in (
+            part.strip().partition(" ") for part in response.headers["content-security-policy"].split(";")
+        )
+    }
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert directives["script-src"] == ["'self'"]  # neither 'unsafe-inline' nor 'unsafe-eval'
+    assert re.findall(r"<script\b(?![^>]*\bsrc=)", response.text, re.IGNORECASE) == []

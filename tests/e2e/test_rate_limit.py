@@ -189,6 +189,33 @@ async def test_clients_behind_a_trusted_proxy_get_budgets_of_their_own(tmp_path:
     assert rate_headers(proxy_itself)[1] == 1
 
 
+async def test_a_forged_first_forwarded_for_line_does_not_pick_the_budget_behind_a_trusted_proxy(
+    tmp_path: Path,
+) -> None:
+    # The client sends an X-Forwarded-For line of its own, a new address each time; the proxy
+    # appends the address it saw as a second line. Read as one list, the proxy's entry decides.
+    # (httpx's own ASGI transport, which keeps repeated header lines apart but runs no lifespan:
+    # the test closes what the app's shutdown would.)
+    settings = settings_for(tmp_path, rate_limit_per_minute=2, trusted_proxies=("127.0.0.1",))
+    container, app = await build(settings)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answers = [
+                await client.get(
+                    ME, headers=[("X-Forwarded-For", f"198.51.100.{n}"), ("X-Forwarded-For", "203.0.113.7")]
+                )
+                for n in range(1, 4)
+            ]
+            other_client = await client.get(ME, headers={"X-Forwarded-For": "203.0.113.8"})
+    finally:
+        await container.database().dispose()
+        container.hasher().close()
+
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert other_client.status_code == 401  # the budget that ran out is 203.0.113.7's alone
+
+
 async def test_two_workers_sharing_redis_share_one_budget(
     tmp_path: Path,
     redis_url: str,  # noqa: F811

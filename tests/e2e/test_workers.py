@@ -81,13 +81,23 @@ def test_two_workers_with_redis_let_exactly_the_limit_through_in_total(server: G
     wait_for(lambda: time.time() % 60 < 55, 10, "a minute with room for the run", poll_s=0.2)
     first_window = int(time.time() // 60)
     with fresh_connections(server, "10.0.0.1") as client, ThreadPoolExecutor(CONCURRENCY) as pool:
+        before = client.get("/metrics")  # not rate-limited: scraping costs no budget
         statuses = list(pool.map(lambda _: client.get(ME).status_code, range(3 * LIMIT)))
+        # §7: every answer is counted, the 429s too, under the route's template.
+        expected = {"401": float(statuses.count(401)), "429": float(statuses.count(429))}
+        for _ in range(50):  # each worker counts an answer just after sending it: poll (bounded)
+            scrape = client.get("/metrics")
+            counted = {s: scraped_total(scrape, ME, s) - scraped_total(before, ME, s) for s in expected}
+            if counted == expected:
+                break
+            time.sleep(0.1)
     last_window = int(time.time() // 60)
 
-    served = requests_by_worker(server, ME) | requests_by_worker(server, "<unmatched>")
+    served = requests_by_worker(server, ME)  # its 401s and its 429s alike
     assert len([n for n in served.values() if n > 0]) == 2, f"precondition: both workers serve ({served})"
     passed = [s for s in statuses if s != 429]
     assert set(passed) == {401}, statuses
+    assert counted == expected
     if first_window == last_window:
         assert len(passed) == LIMIT
     else:  # the run straddled a minute: each window allows L

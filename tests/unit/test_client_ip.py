@@ -1,8 +1,13 @@
 """Which address is the client: the socket peer, or `X-Forwarded-For` past trusted proxies (§1, §7)."""
 
+from typing import Any
+
 import pytest
 
 from gatehouse.entrypoints.http.client_ip import client_ip, parse_networks
+from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.metrics import Metrics
+from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 
 PROXIES = parse_networks(["10.0.0.0/8", "127.0.0.1"])
 
@@ -61,3 +66,45 @@ def test_parse_networks_accepts_ips_and_cidrs() -> None:
 def test_parse_networks_names_a_bad_entry() -> None:
     with pytest.raises(ValueError, match=r"proxy\.example"):
         parse_networks(["127.0.0.1", "proxy.example"])
+
+
+async def ip_seen_by_the_app(peer: str, forwarded_lines: list[bytes]) -> str | None:
+    """The client IP the outer middleware hands the app, for a request from `peer` that sent
+    `X-Forwarded-For` in these header lines."""
+    seen: list[str | None] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(context_of(scope).ip)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/health/live",
+        "client": (peer, 40000),
+        "headers": [(b"host", b"testserver"), *((b"x-forwarded-for", line) for line in forwarded_lines)],
+    }
+    await GatehouseMiddleware(app, Metrics(), PROXIES)(scope, None, send)
+    return seen[0]
+
+
+async def test_forwarded_for_in_several_lines_is_one_list_walked_from_the_right() -> None:
+    # The client forged the first line; our proxy appended the address it saw as a line of its own.
+    assert await ip_seen_by_the_app("127.0.0.1", [b"6.6.6.6", b"203.0.113.1"]) == "203.0.113.1"
+    assert await ip_seen_by_the_app("127.0.0.1", [b"198.51.100.7, 10.0.0.9", b"203.0.113.1"]) == "203.0.113.1"
+    assert await ip_seen_by_the_app("10.0.0.1", [b"6.6.6.6", b"203.0.113.1, 10.0.0.2", b""]) == "203.0.113.1"
+
+
+async def test_forwarded_for_lines_from_an_untrusted_peer_are_ignored() -> None:
+    assert await ip_seen_by_the_app("192.0.2.7", [b"6.6.6.6", b"203.0.113.1"]) == "192.0.2.7"
+
+
+async def test_forwarded_for_longer_than_all_headers_may_be_is_never_walked() -> None:
+    # Such a request is refused 431; its rate-limit bucket is the peer's, and the list is not split.
+    huge = b", ".join([b"203.0.113.1"] * 2000)
+
+    assert await ip_seen_by_the_app("127.0.0.1", [huge]) == "127.0.0.1"

@@ -1,9 +1,12 @@
-"""OpenAPI: the document's settings, error responses per route, assets served locally."""
+"""OpenAPI: the document's settings, error responses per route, assets served locally, and the
+two docs pages (Swagger UI, ReDoc) with no inline script, under a CSP that forbids framing them."""
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from litestar import Router
+from litestar import Request, Router, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
@@ -14,6 +17,15 @@ from gatehouse.entrypoints.http.errors import STATUS_NAMES, ErrorBody
 STATIC_DIR = Path(__file__).with_name("static")
 VENDOR = "/static/vendor"
 FAVICON = f'<link rel="icon" type="image/png" href="{VENDOR}/swagger-ui/favicon-32x32.png">'
+DOCS_ASSETS = "/static/docs"
+# Scripts from this origin alone (the pages have no inline script, nothing is eval'd); inline
+# styles, which both UIs set at run time; ReDoc's search runs in a worker made from a blob: URL.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src blob:; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+DOCS_HEADERS = {"Content-Security-Policy": DOCS_CSP, "X-Frame-Options": "DENY"}
 DESCRIPTIONS = {
     400: "Malformed JSON, or a bad query or path parameter",
     401: "No, bad, expired or revoked token; wrong credentials",
@@ -63,9 +75,77 @@ class DocsRouter(Router):
         return super().register(value)
 
 
+def docs_script(name: str) -> HTTPRouteHandler:
+    """One page's start-up script, read once from `static/docs/` and served beside the page."""
+    body = (STATIC_DIR / "docs" / name).read_bytes()
+
+    @get(
+        f"{DOCS_ASSETS}/{name}",
+        media_type="text/javascript",
+        include_in_schema=False,
+        sync_to_thread=False,
+        name=f"docs-script-{name}",
+    )
+    def script() -> bytes:
+        return body
+
+    return script
+
+
+def docs_page(title: str, head: str, container: str, spec_url: str, script: str) -> bytes:
+    """A docs page whose only scripts are files: the UI's bundle (in `head`) and its start-up
+    script, which finds the document's URL on the container element."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+{FAVICON}
+{head}
+</head>
+<body>
+<div id="{container}" data-spec="{escape(spec_url)}"></div>
+<script src="{DOCS_ASSETS}/{script}"></script>
+</body>
+</html>
+""".encode()
+
+
+class SwaggerPage(SwaggerRenderPlugin):
+    """Swagger UI that loads the document from /openapi.json, started by a served script. Only
+    the OAuth2 password flow is offered, so Swagger's OAuth2 redirect page is not served."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        head = f'<link rel="stylesheet" href="{self.css_url}">\n<script src="{self.js_url}"></script>'
+        head += f"\n{self.style}"
+        spec_url = self.get_openapi_json_route(request)
+        return docs_page(
+            openapi_schema["info"]["title"], head, "swagger-container", spec_url, "swagger-init.js"
+        )
+
+    def receive_router(self, router: Router) -> None:
+        router.register(docs_script("swagger-init.js"))
+
+
+class RedocPage(RedocRenderPlugin):
+    """ReDoc that loads the document from /openapi.json, started by a served script."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        head = f'<script src="{self.js_url}"></script>\n{self.style}'
+        spec_url = self.get_openapi_json_route(request)
+        return docs_page(openapi_schema["info"]["title"], head, "redoc-container", spec_url, "redoc-init.js")
+
+    def receive_router(self, router: Router) -> None:
+        router.register(docs_script("redoc-init.js"))
+
+
 def openapi_config(version: str) -> OpenAPIConfig:
     return OpenAPIConfig(
-        openapi_router=DocsRouter("/", route_handlers=[], include_in_schema=False),
+        # Every docs route carries the CSP and X-Frame-Options: none of them may be framed.
+        openapi_router=DocsRouter(
+            "/", route_handlers=[], include_in_schema=False, response_headers=DOCS_HEADERS
+        ),
         title="Gatehouse",
         version=version,
         description="Accounts, roles, sessions and orders behind a versioned REST API.",
@@ -78,19 +158,12 @@ def openapi_config(version: str) -> OpenAPIConfig:
             }
         ),
         render_plugins=[
-            SwaggerRenderPlugin(
+            SwaggerPage(
                 path="/docs",
                 js_url=f"{VENDOR}/swagger-ui/swagger-ui-bundle.js",
                 css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
-                standalone_preset_js_url=f"{VENDOR}/swagger-ui/swagger-ui-standalone-preset.js",
-                favicon=FAVICON,
             ),
-            RedocRenderPlugin(
-                path="/redoc",
-                js_url=f"{VENDOR}/redoc/redoc.standalone.js",
-                google_fonts=False,
-                favicon=FAVICON,
-            ),
+            RedocPage(path="/redoc", js_url=f"{VENDOR}/redoc/redoc.standalone.js", google_fonts=False),
             JsonRenderPlugin(path="/openapi.json"),
         ],
     )

@@ -54,6 +54,7 @@ STATUS_NAMES = {
     413: "PayloadTooLargeError",
     422: "ValidationError",
     429: "RateLimitError",
+    431: "RequestHeaderFieldsTooLargeError",
     500: "InternalServerError",
     503: "ServiceUnavailableError",
 }

@@ -7,8 +7,9 @@ there, and a scrape of any worker sums them all.
 import os
 from collections.abc import Iterator
 
-from litestar import Response, get
+from litestar import Litestar, Response, get
 from litestar.di import NamedDependency
+from litestar.utils import normalize_path
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,6 +29,22 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 UNMATCHED = "<unmatched>"
 # Litestar appends the charset itself; naming it here too would repeat the parameter.
 MEDIA_TYPE = CONTENT_TYPE_LATEST.replace("; charset=utf-8", "")
+
+
+class RouteTemplates:
+    """The route template of a request answered before Litestar routed it (a 429, a 431, a 400 for
+    the API version): looked up in Litestar's own routing table, whose look-ups it caches. A path
+    that matches no route is `UNMATCHED`: a label is never the raw path, so their number is bounded."""
+
+    def __init__(self, app: Litestar) -> None:
+        self._router = app.asgi_router
+
+    def __call__(self, method: str, path: str) -> str:
+        try:
+            *_, template = self._router.handle_routing(path=normalize_path(path), method=method)
+        except Exception:  # NotFound, MethodNotAllowed, a path parameter of the wrong type
+            return UNMATCHED
+        return template or UNMATCHED
 
 
 class Metrics:

@@ -6,6 +6,7 @@ and every response, errors included.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
@@ -13,8 +14,8 @@ from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.application.lifecycle_ports import Origin
 from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
-from gatehouse.entrypoints.http.envelope import envelope_errors, send_deadline_exceeded
-from gatehouse.entrypoints.http.metrics import Metrics
+from gatehouse.entrypoints.http.envelope import MAX_HEADER_BYTES, envelope_errors, send_deadline_exceeded
+from gatehouse.entrypoints.http.metrics import UNMATCHED, Metrics
 
 access_log = logging.getLogger("gatehouse.access")
 REQUEST_DEADLINE_S = 9.5
@@ -30,6 +31,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _header_list(scope: Scope, name: bytes) -> str | None:
+    """A list-valued header sent in several lines: every line, in order, joined with "," into one
+    list (RFC 9110 §5.3). None when absent, and when longer than all headers may be (the request
+    is refused 431 anyway): the list is then never split, however long it is."""
+    lines = [value for key, value in scope.get("headers", ()) if key == name]
+    if not lines or sum(len(line) for line in lines) > MAX_HEADER_BYTES:
+        return None
+    return str(b",".join(lines).decode("latin-1"))
+
+
 def _is_unversioned_api(path: str) -> bool:
     return any(path == root or path.startswith(root + "/") for root in UNVERSIONED_ROOTS)
 
@@ -41,11 +52,14 @@ class GatehouseMiddleware:
         metrics: Metrics,
         trusted_proxies: tuple[Network, ...] = (),
         origin: ContextOrigin | None = None,
+        route_template: Callable[[str, str], str] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.trusted_proxies = trusted_proxies
         self.origin = origin or ContextOrigin()
+        # The route of a request answered before Litestar routed it (e.g. a 429), for the metrics.
+        self.route_template = route_template or (lambda _method, _path: UNMATCHED)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -58,7 +72,7 @@ class GatehouseMiddleware:
             api_version="1",
             path=path,
             ip=client_ip(
-                client[0] if client else None, _header(scope, b"x-forwarded-for"), self.trusted_proxies
+                client[0] if client else None, _header_list(scope, b"x-forwarded-for"), self.trusted_proxies
             ),
         )
         scope[SCOPE_KEY] = ctx
@@ -92,9 +106,8 @@ class GatehouseMiddleware:
         finally:
             self.origin.reset(bound)
             self._log(scope, ctx, status)
-            self.metrics.observe(
-                scope["method"], scope.get("path_template"), status, perf_counter() - ctx.started
-            )
+            route = scope.get("path_template") or self.route_template(scope["method"], scope["path"])
+            self.metrics.observe(scope["method"], route, status, perf_counter() - ctx.started)
 
     def _route_version(self, scope: Scope, ctx: RequestContext) -> str | None:
         """Pick the API version; rewrite unversioned API paths. Returns a bad header value."""
