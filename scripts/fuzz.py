@@ -7,17 +7,29 @@ signing secret), waits for /health/live, logs the admin in and runs schemathesis
 admin's bearer token and a bounded number of examples per operation. The checks: no 5xx, and
 every response conforms to the document (status code, content type, body schema).
 
+Schemathesis generates strings with NUL characters (`--generation-allow-x00 true`, made explicit
+here) but always as valid UTF-8 (`--generation-codec utf-8`): a JSON document cannot carry anything
+else. So after schemathesis a hostile pass of our own sends, over real HTTP, to every operation of
+the document: NUL in each string field of the JSON and form bodies, bodies that are not UTF-8
+(raw and as percent-escapes), JSON nested 33 and 1000 deep, NUL and invalid UTF-8 escapes in each
+query and path parameter, and `If-Match` versions past 2^63 or in non-ASCII digits. Its checks:
+no 5xx, every 4xx in the error envelope, and the contract's status where it names one (NUL in a
+body or form field: 422; NUL in a query parameter, a body that is not UTF-8, nesting deeper than 32:
+400; an id that does not fit: 400 or 404; an `If-Match` that does not fit: 412 or 404).
+
 The operations that would end the fuzzer's own session are excluded (see "Fuzzing" in
 README.md). The exit status is non-zero when schemathesis found a problem, when the server
 logged an unexpected error (`api_error`, printed here), or when the fuzzer's admin lost its
 session or its role along the way (the rest of the run would have tested nothing). The server
 is always stopped and the directory removed.
 
-Usage: python scripts/fuzz.py [--max-examples N] [--seed N] [--workers N] [-- more schemathesis args]
-(also FUZZ_MAX_EXAMPLES, FUZZ_SEED and FUZZ_WORKERS in the environment).
+Usage: python scripts/fuzz.py [--max-examples N] [--seed N] [--workers N] [--no-hostile]
+[-- more schemathesis args] (also FUZZ_MAX_EXAMPLES, FUZZ_SEED, FUZZ_WORKERS, and FUZZ_HOSTILE=0
+for --no-hostile, in the environment).
 """
 
 import argparse
+import http.client
 import json
 import os
 import secrets
@@ -29,6 +41,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -161,6 +175,12 @@ def schemathesis_command(base: str, args: argparse.Namespace) -> list[str]:
         str(args.workers),
         "--generation-database",
         "none",
+        # NUL characters in generated strings (schemathesis's default, stated so it stays on); the
+        # codec can only narrow the alphabet, so bytes that are not UTF-8 come from the hostile pass.
+        "--generation-allow-x00",
+        "true",
+        "--generation-codec",
+        "utf-8",
         "--request-timeout",
         "30",
         "--no-color",
@@ -169,7 +189,209 @@ def schemathesis_command(base: str, args: argparse.Namespace) -> list[str]:
         command += ["--exclude-name", name]
     if args.seed is not None:
         command += ["--seed", str(args.seed)]
-    return command + args.extra
+    extra: list[str] = args.extra
+    return command + extra
+
+
+# --- the hostile pass ------------------------------------------------------------------------------
+
+ERROR_NAMES = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    404: "NotFoundError",
+    405: "MethodNotAllowedError",
+    409: "ConflictError",
+    412: "PreconditionFailedError",
+    413: "PayloadTooLargeError",
+    422: "ValidationError",
+    429: "RateLimitError",
+    431: "RequestHeaderFieldsTooLargeError",
+}
+ENVELOPE = {"error", "message", "path", "request_id"}
+METHODS = ("get", "put", "post", "patch", "delete")
+JSON_TYPE = "application/json"
+FORM_TYPE = "application/x-www-form-urlencoded"
+BAD_REQUEST = frozenset({400})
+INVALID = frozenset({422})
+NO_SUCH_ID = frozenset({400, 404})
+# 412, or what the resource or the empty body meets first (no such id, a missing field).
+PRECONDITION = frozenset({404, 412, 422})
+
+
+@dataclass
+class Hostile:
+    """One raw request and the statuses the contract allows for it (empty: any below 500)."""
+
+    label: str
+    method: str
+    target: str
+    body: bytes | None = None
+    headers: dict[str, str] | None = None
+    expect: frozenset[int] = frozenset()
+
+
+def _resolve(document: Any, schema: Any) -> Any:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target = document
+            for part in ref[2:].split("/"):
+                target = target[part]
+            return _resolve(document, target)
+        return {key: _resolve(document, value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [_resolve(document, item) for item in schema]
+    return schema
+
+
+def _concrete(schema: Any) -> Any:
+    for key in ("anyOf", "oneOf"):
+        options = [o for o in schema.get(key, []) if o.get("type") != "null"]
+        if len(options) == 1:
+            return {**{k: v for k, v in schema.items() if k != key}, **_concrete(options[0])}
+    return schema
+
+
+def _is_string(schema: Any) -> bool:
+    return schema.get("type") == "string" or all(isinstance(v, str) for v in schema.get("enum", [0]))
+
+
+def _string_paths(schema: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """The path of every string field (enums of strings included) of a body schema."""
+    schema = _concrete(schema)
+    if schema.get("type") == "object" or "properties" in schema:
+        for name, sub in schema.get("properties", {}).items():
+            yield from _string_paths(sub, (*path, name))
+    elif schema.get("type") == "array":
+        yield from _string_paths(schema.get("items", {}), (*path, 0))
+    elif path and _is_string(schema):
+        yield path
+
+
+def _with_nul(path: tuple[str | int, ...]) -> bytes:
+    """A body holding only the field at `path`, whose value is a string with a NUL in it."""
+    value: Any = "a\x00b"
+    for part in reversed(path):
+        value = [value] if isinstance(part, int) else {part: value}
+    return json.dumps(value).encode()
+
+
+def _fill(template: str, **values: str) -> str:
+    """`template` with each `{name}` replaced by values[name] or, by default, 1."""
+    for name in [part[1:-1] for part in template.split("/") if part.startswith("{")]:
+        template = template.replace("{" + name + "}", values.get(name, "1"))
+    return template
+
+
+def hostile_requests(document: Any) -> list[Hostile]:
+    """The hostile pass's requests for every operation of the document but the excluded ones."""
+    found = []
+    for template, item in document["paths"].items():
+        for method in (m for m in METHODS if m in item):
+            if f"{method.upper()} {template}" in EXCLUDED:
+                continue
+            spec = _resolve(document, item[method])
+            verb, path = method.upper(), _fill(template)
+            found += _parameter_requests(verb, template, spec.get("parameters", []))
+            content = spec.get("requestBody", {}).get("content", {})
+            if JSON_TYPE in content:
+                found += _json_requests(verb, path, content[JSON_TYPE]["schema"])
+            if FORM_TYPE in content:
+                found += _form_requests(verb, path, content[FORM_TYPE]["schema"])
+    return found
+
+
+def _parameter_requests(verb: str, template: str, parameters: list[Any]) -> list[Hostile]:
+    found = []
+    path = _fill(template)
+    for parameter in parameters:
+        name, where = parameter["name"], parameter["in"]
+        label = f"{verb} {template} {where} {name}"
+        if where == "query":
+            found += [
+                Hostile(f"{label}=NUL", verb, f"{path}?{name}=a%00b", expect=BAD_REQUEST),
+                Hostile(f"{label}=%FF", verb, f"{path}?{name}=a%FFb"),
+                Hostile(f"{label}=surrogate", verb, f"{path}?{name}=a%ED%A0%80b"),
+            ]
+        elif where == "path":
+            for value_label, value in (("NUL", "1%00"), ("%FF", "%FF"), ("2^63", str(2**63))):
+                target = _fill(template, **{name: value})
+                found.append(Hostile(f"{label}={value_label}", verb, target, expect=NO_SUCH_ID))
+        elif where == "header" and name.lower() == "if-match":
+            # ² goes out as latin-1; 2^31 is past a 32-bit version column (PostgreSQL's INTEGER).
+            for value_label, value in (("2^31", f'"v{2**31}"'), ("2^63", f'"v{2**63}"'), ("v²", '"v²"')):
+                headers = {"If-Match": value, "Content-Type": JSON_TYPE}
+                body = b"{}" if verb in {"PUT", "PATCH"} else None
+                found.append(Hostile(f"{label}={value_label}", verb, path, body, headers, PRECONDITION))
+    return found
+
+
+def _json_requests(verb: str, path: str, schema: Any) -> list[Hostile]:
+    headers = {"Content-Type": JSON_TYPE}
+    label = f"{verb} {path} JSON"
+    found = [
+        Hostile(f"{label} not UTF-8", verb, path, b'{"x":"\xff"}', headers, BAD_REQUEST),
+        Hostile(f"{label} 33 deep", verb, path, b"[" * 33 + b"]" * 33, headers, BAD_REQUEST),
+        Hostile(f"{label} 1000 deep", verb, path, b'{"a":' * 1000 + b"0" + b"}" * 1000, headers, BAD_REQUEST),
+    ]
+    for field in _string_paths(schema):
+        name = ".".join(str(part) for part in field)
+        # A body with only this field: its NUL is refused, or the missing fields are (422 either way).
+        found.append(Hostile(f"{label} NUL in {name}", verb, path, _with_nul(field), headers, INVALID))
+    return found
+
+
+def _form_requests(verb: str, path: str, schema: Any) -> list[Hostile]:
+    headers = {"Content-Type": FORM_TYPE}
+    label = f"{verb} {path} form"
+    fields = dict.fromkeys(_concrete(schema).get("properties", {}), "x")
+    found = [
+        Hostile(f"{label} not UTF-8", verb, path, b"username=a\xffb&password=x", headers, BAD_REQUEST),
+        Hostile(f"{label} %FF", verb, path, b"username=a%FFb&password=x", headers, BAD_REQUEST),
+    ]
+    for name in fields:
+        body = "&".join(f"{k}={'a%00b' if k == name else v}" for k, v in fields.items()).encode()
+        found.append(Hostile(f"{label} NUL in {name}", verb, path, body, headers, INVALID))
+    return found
+
+
+def send_hostile(port: int, token: str, hostile: Hostile) -> str | None:
+    """Send one raw request; the problem with its answer, or None."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Authorization": f"Bearer {token}", **(hostile.headers or {})}
+        connection.request(hostile.method, hostile.target, body=hostile.body, headers=headers)
+        response = connection.getresponse()
+        status, raw = response.status, response.read()
+    except (OSError, http.client.HTTPException) as error:
+        return f"{hostile.label}: no answer ({type(error).__name__}: {error})"
+    finally:
+        connection.close()
+    text = raw[:200].decode("utf-8", "replace")
+    if status >= 500:
+        return f"{hostile.label}: {status} {text}"
+    if hostile.expect and status not in hostile.expect:
+        return f"{hostile.label}: {status}, expected {sorted(hostile.expect)} {text}"
+    if 400 <= status < 500:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not set(body) >= ENVELOPE:
+            return f"{hostile.label}: {status} not in the envelope: {text}"
+        wanted = ERROR_NAMES.get(status)
+        if wanted is not None and body["error"] != wanted:
+            return f"{hostile.label}: {status} names {body['error']!r}, not {wanted!r}"
+    return None
+
+
+def hostile_pass(base: str, port: int, token: str) -> list[str]:
+    """Every hostile request, in order; the problems found."""
+    _, document = call(f"{base}/openapi.json")
+    requests = hostile_requests(document)
+    problems = [problem for hostile in requests if (problem := send_hostile(port, token, hostile))]
+    print(f"fuzz: hostile pass: {len(requests)} requests, {len(problems)} problems", flush=True)
+    return problems
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -180,6 +402,12 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("FUZZ_WORKERS") or 1))
     seed = os.environ.get("FUZZ_SEED")
     parser.add_argument("--seed", type=int, default=int(seed) if seed else None)
+    parser.add_argument(
+        "--no-hostile",
+        action="store_true",
+        default=os.environ.get("FUZZ_HOSTILE") == "0",
+        help="skip the hostile pass (NUL, bytes that are not UTF-8, deep JSON) after schemathesis",
+    )
     parser.add_argument("extra", nargs="*", help="more schemathesis arguments, after --")
     return parser.parse_args()
 
@@ -226,6 +454,7 @@ def main() -> int:
                 [*command, "--header", f"Authorization: Bearer {token}"], cwd=workdir, check=False
             ).returncode
             elapsed = time.monotonic() - started
+            hostile = [] if args.no_hostile else hostile_pass(base, port, token)
             try:
                 me_status, me = call(f"{base}/api/v1/users/me", token=token)
             except OSError as error:  # the server died during the run
@@ -234,6 +463,11 @@ def main() -> int:
             stop(server)
         crashes = server_errors(log)
 
+    for problem in hostile[:50]:
+        print(f"fuzz: hostile pass: {problem}", file=sys.stderr)
+    if hostile:
+        print(f"fuzz: the hostile pass found {len(hostile)} problems", file=sys.stderr)
+        code = code or 1
     for entry in crashes[:10]:
         print(f"\nfuzz: server api_error:\n{json.dumps(entry, indent=2)}", file=sys.stderr)
     if crashes:

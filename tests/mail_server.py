@@ -42,6 +42,7 @@ class ReceivedMail:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     message: EmailMessage
+    raw: bytes = b""  # the message as it came over the wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class _Recorder:
             return REFUSAL
         content = envelope.original_content or b""
         message = BytesParser(EmailMessage, policy=default).parsebytes(content)
-        mail = ReceivedMail(envelope.mail_from or "", tuple(envelope.rcpt_tos), message)
+        mail = ReceivedMail(envelope.mail_from or "", tuple(envelope.rcpt_tos), message, content)
         with self.changed:
             self.received.append(mail)
             self.changed.notify_all()

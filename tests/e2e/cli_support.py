@@ -26,11 +26,15 @@ class Cli:
     cwd: Path
     env: dict[str, str] = field(default_factory=clean_environment)
 
-    def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, stdin: str | None = None, **extra_env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Never at a terminal: standard input is `stdin`, or nothing at all."""
         return subprocess.run(
             [GATEHOUSE, *args],
             cwd=self.cwd,
             env={**self.env, **extra_env},
+            input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,

@@ -1,15 +1,35 @@
 """§1 the CLI: `db upgrade` and the `users` chores, run as the installed command in a fresh directory."""
 
+import asyncio
+import fcntl
 import json
+import os
+import pty
+import re
+import select
 import shutil
+import sqlite3
+import subprocess
+import termios
+import time
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from argon2 import PasswordHasher
+from sqlalchemy.engine import Connection
 
-from tests.e2e.cli_support import Cli, assert_one_line_error
+from gatehouse.adapters.sqlalchemy.database import Database
+from gatehouse.adapters.sqlalchemy.migrate import MIGRATIONS, head_revision
+from tests.e2e.cli_support import GATEHOUSE, TIMEOUT_S, Cli, assert_one_line_error
 
 SIGN_UP = ("--email", "ada@example.com", "--username", "ada_l", "--password", "Secret123")
+HEAD = head_revision()
+OLDER = "0003"
+UNREACHABLE_POSTGRES = "postgresql+asyncpg://nobody:hunter2secret@127.0.0.1:1/x"
 USER_FIELDS = {
     "id",
     "email",
@@ -44,6 +64,83 @@ def migrated(cli: Cli, migrated_template: Path) -> Cli:
     return cli
 
 
+async def migrate_to(path: Path, revision: str) -> None:
+    database = Database(f"sqlite+aiosqlite:///{path}")
+
+    def run(connection: Connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    try:
+        async with database.write_engine.begin() as conn:
+            await conn.run_sync(run)
+    finally:
+        await database.dispose()
+
+
+def password_of(cli: Cli, username: str) -> str:
+    with sqlite3.connect(cli.database) as db:
+        [(stored,)] = db.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchall()
+    return str(stored)
+
+
+def option_help(text: str) -> dict[str, str]:
+    """`--option` → its description, from the "options:" section of argparse's help."""
+    entries: list[str] = []
+    for line in text.split("options:", 1)[1].splitlines():
+        if re.match(r"^  -", line):
+            entries.append(line.strip())
+        elif line.strip() and entries:
+            entries[-1] += "  " + line.strip()
+    described = {}
+    for entry in entries:
+        invocation, _, description = entry.partition("  ")
+        described[re.findall(r"--[\w-]+", invocation)[-1]] = " ".join(description.split())
+    return described
+
+
+def at_a_terminal(cli: Cli, args: tuple[str, ...], answers: list[str]) -> tuple[int, str]:
+    """Run the command with a pseudo-terminal as its controlling terminal (getpass talks to
+    /dev/tty); type each of `answers` once a prompt ending in "password: " shows."""
+    leader, follower = pty.openpty()
+
+    def take_the_terminal() -> None:  # in the child, after setsid(): the pty becomes its /dev/tty
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        [GATEHOUSE, *args],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+        preexec_fn=take_the_terminal,  # only an ioctl: safe in a child of a threaded process
+    )
+    os.close(follower)
+    output, typed = b"", 0
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([leader], [], [], 0.1)[0]:
+                continue
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the command has closed the terminal
+                break
+            output += chunk
+            if typed < len(answers) and output.lower().count(b"password: ") > typed:
+                os.write(leader, answers[typed].encode() + b"\n")
+                typed += 1
+        return process.wait(timeout=TIMEOUT_S), output.decode(errors="replace")
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -73,12 +170,35 @@ def test_db_upgrade_creates_the_default_database_and_is_idempotent(cli: Cli) -> 
     first = cli("db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert cli.database.is_file()
+    assert f"created the schema of sqlite+aiosqlite:///var/gatehouse.db at revision {HEAD}" in first.stdout
     created = cli.create("ada@example.com", "ada_l")
 
     again = cli("db", "upgrade")
 
     assert again.returncode == 0, again.stderr
+    assert f"already at the newest revision ({HEAD})" in again.stdout
+    assert "created" not in again.stdout
     assert [user["id"] for user in cli.users()] == [created["id"]]
+
+
+def test_db_upgrade_says_it_migrated_an_older_schema(cli: Cli) -> None:
+    cli.database.parent.mkdir()
+    asyncio.run(migrate_to(cli.database, OLDER))
+
+    result = cli("db", "upgrade")
+
+    assert result.returncode == 0, result.stderr
+    assert f"from revision {OLDER} to {HEAD}" in result.stdout
+    assert result.stdout.startswith("migrated ")
+
+
+def test_db_upgrade_never_creates_a_missing_folder_of_a_configured_path(cli: Cli) -> None:
+    url = f"sqlite+aiosqlite:///{cli.cwd / 'typo' / 'data' / 'gh.db'}"
+
+    result = cli("db", "upgrade", GATEHOUSE_DATABASE_URL=url)
+
+    assert_one_line_error(result, "GATEHOUSE_DATABASE_URL", "typo/data", "does not exist")
+    assert list(cli.cwd.iterdir()) == []
 
 
 def test_users_create_prints_the_user_as_json_without_the_password(migrated: Cli) -> None:
@@ -108,6 +228,9 @@ def test_users_create_prints_the_user_as_json_without_the_password(migrated: Cli
     assert user["role"] == "user"
     assert user["is_active"] is True
     assert datetime.fromisoformat(user["created_at"]).utcoffset() is not None
+    # As the API writes times (msgspec): UTC with `Z`, not `+00:00`.
+    assert user["created_at"].endswith("Z")
+    assert user["updated_at"].endswith("Z")
 
 
 def test_users_create_with_role_admin_makes_an_admin(migrated: Cli) -> None:
@@ -220,6 +343,7 @@ def test_the_cli_works_from_any_directory_with_an_absolute_database_url(tmp_path
         place.mkdir()
     url = {"GATEHOUSE_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
     first, second, third = (Cli(place) for place in places)
+    database.parent.mkdir(parents=True)
 
     assert first("db", "upgrade", **url).returncode == 0
     created = second("users", "create", *SIGN_UP, **url)
@@ -234,6 +358,7 @@ def test_the_cli_works_from_any_directory_with_an_absolute_database_url(tmp_path
 
 def test_a_relative_database_url_is_relative_to_the_working_directory(cli: Cli) -> None:
     url = {"GATEHOUSE_DATABASE_URL": "sqlite+aiosqlite:///data/own.db"}
+    (cli.cwd / "data").mkdir()
 
     assert cli("db", "upgrade", **url).returncode == 0
     assert cli("users", "create", *SIGN_UP, **url).returncode == 0
@@ -245,7 +370,11 @@ def test_a_relative_database_url_is_relative_to_the_working_directory(cli: Cli) 
 @pytest.mark.parametrize("raw", ["9223372036854775808", "²", "-1"])
 @pytest.mark.parametrize(
     "args",
-    [("users", "set-role", "{id}", "user"), ("users", "deactivate", "{id}"), ("audit", "list", "--user", "{id}")],
+    [
+        ("users", "set-role", "{id}", "user"),
+        ("users", "deactivate", "{id}"),
+        ("audit", "list", "--user", "{id}"),
+    ],
     ids=["set-role", "deactivate", "audit-list"],
 )
 def test_an_id_that_is_no_account_id_is_bad_input_in_one_line(
@@ -257,3 +386,155 @@ def test_an_id_that_is_no_account_id_is_bad_input_in_one_line(
     line = assert_one_line_error(result, "id")
     assert result.returncode == 2
     assert raw in line
+
+
+# --- Manners: --version, --help, the password, settings errors -----------------------------------
+
+
+def test_version_needs_no_database_and_no_secret(cli: Cli) -> None:
+    result = cli("--version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"gatehouse {version('gatehouse')}\n"
+    assert list(cli.cwd.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            ("serve",),
+            {"--host": "default: 127.0.0.1", "--port": "default: 8000", "--workers": "default: 1"},
+        ),
+        (
+            ("users", "create"),
+            {
+                "--email": "required",
+                "--username": "required",
+                "--password": "default: a prompt",
+                "--password-stdin": "standard input",
+                "--full-name": "default: none",
+                "--role": "default: user",
+            },
+        ),
+        (
+            ("audit", "list"),
+            {
+                "--action": "default: every action",
+                "--user": "default: every account",
+                "--since": "default: all time",
+                "--json": "default: a table",
+            },
+        ),
+    ],
+    ids=["serve", "users-create", "audit-list"],
+)
+def test_help_describes_every_option_and_its_default(
+    cli: Cli, command: tuple[str, ...], expected: dict[str, str]
+) -> None:
+    result = cli(*command, "--help")
+
+    assert result.returncode == 0, result.stderr
+    described = option_help(result.stdout)
+    assert set(described) == {"--help", *expected}
+    for option, words in expected.items():
+        assert words in described[option], (option, described[option])
+    assert "ONLY_ACTION" not in result.stdout
+
+
+def test_users_create_reads_the_password_from_one_line_of_stdin(migrated: Cli) -> None:
+    result = migrated("users", "create", *SIGN_UP[:4], "--password-stdin", stdin="Sup3rSecretPw\nignored\n")
+
+    assert result.returncode == 0, result.stderr
+    assert PasswordHasher().verify(password_of(migrated, "ada_l"), "Sup3rSecretPw")
+    assert "Sup3rSecretPw" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "stdin", "words"),
+    [
+        (("--password", "Secret123", "--password-stdin"), "Secret123\n", ["--password-stdin", "not allowed"]),
+        (("--password-stdin",), "", ["--password-stdin", "no password"]),
+        ((), "Secret123\n", ["--password-stdin", "terminal"]),
+    ],
+    ids=["both", "empty-stdin", "no-option-no-terminal"],
+)
+def test_users_create_without_one_clear_password_source_fails_in_one_line(
+    migrated: Cli, options: tuple[str, ...], stdin: str, words: list[str]
+) -> None:
+    result = migrated("users", "create", *SIGN_UP[:4], *options, stdin=stdin)
+
+    assert_one_line_error(result, *words)
+    assert migrated.users() == []
+
+
+def test_users_create_without_a_password_option_asks_twice_at_the_terminal(migrated: Cli) -> None:
+    status, output = at_a_terminal(
+        migrated, ("users", "create", *SIGN_UP[:4]), ["Sup3rSecretPw", "Sup3rSecretPw"]
+    )
+
+    assert status == 0, output
+    assert "Password: " in output
+    assert "Sup3rSecretPw" not in output  # not echoed
+    [line] = [line for line in output.splitlines() if line.startswith("{")]
+    assert json.loads(line)["username"] == "ada_l"
+    assert PasswordHasher().verify(password_of(migrated, "ada_l"), "Sup3rSecretPw")
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        (
+            {"GATEHOUSE_DATABASE_URL": "postgres://gh:hunter2secret@127.0.0.1/gh"},
+            ("users", "list"),
+            ["GATEHOUSE_DATABASE_URL", "unknown", "postgres"],
+        ),
+        ({"GATEHOUSE_DATABASE_URL": "sqlite:///var/gatehouse.db"}, ("db", "upgrade"), ["synchronous"]),
+        ({"GATEHOUSE_DATABASE_URL": "nonsense"}, ("audit", "list"), ["GATEHOUSE_DATABASE_URL"]),
+        (
+            {"GATEHOUSE_DATABASE_URL": UNREACHABLE_POSTGRES},
+            ("db", "upgrade"),
+            ["GATEHOUSE_DATABASE_URL", "connection refused"],
+        ),
+        (
+            {"GATEHOUSE_DATABASE_URL": UNREACHABLE_POSTGRES},
+            ("users", "list"),
+            ["GATEHOUSE_DATABASE_URL", "connection refused"],
+        ),
+        ({"GATEHOUSE_LOG_LEVEL": "verbose"}, ("users", "list"), ["GATEHOUSE_LOG_LEVEL", "verbose"]),
+        (
+            {"GATEHOUSE_TRUSTED_PROXIES": "10.0.0.0/33"},
+            ("db", "upgrade"),
+            ["GATEHOUSE_TRUSTED_PROXIES", "/33"],
+        ),
+        ({"GATEHOUSE_ACCESS_TOKEN_TTL": "-5"}, ("mail", "deliver"), ["GATEHOUSE_ACCESS_TOKEN_TTL"]),
+    ],
+    ids=[
+        "unknown-driver",
+        "sync-driver",
+        "no-url",
+        "unreachable-upgrade",
+        "unreachable-list",
+        "log-level",
+        "cidr",
+        "negative-ttl",
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it_whichever_command_meets_it(
+    migrated: Cli, env: dict[str, str], args: tuple[str, ...], words: list[str]
+) -> None:
+    result = migrated(*args, **env)
+
+    line = assert_one_line_error(result, *words)
+    assert "hunter2secret" not in line
+    assert result.stdout == ""
+
+
+def test_an_unknown_variable_is_a_warning_naming_the_closest_known_one(migrated: Cli) -> None:
+    result = migrated("users", "list", "--json", GATEHOUSE_RATE_LIMT_PER_MINUTE="5")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("gatehouse: warning: GATEHOUSE_RATE_LIMT_PER_MINUTE")
+    assert "GATEHOUSE_RATE_LIMIT_PER_MINUTE" in warning

@@ -2,6 +2,7 @@
 
 import json
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ import httpx
 import pytest
 
 from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, Cli, assert_one_line_error, free_port
+from tests.gatehouse_server import migrated_server, sign_up, wait_for
+from tests.mail_grep import token_by_grep
 
 START_DEADLINE_S = 30
 STOP_DEADLINE_S = 30
@@ -140,3 +143,53 @@ def test_a_chunked_body_over_one_mib_is_413_over_real_http(server: Server) -> No
 
     assert response.status_code == 413, response.text
     assert response.json()["error"] == "PayloadTooLargeError"
+
+
+# --- Where it listens ----------------------------------------------------------------------------
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_before_starting_anything(migrated: Cli) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+
+        result = migrated("serve", "--port", str(port), GATEHOUSE_JWT_SECRET=STRONG_SECRET)
+
+    assert_one_line_error(result, "--port", str(port), "in use")
+    assert "startup complete" not in (result.stdout + result.stderr).lower()
+
+
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_serve_on_a_port_outside_1_to_65535_is_a_usage_error(tmp_path: Path, port: str) -> None:
+    result = Cli(tmp_path)("serve", "--port", port)
+
+    assert_one_line_error(result, "--port", port, "65535")
+    assert result.returncode == 2
+
+
+def test_mail_links_point_where_serve_listens_and_the_readmes_grep_finds_the_token(tmp_path: Path) -> None:
+    """No GATEHOUSE_PUBLIC_URL: the links of a sign-up's mail go to the port `serve` was given,
+    not to 8000; and README step 10's `grep | cut` gets a token that verifies."""
+    with migrated_server(tmp_path).start() as server:
+        outbox = tmp_path / "var" / "outbox"
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            sign_up(client, "ada_l")
+            wait_for(lambda: any(outbox.glob("*.eml")), 10, "the sign-up's mail in var/outbox")
+            [eml] = outbox.glob("*.eml")
+            assert f"{server.url}/account/verify-email?token=" in eml.read_text()
+            token = token_by_grep(outbox)
+            verified = client.post("/api/v1/auth/verify-email", json={"token": token})
+
+        assert verified.status_code == 204, verified.text
+        assert server.port != 8000
+
+
+def test_serve_warns_once_at_start_of_an_smtp_host_that_does_not_resolve(tmp_path: Path) -> None:
+    server = migrated_server(
+        tmp_path, GATEHOUSE_SMTP_URL="smtp://relay:hunter2secret@mail.gatehouse-test.invalid:2525"
+    )
+    with server.start():
+        [warning] = server.events("smtp_host_unresolvable")
+
+    assert warning["level"] == "WARNING"
+    assert (warning["host"], warning["port"]) == ("mail.gatehouse-test.invalid", 2525)
+    assert "hunter2secret" not in server.output()

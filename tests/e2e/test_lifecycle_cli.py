@@ -18,6 +18,7 @@ from gatehouse.entrypoints.settings import Settings
 from tests.e2e.cli_support import Cli, assert_one_line_error
 from tests.e2e.conftest import start, test_settings
 from tests.e2e.lifecycle_support import SIGN_UP_PASSWORD, eml_files, text_of, token_in
+from tests.mail_server import closed_port
 
 T = TypeVar("T")
 EVENT_FIELDS = {"id", "at", "action", "actor_id", "user_id", "ip", "request_id", "details"}
@@ -144,6 +145,7 @@ def test_audit_list_json_is_every_event_newest_first(cli: Cli) -> None:
         ("user.created", first),
     ]
     assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in events)
+    assert all(e["at"].endswith("Z") for e in events)  # as the API writes times, not +00:00
 
 
 def test_audit_list_filters_by_action_user_and_since(cli: Cli) -> None:
@@ -167,6 +169,7 @@ def test_audit_list_without_json_prints_a_table(cli: Cli) -> None:
 
     assert "ACTION" in lines[0]
     assert len(lines) == 1 + 4
+    assert all(line.split()[1].endswith("Z") for line in lines[1:])
     assert [line.split()[2] for line in lines[1:]] == [
         "user.deactivated",
         "user.role_changed",
@@ -235,6 +238,19 @@ def test_mail_deliver_writes_eml_files_under_var_outbox_and_reports(cli: Cli, tm
     assert again.returncode == 0, again.stderr
     assert "sent 0" in again.stdout
     assert len(list((cli.cwd / "var" / "outbox").glob("*.eml"))) == 2
+
+
+def test_mail_deliver_to_an_unreachable_server_says_why_in_one_line(cli: Cli, tmp_path: Path) -> None:
+    sign_up_in_process(cli, tmp_path, "stranded_one")
+    port = closed_port()
+
+    result = cli("mail", "deliver", GATEHOUSE_SMTP_URL=f"smtp://relay:hunter2-s3cret@127.0.0.1:{port}")
+
+    line = assert_one_line_error(result, f"127.0.0.1:{port}", "connection refused", "SMTPConnectError")
+    assert result.returncode == 1
+    assert "hunter2-s3cret" not in line
+    assert "failed 1" in result.stdout
+    assert outbox_size(cli) == 1  # still queued, for the retry
 
 
 # --- A missing database --------------------------------------------------------------------------

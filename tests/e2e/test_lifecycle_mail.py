@@ -24,7 +24,8 @@ from tests.e2e.lifecycle_support import (
     text_of,
     token_in,
 )
-from tests.mail_server import SmtpSink
+from tests.mail_grep import token_by_grep
+from tests.mail_server import SmtpSink, closed_port
 
 DEPTH = "gatehouse_mail_outbox_depth"
 PUBLIC_URL = "https://accounts.example.test/gate"
@@ -121,6 +122,19 @@ async def test_delivery_writes_one_plain_text_eml_per_mail_whose_link_verifies(
     assert len(eml_files(settings)) == 1
 
 
+async def test_the_readmes_grep_finds_the_real_token_in_the_eml_file(api: Api, tmp_path: Path) -> None:
+    """README step 10 fishes the token out with `grep -o … | cut -d= -f2`: that only works when the
+    body is not quoted-printable (`=3D`, soft line breaks) and the link is whole on one line."""
+    user = await sign_up(api, "grep_reader")
+    token = await last_token(api, user["email"])
+
+    assert (await api.container.deliver_mail().execute()).sent == 1
+
+    [message] = eml_files(api.container.settings())
+    assert message["Content-Transfer-Encoding"] == "7bit"
+    assert token_by_grep(tmp_path / "outbox") == token
+
+
 # --- The relay and a real SMTP server ------------------------------------------------------------
 
 
@@ -207,3 +221,24 @@ async def test_a_refused_mail_is_retried_until_delivered_and_no_log_line_holds_i
     for record in ours:
         assert token not in record.getMessage()
         assert token not in repr(vars(record)), record.name
+
+
+async def test_an_unreachable_smtp_server_is_logged_with_the_reason_and_nothing_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`"sent":0,"failed":1` alone leaves the operator guessing: the log line says why."""
+    caplog.set_level(logging.INFO, logger="gatehouse.mail")
+    port = closed_port()
+    smtp_url = f"smtp://relay:hunter2-s3cret@127.0.0.1:{port}"
+    async with custom_api("sqlite", tmp_path, smtp_url=smtp_url) as api:
+        user = await sign_up(api, "stranded_reader")
+        token = await last_token(api, user["email"])
+
+        assert await MailRelay(api.container.deliver_mail).run_once() is False
+
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "mail_delivery"]
+    assert record.levelno == logging.WARNING
+    assert (vars(record)["sent"], vars(record)["failed"]) == (0, 1)
+    assert vars(record)["errors"] == [f"SMTP server 127.0.0.1:{port}: connection refused (SMTPConnectError)"]
+    for secret in (token, "hunter2-s3cret", "stranded_reader"):
+        assert secret not in repr(vars(record))

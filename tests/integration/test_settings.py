@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.entrypoints.settings import Settings, SettingsError, load_settings
+from gatehouse.entrypoints.settings import Settings, SettingsError, load_settings, serve_url
 
 INTEGER_VARIABLES = [
     "ACCESS_TOKEN_TTL",
@@ -220,3 +220,100 @@ def test_settings_never_show_secrets_in_their_repr() -> None:
 
     assert "s" * 40 not in repr(settings)
     assert "p" * 40 not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("postgres://gh:hunter2secret@db/gatehouse", ["unknown", "'postgres'"]),
+        ("sqlite:///var/gatehouse.db", ["synchronous", "'sqlite'"]),
+        ("postgresql://gh:hunter2secret@db/gatehouse", ["synchronous", "'postgresql'"]),
+        ("mysql+aiomysql://gh:hunter2secret@db/gatehouse", ["not installed", "'mysql+aiomysql'"]),
+        ("nonsense", ["not a database URL"]),
+        ("postgresql+asyncpg://gh:hunter2secret@db:port/gatehouse", ["not a database URL"]),
+    ],
+)
+def test_a_database_url_gatehouse_cannot_use_is_refused_naming_the_variable(
+    url: str, words: list[str]
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        _load({"GATEHOUSE_DATABASE_URL": url})
+
+    message = str(raised.value)
+    assert message.startswith("GATEHOUSE_DATABASE_URL")
+    assert all(word in message for word in words), message
+    assert "hunter2secret" not in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite:///data/gh.db", "postgresql+asyncpg://gh:pw@db:5433/gatehouse"]
+)
+def test_an_async_database_url_is_taken_as_it_is(url: str) -> None:
+    assert _load({"GATEHOUSE_DATABASE_URL": url}).database_url == url
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GATEHOUSE_LOG_LEVEL", "verbose"),
+        ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.1, proxy.example.com"),
+    ],
+)
+def test_a_bad_log_level_or_proxy_network_is_refused_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        _load({name: value})
+
+
+def test_a_log_level_is_taken_in_any_case() -> None:
+    assert _load({"GATEHOUSE_LOG_LEVEL": "warning"}).log_level == "WARNING"
+
+
+def test_a_variable_gatehouse_does_not_know_is_a_warning_naming_the_closest_known_one() -> None:
+    settings = _load(
+        {"GATEHOUSE_RATE_LIMT_PER_MINUTE": "5", "GATEHOUSE_RATE_LIMIT_PER_MINUTE": "7", "GATEHOUSE_ZZZ": "1"},
+        "GATEHOUSE_DATABSE_URL=sqlite+aiosqlite:///x.db\n",
+    )
+
+    assert settings.rate_limit_per_minute == 7
+    assert settings.warnings == (
+        "GATEHOUSE_DATABSE_URL is not a Gatehouse setting and is ignored "
+        "(did you mean GATEHOUSE_DATABASE_URL?)",
+        "GATEHOUSE_RATE_LIMT_PER_MINUTE is not a Gatehouse setting and is ignored "
+        "(did you mean GATEHOUSE_RATE_LIMIT_PER_MINUTE?)",
+        "GATEHOUSE_ZZZ is not a Gatehouse setting and is ignored",
+    )
+
+
+def test_known_and_developer_variables_earn_no_warning() -> None:
+    settings = _load(
+        {
+            "GATEHOUSE_MAIL_POLL_SECONDS": "0",
+            "GATEHOUSE_HASH_QUEUE": "4",
+            "GATEHOUSE_TEST_POSTGRES_URL": "postgresql+asyncpg://x@y/z",
+            "GATEHOUSE_TEST_REDIS_URL": "redis://127.0.0.1",
+        }
+    )
+
+    assert settings.warnings == ()
+
+
+def test_the_public_url_defaults_to_where_serve_listens_and_an_explicit_one_wins() -> None:
+    listening = {"GATEHOUSE_SERVE_URL": "http://127.0.0.1:9123"}
+
+    assert _load(listening).public_url == "http://127.0.0.1:9123"
+    assert (
+        _load({**listening, "GATEHOUSE_PUBLIC_URL": "https://id.example.com"}).public_url
+        == "https://id.example.com"
+    )
+    assert _load(listening, "GATEHOUSE_PUBLIC_URL=https://dotenv.example.com\n").public_url == (
+        "https://dotenv.example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    ("host", "url"), [("127.0.0.1", "http://127.0.0.1:8123"), ("::1", "http://[::1]:8123")]
+)
+def test_serve_url_is_the_listening_address_as_a_url(host: str, url: str) -> None:
+    assert serve_url(host, 8123) == url

@@ -9,6 +9,7 @@ attempt independent: it succeeds or fails on its own, with its own error, within
 """
 
 import asyncio
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Literal
@@ -132,20 +133,30 @@ class SmtpMailTransport(MailTransport):
             client.close()
 
     def _describe(self, exc: Exception) -> str:
-        """One short line: the server and its code and reason — never the body, never the password."""
+        """One short line: the server, then its code and reply, or what went wrong on the way and
+        the exception's type (`connection refused (SMTPConnectError)`) — never the body, never the
+        password."""
         if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
             exc = exc.recipients[0]
         if isinstance(exc, aiosmtplib.SMTPResponseException):
             detail = f"{exc.code} {exc.message}"
-        elif str(exc):
-            detail = str(exc)
-        elif isinstance(exc, TimeoutError):
-            detail = f"no answer within {self._timeout_s:g} s"
         else:
-            detail = type(exc).__name__
+            detail = f"{self._what_failed(exc)} ({type(exc).__name__})"
         detail = " ".join(detail.split())[:200]
         if self._endpoint.password:
             detail = detail.replace(self._endpoint.password, "***")
         host = self._endpoint.host
         where = f"[{host}]" if ":" in host else host
         return f"SMTP server {where}:{self._endpoint.port}: {detail}"
+
+    def _what_failed(self, exc: BaseException) -> str:
+        """The cause in plain words where there are some (aiosmtplib wraps a refused connection
+        or an unknown host in `SMTPConnectError`), else the exception's own text."""
+        causes = [exc, *([exc.__cause__] if exc.__cause__ is not None else [])]
+        if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+            return "connection refused"
+        if any(isinstance(cause, socket.gaierror) for cause in causes):
+            return "host name not found"
+        if any(isinstance(cause, TimeoutError | aiosmtplib.SMTPTimeoutError) for cause in causes):
+            return f"no answer within {self._timeout_s:g} s"
+        return str(exc) or "failed"

@@ -57,13 +57,16 @@ class MailRelay:
             log.exception("mail_relay_error", extra={"event": "mail_relay_error"})
             return False
         if report.sent or report.failed or report.dropped:
-            log.info(
+            fields: dict[str, object] = {
+                "sent": report.sent,
+                "failed": report.failed,
+                "dropped": report.dropped,
+            }
+            if report.errors:  # why, in the transport's words: the server and the cause, never a body
+                fields["errors"] = list(report.errors)
+            log.log(
+                logging.WARNING if report.failed else logging.INFO,
                 "mail_delivery",
-                extra={
-                    "event": "mail_delivery",
-                    "sent": report.sent,
-                    "failed": report.failed,
-                    "dropped": report.dropped,
-                },
+                extra={"event": "mail_delivery", **fields},
             )
         return report.sent > 0

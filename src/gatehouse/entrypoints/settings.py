@@ -1,17 +1,28 @@
 """Configuration from `GATEHOUSE_*` environment variables and an optional `.env` file."""
 
+import difflib
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gatehouse.db"
 SECRET_FILE = Path("var/jwt_secret")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "Gatehouse <no-reply@localhost>"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ASYNC_URL_EXAMPLES = "sqlite+aiosqlite:///var/gatehouse.db or postgresql+asyncpg://user@host/db"
+# Set by `gatehouse serve` for its workers: where it listens, the default of GATEHOUSE_PUBLIC_URL.
+SERVE_URL = "GATEHOUSE_SERVE_URL"
+# Read by the test suite, not by Gatehouse; known, so setting them earns no warning.
+DEVELOPER_VARIABLES = frozenset({"GATEHOUSE_TEST_POSTGRES_URL", "GATEHOUSE_TEST_REDIS_URL"})
 
 
 class SettingsError(ValueError):
@@ -45,6 +56,8 @@ class Settings:
     outbox_dir: str = "var/outbox"
     mail_poll_seconds: float = 1.0
     housekeeping_seconds: float = 3600.0
+    # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?): the CLI prints them.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def require_jwt_secret(self) -> str:
         """The signing secret; `serve` calls this and refuses to start without a strong one."""
@@ -61,18 +74,21 @@ class Settings:
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
-    """Read settings; the process environment wins over `.env`."""
+    """Read settings; the process environment wins over `.env`. A bad value raises `SettingsError`
+    naming its variable; a `GATEHOUSE_*` variable that is read nowhere becomes a warning."""
     env = {**_read_dotenv(dotenv), **(os.environ if environ is None else environ)}
+    known = set(DEVELOPER_VARIABLES)
 
     def get(name: str) -> str | None:
+        known.add(f"GATEHOUSE_{name}")
         value = env.get(f"GATEHOUSE_{name}")
         return value.strip() if value is not None and value.strip() != "" else None
 
     policy = get("PASSWORD_POLICY") or "classic"
     if policy not in ("classic", "nist"):
         raise SettingsError("GATEHOUSE_PASSWORD_POLICY must be 'classic' or 'nist'")
-    return Settings(
-        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+    settings = Settings(
+        database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         jwt_secret=get("JWT_SECRET") or _read_secret_file(),
         jwt_previous_secrets=_split(get("JWT_PREVIOUS_SECRETS")),
         access_token_ttl=_int(get, "ACCESS_TOKEN_TTL", 1800, minimum=1),
@@ -80,16 +96,16 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         rate_limit_per_minute=_int(get, "RATE_LIMIT_PER_MINUTE", 100, minimum=0),
         login_max_failures=_int(get, "LOGIN_MAX_FAILURES", 5, minimum=0),
         redis_url=get("REDIS_URL"),
-        trusted_proxies=_split(get("TRUSTED_PROXIES")),
+        trusted_proxies=_networks(_split(get("TRUSTED_PROXIES"))),
         slow_query_ms=float(_int(get, "SLOW_QUERY_MS", 200, minimum=0)),
-        log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        log_level=_log_level(get("LOG_LEVEL") or "INFO"),
         cors_origins=_split(get("CORS_ORIGINS")),
         password_policy=policy,
         db_pool_size=_int(get, "DB_POOL_SIZE", 10, minimum=1),
         shutdown_timeout=float(_int(get, "SHUTDOWN_TIMEOUT", 10, minimum=0)),
         hash_workers=_int(get, "HASH_WORKERS", 2, minimum=1),
         hash_queue=_int(get, "HASH_QUEUE", 32, minimum=0),
-        public_url=_public_url(get("PUBLIC_URL") or DEFAULT_PUBLIC_URL),
+        public_url=_public_url(get("PUBLIC_URL") or get("SERVE_URL") or DEFAULT_PUBLIC_URL),
         smtp_url=_smtp_url(get("SMTP_URL")),
         mail_from=_mail_from(get("MAIL_FROM") or DEFAULT_MAIL_FROM),
         require_verified_email=_bool(get, "REQUIRE_VERIFIED_EMAIL"),
@@ -97,6 +113,70 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         mail_poll_seconds=float(_int(get, "MAIL_POLL_SECONDS", 1, minimum=0)),
         housekeeping_seconds=float(_int(get, "HOUSEKEEPING_SECONDS", 3600, minimum=0)),
     )
+    unknown = sorted(name for name in env if name.startswith("GATEHOUSE_") and name not in known)
+    return replace(settings, warnings=tuple(_unknown_variable(name, known) for name in unknown))
+
+
+def serve_url(host: str, port: int) -> str:
+    """`http://{host}:{port}` of a listening server (an IPv6 host in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _unknown_variable(name: str, known: set[str]) -> str:
+    """Compared without the common `GATEHOUSE_` prefix, which would make every name look close."""
+    candidates = {k.removeprefix("GATEHOUSE_"): k for k in known - DEVELOPER_VARIABLES - {SERVE_URL}}
+    guess = difflib.get_close_matches(name.removeprefix("GATEHOUSE_"), sorted(candidates), n=1)
+    hint = f" (did you mean {candidates[guess[0]]}?)" if guess else ""
+    return f"{name} is not a Gatehouse setting and is ignored{hint}"
+
+
+def _database_url(raw: str) -> str:
+    """Any SQLAlchemy URL with an installed async driver. Messages name the driver only: the URL
+    may hold a password."""
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise SettingsError(
+            f"GATEHOUSE_DATABASE_URL is not a database URL (e.g. {ASYNC_URL_EXAMPLES})"
+        ) from None
+    try:
+        dialect = url.get_dialect()
+    except ArgumentError:  # NoSuchModuleError: no such dialect or driver
+        raise SettingsError(
+            f"GATEHOUSE_DATABASE_URL names an unknown database driver {url.drivername!r} "
+            f"(use {ASYNC_URL_EXAMPLES})"
+        ) from None
+    if not dialect.is_async:
+        raise SettingsError(
+            f"GATEHOUSE_DATABASE_URL names {url.drivername!r}, a synchronous driver ({dialect.driver}); "
+            f"Gatehouse needs an async one: {ASYNC_URL_EXAMPLES}"
+        )
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        raise SettingsError(
+            f"GATEHOUSE_DATABASE_URL names the driver {url.drivername!r}, which is not installed "
+            f"(use {ASYNC_URL_EXAMPLES})"
+        ) from None
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"GATEHOUSE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
+    return level
+
+
+def _networks(entries: tuple[str, ...]) -> tuple[str, ...]:
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"GATEHOUSE_TRUSTED_PROXIES: {entry!r} is not an IP address or network (CIDR)"
+            ) from None
+    return entries
 
 
 def _bool(get: Callable[[str], str | None], name: str) -> bool:

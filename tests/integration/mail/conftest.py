@@ -12,6 +12,8 @@ from gatehouse.application.lifecycle_ports import MailMessage, PendingMail
 from tests.mail_server import SelfSignedCert, SmtpSink, make_self_signed_cert
 
 SENDER = "Gatehouse <no-reply@gatehouse.test>"
+TOKEN = "Zm9vYmFy-_0123456789abcdefghijklmnopqrstuvwxyzAB"
+LINK = f"https://gatehouse.test/a/long/public/path/account/verify-email?token={TOKEN}"  # > 78 characters
 
 
 def pending_mail(

@@ -14,7 +14,8 @@ from gatehouse.adapters import mail_files
 from gatehouse.adapters.mail_files import FileMailTransport
 from gatehouse.application.errors import MailDeliveryError
 from gatehouse.application.lifecycle_ports import MailMessage
-from tests.integration.mail.conftest import SENDER, pending_mail
+from tests.integration.mail.conftest import LINK, SENDER, TOKEN, pending_mail
+from tests.mail_grep import token_by_grep
 
 EXPECTED_NAME = "20250131T235958-00000042.eml"
 
@@ -38,6 +39,27 @@ async def test_a_mail_becomes_a_parseable_eml_with_the_smtp_headers(outbox_dir: 
     assert message.get_content_type() == "text/plain"
     assert message.get_content_charset() == "utf-8"
     assert message.get_content().removesuffix("\n") == mail.message.body
+
+
+@pytest.mark.parametrize(
+    ("greeting", "encoding"), [("Hello ada_l,", "7bit"), ("Grüße, Ada —", "8bit")], ids=["ascii", "utf-8"]
+)
+async def test_the_body_is_written_as_it_reads_with_each_link_whole_on_its_line(
+    outbox_dir: Path, greeting: str, encoding: str
+) -> None:
+    """§10: `7bit` (or `8bit` with non-ASCII text), never quoted-printable, whose `=3D` and soft
+    line breaks would cut the README's `grep` of the link short."""
+    body = f"{greeting}\n\nplease open this link, which is longer than a mail line ought to be:\n\n{LINK}\n"
+
+    await FileMailTransport(outbox_dir, SENDER).send(pending_mail(42, body=body))
+
+    raw = (outbox_dir / EXPECTED_NAME).read_bytes()
+    message = read_eml(outbox_dir / EXPECTED_NAME)
+    assert message["Content-Transfer-Encoding"] == encoding
+    assert LINK.encode() in raw.splitlines()
+    assert body.encode() in raw
+    assert message.get_content() == body
+    assert token_by_grep(outbox_dir) == TOKEN
 
 
 async def test_the_outbox_directory_and_its_parents_are_created(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from gatehouse.adapters.mail_smtp import SmtpMailTransport, parse_smtp_url, validate_smtp_url
 from gatehouse.application.errors import MailDeliveryError
-from tests.integration.mail.conftest import SENDER, pending_mail
+from tests.integration.mail.conftest import LINK, SENDER, pending_mail
 from tests.mail_server import HOST, SelfSignedCert, SmtpSink, closed_port
 
 PASSWORD = "s3cr:t/p@ss%"  # every character that must be percent-encoded in a URL's userinfo
@@ -36,6 +36,23 @@ async def test_a_mail_over_plain_smtp_arrives_with_its_headers_and_utf8_text(smt
     assert message.get_content_type() == "text/plain"
     assert message.get_content_charset() == "utf-8"
     assert text_of(message.get_content()) == mail.message.body
+
+
+@pytest.mark.parametrize(
+    ("greeting", "encoding"), [("Hello ada_l,", "7bit"), ("Grüße, Ada —", "8bit")], ids=["ascii", "utf-8"]
+)
+async def test_the_body_goes_over_smtp_as_it_reads_with_each_link_whole_on_its_line(
+    smtp_sink: SmtpSink, greeting: str, encoding: str
+) -> None:
+    body = f"{greeting}\n\nplease open this link, which is longer than a mail line ought to be:\n\n{LINK}\n"
+
+    await SmtpMailTransport(smtp_sink.url(), SENDER).send(pending_mail(8, body=body))
+
+    [received] = smtp_sink.wait_for(1)
+    assert received.message["Content-Transfer-Encoding"] == encoding
+    assert LINK.encode() in received.raw.splitlines()
+    assert body.replace("\n", "\r\n").encode() in received.raw
+    assert text_of(received.message.get_content()) == body.rstrip("\n")
 
 
 async def test_a_plain_smtp_url_never_upgrades_to_starttls_on_its_own(
@@ -124,9 +141,20 @@ async def test_an_unreachable_server_fails_fast_without_revealing_the_password()
     async with asyncio.timeout(5):
         with pytest.raises(MailDeliveryError) as raised:
             await transport.send(pending_mail())
-    assert f"{HOST}:{port}" in str(raised.value)
+    assert str(raised.value) == f"SMTP server {HOST}:{port}: connection refused (SMTPConnectError)"
     assert PASSWORD not in str(raised.value)
     assert "Grüße" not in str(raised.value)
+
+
+async def test_an_unknown_host_name_is_a_delivery_error_that_says_so() -> None:
+    transport = SmtpMailTransport("smtp://relay:hunter2@mail.gatehouse-test.invalid:2525", SENDER)
+
+    async with asyncio.timeout(10):
+        with pytest.raises(MailDeliveryError) as raised:
+            await transport.send(pending_mail())
+    assert str(raised.value) == (
+        "SMTP server mail.gatehouse-test.invalid:2525: host name not found (SMTPConnectError)"
+    )
 
 
 async def test_a_server_that_never_greets_fails_within_the_timeout() -> None:
@@ -135,7 +163,7 @@ async def test_a_server_that_never_greets_fails_within_the_timeout() -> None:
         transport = SmtpMailTransport(f"smtp://{HOST}:{port}", SENDER, timeout_s=0.3)
 
         async with asyncio.timeout(5):
-            with pytest.raises(MailDeliveryError, match=f"{HOST}:{port}"):
+            with pytest.raises(MailDeliveryError, match=f"{HOST}:{port}: no answer within 0.3 s"):
                 await transport.send(pending_mail())
 
 

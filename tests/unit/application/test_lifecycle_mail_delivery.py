@@ -187,3 +187,17 @@ async def test_one_failing_mail_does_not_hold_back_the_others(
     transport = FakeTransport(fail_first=1)
     assert await relay(queue, clock, transport).execute() == DeliveryReport(sent=1, failed=1)
     assert [m.status for m in cases.mails()] == ["pending", "sent"]
+
+
+async def test_the_report_says_why_attempts_failed_each_reason_once(
+    accounts: Accounts, queue: InMemoryMailQueue, clock: FixedClock
+) -> None:
+    for name in ("ada", "bob", "cyd"):
+        await accounts.user(name=name)
+    transport = FakeTransport(fail_first=2)
+
+    report = await relay(queue, clock, transport).execute()
+
+    assert (report.sent, report.failed) == (1, 2)
+    assert report.errors == ("connection refused",)
+    assert await relay(queue, clock, transport).execute() == DeliveryReport()  # nothing due: no reason

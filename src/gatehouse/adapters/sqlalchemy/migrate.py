@@ -1,15 +1,20 @@
 """Run the Alembic revisions that ship inside the package, and tell whether a schema is current."""
 
+import socket
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from gatehouse.adapters.sqlalchemy.database import Database
+from gatehouse.application.errors import ServiceUnavailableError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -18,6 +23,18 @@ class SchemaState(StrEnum):
     MISSING = "missing"
     OUTDATED = "outdated"
     CURRENT = "current"
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """What `upgrade` did: the revision before (None: no schema yet) and after."""
+
+    before: str | None
+    after: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
 
 
 def _config() -> Config:
@@ -30,10 +47,18 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-async def upgrade(database: Database) -> None:
-    """Create or migrate the schema to the newest revision, in one transaction."""
-    if database.is_sqlite and database.url.database not in (None, "", ":memory:"):
-        Path(database.url.database).parent.mkdir(parents=True, exist_ok=True)
+async def upgrade(database: Database) -> Upgrade:
+    """Create or migrate the schema to the newest revision, in one transaction.
+
+    A SQLite file is created, but never its folder: a folder that does not exist is more likely
+    a typo in the path than a wish for a new tree. That, and a database that can't be opened,
+    is a `ServiceUnavailableError` whose message says why in one line."""
+    folder = _sqlite_folder(database)
+    if folder is not None and not folder.is_dir():
+        raise ServiceUnavailableError(
+            f"cannot create the database {_shown(database)}: the folder {folder} does not exist"
+        )
+    before = await _revision(database)
 
     def run(connection: Connection) -> None:
         config = _config()
@@ -42,6 +67,7 @@ async def upgrade(database: Database) -> None:
 
     async with database.write_engine.begin() as conn:
         await conn.run_sync(run)
+    return Upgrade(before=before, after=head_revision())
 
 
 async def schema_state(database: Database) -> SchemaState:
@@ -51,11 +77,47 @@ async def schema_state(database: Database) -> SchemaState:
         if not path or path == ":memory:" or not Path(path).exists():  # noqa: ASYNC240 - one stat at start-up
             return SchemaState.MISSING
 
-    def current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
-
-    async with database.read_engine.connect() as conn:
-        revision = await conn.run_sync(current)
+    revision = await _revision(database)
     if revision is None:
         return SchemaState.MISSING
     return SchemaState.CURRENT if revision == head_revision() else SchemaState.OUTDATED
+
+
+def _sqlite_folder(database: Database) -> Path | None:
+    path = database.url.database if database.is_sqlite else None
+    return Path(path).parent if path and path != ":memory:" else None
+
+
+def _shown(database: Database) -> str:
+    return database.url.render_as_string(hide_password=True)
+
+
+async def _revision(database: Database) -> str | None:
+    """The schema's revision (None: no schema); a database that can't be opened (down, refused,
+    unknown host, bad login, no such database, unreadable file) is a `ServiceUnavailableError`
+    with a short reason. Only a connection and one read of `alembic_version` happen here, so
+    every error is about reaching the database, never a statement's fault."""
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    try:
+        async with database.read_engine.connect() as conn:
+            return await conn.run_sync(current)
+    except (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise ServiceUnavailableError(f"cannot open the database {_shown(database)}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """Short and safe: the driver's own words about the connection, never a statement's parameters."""
+    cause: BaseException = getattr(exc, "orig", None) or exc
+    while cause.__cause__ is not None and not isinstance(cause, OSError | asyncpg.PostgresError):
+        cause = cause.__cause__
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, socket.gaierror):
+        return "host name not found"
+    if isinstance(cause, TimeoutError):
+        return "no answer in time"
+    text = " ".join(str(cause).split())[:200]
+    return f"{text} ({type(cause).__name__})" if text else type(cause).__name__

@@ -1,6 +1,6 @@
 """Deliver the mail waiting in the outbox: the relay's one step, run by the server and the CLI."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gatehouse.application.errors import MailDeliveryError
@@ -17,6 +17,9 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     dropped: int = 0
+    # Why attempts failed, each reason once (the transport's words: server, cause, no body, no
+    # password). For the log and the console; two reports with the same counts compare equal.
+    errors: tuple[str, ...] = field(default=(), compare=False)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -46,6 +49,7 @@ class DeliverPendingMail:
         dropped = await self._queue.give_up(created_before=now - GIVE_UP_AFTER, now=now)
         claimed = await self._queue.claim(now=now, lease_until=now + LEASE, limit=self._batch)
         sent = failed = 0
+        errors: list[str] = []
         for mail in claimed:
             try:
                 await self._transport.send(mail)
@@ -53,7 +57,9 @@ class DeliverPendingMail:
                 retry_at = self._clock.now() + retry_delay(mail.attempts)
                 await self._queue.retry_later(mail.id, retry_at=retry_at, error=exc.message)
                 failed += 1
+                if exc.message not in errors:
+                    errors.append(exc.message)
             else:
                 await self._queue.mark_sent(mail.id, self._clock.now())
                 sent += 1
-        return DeliveryReport(sent=sent, failed=failed, dropped=dropped)
+        return DeliveryReport(sent=sent, failed=failed, dropped=dropped, errors=tuple(errors))

@@ -3,17 +3,20 @@
 import argparse
 import asyncio
 import atexit
-import json
+import getpass
 import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
+from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.application.lifecycle_ports import Origin
 from gatehouse.application.ports import UserFilter, UserPageQuery
 from gatehouse.application.use_cases.read_users import ListUsers
@@ -21,10 +24,11 @@ from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
-from gatehouse.entrypoints.cli import lifecycle_commands
+from gatehouse.entrypoints.cli import lifecycle_commands, preflight
+from gatehouse.entrypoints.cli.output import print_json, utc, warn
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.logs import configure_logging
-from gatehouse.entrypoints.settings import load_settings
+from gatehouse.entrypoints.settings import DEFAULT_DATABASE_URL, SERVE_URL, Settings, load_settings, serve_url
 
 # The operator at the console acts as an admin who is no account (so never "self").
 OPERATOR = lifecycle_commands.OPERATOR
@@ -39,8 +43,19 @@ class CommandError(Exception):
         self.message = message
 
 
+def cli_settings() -> Settings:
+    """The settings, after a warning on stderr for each `GATEHOUSE_*` variable nobody reads."""
+    settings = load_settings()
+    for message in settings.warnings:
+        warn(message)
+    return settings
+
+
 async def require_current_schema(container: Container) -> None:
-    state = await schema_state(container.database())
+    try:
+        state = await schema_state(container.database())
+    except ServiceUnavailableError as exc:
+        raise CommandError(f"GATEHOUSE_DATABASE_URL: {exc.message}") from exc
     if state is not SchemaState.CURRENT:
         url = container.database().url.render_as_string(hide_password=True)
         raise CommandError(f"database {url} is {state.value}: run `gatehouse db upgrade` first")
@@ -55,7 +70,7 @@ def fresh_metrics_dir() -> str:
 
 
 def serve(host: str, port: int, workers: int) -> int:
-    settings = load_settings()
+    settings = cli_settings()
     settings.require_jwt_secret()
     container = Container(settings=settings)
 
@@ -66,7 +81,12 @@ def serve(host: str, port: int, workers: int) -> int:
             await container.database().dispose()
 
     asyncio.run(check())
+    preflight.check_can_listen(host, port)
+    # The workers are processes of their own: they learn where we listen (the default of
+    # GATEHOUSE_PUBLIC_URL, the base of the links in mails) from their environment.
+    os.environ[SERVE_URL] = serve_url(host, port)
     configure_logging(settings.log_level)
+    preflight.warn_if_smtp_host_unresolvable(settings.smtp_url)
     if workers > 1 and not settings.redis_url:
         logging.getLogger("gatehouse").warning(
             "rate limits and log-in throttles are counted by each worker alone: set GATEHOUSE_REDIS_URL "
@@ -83,6 +103,7 @@ def serve(host: str, port: int, workers: int) -> int:
         factory=True,
         # h11 with a bounded request head, not httptools, which reads a header of any size
         # whole into memory (a 50 MiB header: 50 MiB per connection); see that module.
+        http="gatehouse.entrypoints.http.protocol:BoundedHeadHttpToolsProtocol",
         host=host,
         port=port,
         workers=workers,
@@ -95,13 +116,35 @@ def serve(host: str, port: int, workers: int) -> int:
     return 0
 
 
+async def upgrade_schema(container: Container) -> int:
+    """Says truthfully what happened: created, migrated, or nothing to do."""
+    if container.settings().database_url == DEFAULT_DATABASE_URL:
+        # var/ is Gatehouse's own folder (the dev secret and the outbox live there too); a folder
+        # the operator named must exist already, so a typo in a path is an error, not a new tree.
+        try:
+            Path("var").mkdir(exist_ok=True)  # noqa: ASYNC240 - one call before any I/O of its own
+        except OSError as exc:
+            raise CommandError(f"cannot create the folder var/: {exc.strerror or exc}") from None
+    database = container.database()
+    try:
+        done = await upgrade(database)
+    except ServiceUnavailableError as exc:
+        raise CommandError(f"GATEHOUSE_DATABASE_URL: {exc.message}") from exc
+    shown = database.url.render_as_string(hide_password=True)
+    if done.before is None:
+        print(f"created the schema of {shown} at revision {done.after}")
+    elif done.changed:
+        print(f"migrated {shown} from revision {done.before} to {done.after}")
+    else:
+        print(f"{shown} is already at the newest revision ({done.after})")
+    return 0
+
+
 async def dispatch(args: argparse.Namespace) -> int:
-    container = Container(settings=load_settings())
+    container = Container(settings=cli_settings())
     try:
         if (args.command, args.action) == ("db", "upgrade"):
-            await upgrade(container.database())
-            print("database is at the newest revision")
-            return 0
+            return await upgrade_schema(container)
         await require_current_schema(container)
         # Audit events of this command carry a request id of their own, and no IP.
         bound = container.origin().bind(Origin(request_id=f"cli-{os.urandom(8).hex()}"))
@@ -124,9 +167,33 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "is_active": user.is_active,
         "email_verified": user.email_verified,
-        "created_at": user.created_at.isoformat(),
-        "updated_at": user.updated_at.isoformat(),
+        "created_at": utc(user.created_at),
+        "updated_at": utc(user.updated_at),
     }
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """`--password`, else one line of stdin (`--password-stdin`), else a prompt at a terminal,
+    asked twice; the password then never sits in the shell's history."""
+    if args.password is not None:
+        return str(args.password)
+    if args.password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise CommandError("--password-stdin: no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError(
+            "users create: no password: give --password-stdin (or --password), or run at a terminal"
+        )
+    try:
+        password = getpass.getpass("Password: ")
+        again = getpass.getpass("Repeat the password: ")
+    except EOFError:
+        raise CommandError("users create: no password given at the prompt") from None
+    if password != again:
+        raise CommandError("users create: the two passwords differ")
+    return password
 
 
 async def create_user(container: Container, args: argparse.Namespace) -> int:
@@ -134,13 +201,13 @@ async def create_user(container: Container, args: argparse.Namespace) -> int:
         RegisterUser.Command(
             email=args.email,
             username=args.username,
-            password=args.password,
+            password=read_password(args),
             full_name=args.full_name,
             role=args.role,
             actor=OPERATOR,
         )
     )
-    print(json.dumps(user_json(user)))
+    print_json(user_json(user))
     return 0
 
 
@@ -157,7 +224,7 @@ async def list_users(container: Container, args: argparse.Namespace) -> int:
             break
         page += 1
     if args.json:
-        print(json.dumps([user_json(u) for u in users]))
+        print_json([user_json(u) for u in users])
         return 0
     print(f"{'ID':>6}  {'USERNAME':<20} {'EMAIL':<32} {'ROLE':<10} ACTIVE")
     for u in users:
@@ -172,14 +239,14 @@ async def set_role(container: Container, args: argparse.Namespace) -> int:
     user = await container.patch_user().execute(
         PatchUser.Command(actor=OPERATOR, user_id=args.id, role=args.role)
     )
-    print(json.dumps(user_json(user)))
+    print_json(user_json(user))
     return 0
 
 
 async def deactivate(container: Container, args: argparse.Namespace) -> int:
     command = PatchUser.Command(actor=OPERATOR, user_id=args.id, is_active=False)
     user = await container.patch_user().execute(command)
-    print(json.dumps(user_json(user)))
+    print_json(user_json(user))
     return 0
 
 

@@ -1,7 +1,7 @@
 """`gatehouse audit list|prune`, `gatehouse mail deliver` and `gatehouse db prune`."""
 
 import argparse
-import json
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +10,7 @@ from gatehouse.application.lifecycle_ports import AuditAction, AuditEvent, Audit
 from gatehouse.application.use_cases.deliver_mail import DeliveryReport
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role
+from gatehouse.entrypoints.cli.output import print_json, table_time, utc
 from gatehouse.entrypoints.container import Container
 
 OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
@@ -47,7 +48,7 @@ def parse_action(raw: str | None) -> AuditAction | None:
 def event_json(event: AuditEvent) -> dict[str, Any]:
     return {
         "id": event.id,
-        "at": event.at.isoformat(),
+        "at": utc(event.at),
         "action": event.action,
         "actor_id": event.actor_id,
         "user_id": event.user_id,
@@ -69,12 +70,12 @@ async def audit_list(container: Container, args: argparse.Namespace) -> int:
             break
         query = replace(query, before_id=page.next_after.id)
     if args.json:
-        print(json.dumps([event_json(e) for e in events]))
+        print_json([event_json(e) for e in events])
         return 0
     print(f"{'ID':>7}  {'AT':<25} {'ACTION':<30} {'USER':>6} {'ACTOR':>6}  IP")
     for e in events:
         print(
-            f"{e.id:>7}  {e.at.isoformat(timespec='seconds'):<25} {e.action:<30} "
+            f"{e.id:>7}  {table_time(e.at):<25} {e.action:<30} "
             f"{e.user_id if e.user_id is not None else '-':>6} "
             f"{e.actor_id if e.actor_id is not None else '-':>6}  {e.ip or '-'}"
         )
@@ -96,6 +97,7 @@ async def mail_deliver(container: Container, args: argparse.Namespace) -> int:
             sent=total.sent + report.sent,
             failed=total.failed + report.failed,
             dropped=total.dropped + report.dropped,
+            errors=total.errors + tuple(e for e in report.errors if e not in total.errors),
         )
         if not (report.sent or report.failed):
             break
@@ -104,13 +106,16 @@ async def mail_deliver(container: Container, args: argparse.Namespace) -> int:
         f"sent {total.sent}, failed {total.failed} (retried later), "
         f"dropped {total.dropped} (older than 24 hours); {waiting} waiting"
     )
+    if total.errors:
+        more = f" (and {len(total.errors) - 1} other reasons)" if len(total.errors) > 1 else ""
+        print(f"gatehouse: error: mail not delivered: {total.errors[0]}{more}", file=sys.stderr)
     return 1 if total.failed else 0
 
 
 async def db_prune(container: Container, args: argparse.Namespace) -> int:
     """What housekeeping deletes, now and whoever holds its lease (deleting twice is harmless)."""
     report = await container.prune_expired_rows().execute()
-    print(json.dumps(report.counts()))
+    print_json(report.counts())
     return 0
 
 

@@ -4,11 +4,12 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import NoReturn
 
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
-from gatehouse.entrypoints.cli import commands, lifecycle_commands
+from gatehouse.entrypoints.cli import commands, lifecycle_commands, preflight
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
@@ -23,6 +24,18 @@ def account_id(raw: str) -> int:
     return int(raw)
 
 
+def port_number(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a TCP port (a whole number from 1 to 65535)")
+    return int(raw)
+
+
+def worker_count(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of workers (a whole number from 1)")
+    return int(raw)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """A usage error is one line on stderr naming the command (`--help` shows the usage), exit 2."""
 
@@ -32,12 +45,24 @@ class OneLineParser(argparse.ArgumentParser):
 
 def parser() -> argparse.ArgumentParser:
     root = OneLineParser(prog="gatehouse", description="Gatehouse user-management service")
+    root.add_argument("--version", action="version", version=f"%(prog)s {version('gatehouse')}")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the HTTP API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on; 0.0.0.0 for every interface (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--port", type=port_number, default=8000, help="TCP port to listen on, 1-65535 (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        help="worker processes sharing the port (default: %(default)s)",
+    )
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="create or migrate the schema to the newest revision")
@@ -49,28 +74,59 @@ def parser() -> argparse.ArgumentParser:
     )
 
     users = sub.add_parser("users", help="manage accounts").add_subparsers(dest="action", required=True)
-    create = users.add_parser("create", help="create an account (prints it as JSON)")
-    create.add_argument("--email", required=True)
-    create.add_argument("--username", required=True)
-    create.add_argument("--password", required=True)
-    create.add_argument("--full-name")
-    create.add_argument("--role", choices=ROLES, default="user")
+    create = users.add_parser(
+        "create",
+        help="create an account (prints it as JSON)",
+        description="Create an account, verified from the start, and print it as JSON. Without "
+        "--password or --password-stdin the password is asked for at the terminal.",
+    )
+    create.add_argument("--email", required=True, help="the account's email address (required)")
+    create.add_argument("--username", required=True, help="3-50 letters, digits or _ (required)")
+    secret = create.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password", help="the password (it stays in the shell's history; default: a prompt)"
+    )
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    create.add_argument("--full-name", help="the account holder's name (default: none)")
+    create.add_argument(
+        "--role", choices=ROLES, default="user", help="the account's role (default: %(default)s)"
+    )
     listing = users.add_parser("list", help="list accounts")
-    listing.add_argument("--role", choices=ROLES)
-    listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    listing.add_argument("--role", choices=ROLES, help="only accounts with this role (default: every role)")
+    listing.add_argument(
+        "--json", action="store_true", help="one JSON array instead of a table (default: a table)"
+    )
     set_role = users.add_parser("set-role", help="change an account's role")
-    set_role.add_argument("id", type=account_id)
-    set_role.add_argument("role", choices=ROLES)
+    set_role.add_argument("id", type=account_id, help="the account's id")
+    set_role.add_argument("role", choices=ROLES, help="the new role")
     deactivate = users.add_parser("deactivate", help="deactivate an account")
-    deactivate.add_argument("id", type=account_id)
+    deactivate.add_argument("id", type=account_id, help="the account's id")
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit_list = audit.add_parser("list", help="list audit events, newest first")
     # Not `dest="action"`: that names the subcommand itself.
-    audit_list.add_argument("--action", dest="only_action", help="only this action, e.g. auth.login_failed")
-    audit_list.add_argument("--user", type=account_id, help="only events about this account id")
-    audit_list.add_argument("--since", help="only events at or after this ISO 8601 time (UTC if no offset)")
-    audit_list.add_argument("--json", action="store_true", help="one JSON array instead of a table")
+    audit_list.add_argument(
+        "--action",
+        dest="only_action",
+        metavar="ACTION",
+        help="only this action, e.g. auth.login_failed (default: every action)",
+    )
+    audit_list.add_argument(
+        "--user",
+        type=account_id,
+        metavar="ID",
+        help="only events about this account id (default: every account)",
+    )
+    audit_list.add_argument(
+        "--since", help="only events at or after this ISO 8601 time, UTC if no offset (default: all time)"
+    )
+    audit_list.add_argument(
+        "--json", action="store_true", help="one JSON array instead of a table (default: a table)"
+    )
     audit.add_parser("prune", help="delete events older than GATEHOUSE_AUDIT_RETENTION_DAYS")
 
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
@@ -99,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingsError,
         commands.CommandError,
         lifecycle_commands.LifecycleCommandError,
+        preflight.PreflightError,
     ) as exc:
         print(f"gatehouse: error: {describe(exc)}", file=sys.stderr)
         return 1

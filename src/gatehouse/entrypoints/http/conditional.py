@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1  # version columns are INTEGER on both engines: no tag beyond can match
 
 
 def etag(version: int) -> str:
@@ -33,12 +34,12 @@ def expected_versions(if_match: str | None) -> Sequence[int] | None:
 
 
 def _version_of(tag: str) -> int | None:
-    """The version a tag of ours names: `"v"` and ASCII digits within a signed 64-bit integer
-    (`"v²"` or `"v9223372036854775808"` name none, so they match nothing: 412)."""
+    """The version a tag of ours names: `"v"` and ASCII digits within the version column's range
+    (`"v²"`, `"v2147483648"` or `"v9223372036854775808"` name none, so they match nothing: 412)."""
     digits = tag[2:-1]
     if not (tag.startswith('"v') and tag.endswith('"') and 0 < len(digits) <= 19):
         return None
-    if not (digits.isascii() and digits.isdigit()) or int(digits) > MAX_ID:
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > MAX_VERSION:
         return None
     return int(digits)
 
