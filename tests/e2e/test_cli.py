@@ -192,6 +192,20 @@ def test_db_upgrade_says_it_migrated_an_older_schema(cli: Cli) -> None:
     assert result.stdout.startswith("migrated ")
 
 
+def test_a_database_migrated_by_a_newer_release_is_named_in_one_line(migrated: Cli) -> None:
+    """A revision this release doesn't ship: `db upgrade` and every other command say so in one
+    line (no Alembic traceback, no advice to run `db upgrade`)."""
+    with sqlite3.connect(migrated.database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+
+    upgrade = migrated("db", "upgrade")
+    listing = migrated("users", "list")
+
+    assert_one_line_error(upgrade, "9999_from_the_future", "newer")
+    line = assert_one_line_error(listing, "newer")
+    assert "db upgrade" not in line
+
+
 def test_db_upgrade_never_creates_a_missing_folder_of_a_configured_path(cli: Cli) -> None:
     url = f"sqlite+aiosqlite:///{cli.cwd / 'typo' / 'data' / 'gh.db'}"
 

@@ -10,11 +10,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError as AlembicError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.application.errors import ServiceUnavailableError
+from gatehouse.application.errors import ApplicationError, ServiceUnavailableError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -23,6 +24,11 @@ class SchemaState(StrEnum):
     MISSING = "missing"
     OUTDATED = "outdated"
     CURRENT = "current"
+    NEWER = "newer than this release"  # migrated by a later Gatehouse: a revision we don't know
+
+
+class UnknownRevisionError(ApplicationError):
+    """The database carries a revision this release does not ship (a newer release migrated it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,11 @@ async def upgrade(database: Database) -> Upgrade:
             f"cannot create the database {_shown(database)}: the folder {folder} does not exist"
         )
     before = await _revision(database)
+    if before is not None and not _known(before):
+        raise UnknownRevisionError(
+            f"the database {_shown(database)} is at revision {before}, which this release does not "
+            f"know (its newest is {head_revision()}): a newer Gatehouse migrated it; run that release"
+        )
 
     def run(connection: Connection) -> None:
         config = _config()
@@ -80,7 +91,16 @@ async def schema_state(database: Database) -> SchemaState:
     revision = await _revision(database)
     if revision is None:
         return SchemaState.MISSING
-    return SchemaState.CURRENT if revision == head_revision() else SchemaState.OUTDATED
+    if revision == head_revision():
+        return SchemaState.CURRENT
+    return SchemaState.OUTDATED if _known(revision) else SchemaState.NEWER
+
+
+def _known(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except AlembicError:
+        return False
 
 
 def _sqlite_folder(database: Database) -> Path | None:

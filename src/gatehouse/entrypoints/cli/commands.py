@@ -58,6 +58,8 @@ async def require_current_schema(container: Container) -> None:
         raise CommandError(f"GATEHOUSE_DATABASE_URL: {exc.message}") from exc
     if state is not SchemaState.CURRENT:
         url = container.database().url.render_as_string(hide_password=True)
+        if state is SchemaState.NEWER:
+            raise CommandError(f"database {url} was migrated by a newer Gatehouse: run that release")
         raise CommandError(f"database {url} is {state.value}: run `gatehouse db upgrade` first")
 
 
@@ -101,7 +103,7 @@ def serve(host: str, port: int, workers: int) -> int:
     uvicorn.run(
         ASGI_FACTORY,
         factory=True,
-        # h11 with a bounded request head, not httptools, which reads a header of any size
+        # httptools with a bounded request head: uvicorn's own reads a header of any size
         # whole into memory (a 50 MiB header: 50 MiB per connection); see that module.
         http="gatehouse.entrypoints.http.protocol:BoundedHeadHttpToolsProtocol",
         host=host,
