@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gatehouse.application.ports import Clock, Counters, WindowCount
+from gatehouse.application.ports import Clock, Counters, Reservation, WindowCount
 
 PRUNE_EVERY = 1024
 
@@ -25,6 +25,7 @@ class InProcessCounters(Counters):
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._windows: dict[str, _Window] = {}
+        self._running: dict[str, int] = {}  # reservations granted and not yet settled, per key
         self._writes = 0
 
     async def increment(self, key: str, window_seconds: int) -> WindowCount:
@@ -46,10 +47,25 @@ class InProcessCounters(Counters):
     async def reset(self, key: str) -> None:
         self._windows.pop(key, None)
 
-    async def release(self, key: str, count: int) -> None:
-        window = self._live(key, self._clock.now())
-        if window is not None:
-            window.count = max(0, window.count - count)
+    async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
+        # No await between the read and the write: atomic on the event loop.
+        now = self._clock.now()
+        window = self._live(key, now)
+        counted = window.count if window is not None else 0
+        if window is not None and counted >= limit:
+            return Reservation(granted=False, reset_after=_seconds_until(window.ends_at, now))
+        running = self._running.get(key, 0)
+        if counted + running >= limit:
+            return Reservation(granted=False)
+        self._running[key] = running + 1
+        return Reservation(granted=True)
+
+    async def settle(self, key: str, *, counted: bool, window_seconds: int) -> None:
+        running = self._running.pop(key, 0) - 1
+        if running > 0:
+            self._running[key] = running
+        if counted:
+            await self.increment(key, window_seconds)
 
     def _live(self, key: str, now: datetime) -> _Window | None:
         window = self._windows.get(key)

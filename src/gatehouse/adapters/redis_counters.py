@@ -6,7 +6,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from gatehouse.application.errors import CountersUnavailableError
-from gatehouse.application.ports import Counters, WindowCount
+from gatehouse.application.ports import Counters, Reservation, WindowCount
 
 log = logging.getLogger("gatehouse.redis")
 
@@ -24,13 +24,33 @@ if not count then return {0, tonumber(ARGV[1])} end
 return {tonumber(count), redis.call('TTL', KEYS[1])}
 """
 
-# Atomic: never below zero, and the window keeps its end (DECRBY keeps the key's TTL).
-RELEASE = """
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count <= 0 then return 0 end
-local taken = math.min(count, tonumber(ARGV[1]))
-return redis.call('DECRBY', KEYS[1], taken)
+# KEYS[1] the window count, KEYS[2] the attempts running; ARGV: limit, window, running TTL.
+# One round trip, atomic. The running count expires on its own (a worker that died mid-attempt
+# gives its places back after RUNNING_TTL_SECONDS).
+RESERVE = """
+local counted = tonumber(redis.call('GET', KEYS[1]) or '0')
+if counted >= tonumber(ARGV[1]) then
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl < 0 then ttl = tonumber(ARGV[2]) end
+  return {0, ttl}
+end
+local running = tonumber(redis.call('GET', KEYS[2]) or '0')
+if counted + running >= tonumber(ARGV[1]) then return {0, -1} end
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return {1, 0}
 """
+SETTLE = """
+local running = tonumber(redis.call('GET', KEYS[2]) or '0')
+if running > 1 then redis.call('DECR', KEYS[2]) else redis.call('DEL', KEYS[2]) end
+if ARGV[1] == '1' then
+  local count = redis.call('INCR', KEYS[1])
+  if count == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+end
+return 0
+"""
+RUNNING_TTL_SECONDS = 60
+RUNNING_SUFFIX = ":running"
 
 
 class RedisCounters(Counters):
@@ -52,7 +72,8 @@ class RedisCounters(Counters):
         self._down = False
         self._increment = self._redis.register_script(INCREMENT)
         self._peek = self._redis.register_script(PEEK)
-        self._release = self._redis.register_script(RELEASE)
+        self._reserve = self._redis.register_script(RESERVE)
+        self._settle = self._redis.register_script(SETTLE)
 
     async def increment(self, key: str, window_seconds: int) -> WindowCount:
         count, ttl = await self._call(self._increment, key, window_seconds)
@@ -70,13 +91,25 @@ class RedisCounters(Counters):
             raise CountersUnavailableError("Redis is unreachable") from exc
         self._came_back()
 
-    async def release(self, key: str, count: int) -> None:
+    async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
+        keys = [self._prefix + key, self._prefix + key + RUNNING_SUFFIX]
+        granted, ttl = await self._run(self._reserve, keys, [limit, window_seconds, RUNNING_TTL_SECONDS])
+        if granted:
+            return Reservation(granted=True)
+        return Reservation(granted=False, reset_after=max(1, int(ttl)) if int(ttl) >= 0 else None)
+
+    async def settle(self, key: str, *, counted: bool, window_seconds: int) -> None:
+        keys = [self._prefix + key, self._prefix + key + RUNNING_SUFFIX]
+        await self._run(self._settle, keys, [1 if counted else 0, window_seconds])
+
+    async def _run(self, script: object, keys: list[str], args: list[int]) -> list[int]:
         try:
-            await self._release(keys=[self._prefix + key], args=[count])
+            result = await script(keys=keys, args=args)  # type: ignore[operator]
         except (RedisError, OSError) as exc:
             self._went_down(exc)
             raise CountersUnavailableError("Redis is unreachable") from exc
         self._came_back()
+        return [int(item) for item in result] if isinstance(result, list) else []
 
     async def ping(self) -> bool:
         try:
@@ -137,8 +170,16 @@ class FallbackCounters(Counters):
         except CountersUnavailableError:
             return
 
-    async def release(self, key: str, count: int) -> None:
+    async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
         try:
-            await self._primary.release(key, count)
+            return await self._primary.reserve(key, limit, window_seconds)
         except CountersUnavailableError:
-            await self._fallback.release(key, count)
+            return await self._fallback.reserve(key, limit, window_seconds)
+
+    async def settle(self, key: str, *, counted: bool, window_seconds: int) -> None:
+        # Settled where it was granted when possible; a reservation granted by Redis that can't be
+        # settled there expires on its own (RUNNING_TTL_SECONDS), and its failure counts here.
+        try:
+            await self._primary.settle(key, counted=counted, window_seconds=window_seconds)
+        except CountersUnavailableError:
+            await self._fallback.settle(key, counted=counted, window_seconds=window_seconds)

@@ -153,7 +153,14 @@ class Container(containers.DeclarativeContainer):
     patch_user = providers.Factory(PatchUser, uow=uow, clock=clock, mailer=mailer)
     delete_user = providers.Factory(DeleteUser, uow=uow, clock=clock)
     change_password = providers.Factory(
-        ChangePassword, uow=uow, queries=user_queries, hasher=hasher, policy=policy, clock=clock
+        ChangePassword,
+        uow=uow,
+        queries=user_queries,
+        hasher=hasher,
+        policy=policy,
+        clock=clock,
+        counters=counters,
+        max_failures=settings.provided.login_max_failures,
     )
     login = providers.Factory(
         Login,

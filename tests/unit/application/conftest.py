@@ -180,8 +180,9 @@ def change_password(
     hasher: InMemoryPasswordHasher,
     policy: ClassicPasswordPolicy,
     clock: FixedClock,
+    counters: InProcessCounters,
 ) -> ChangePassword:
-    return ChangePassword(uow, queries, hasher, policy, clock)
+    return ChangePassword(uow, queries, hasher, policy, clock, counters, MAX_FAILURES)
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ import pytest
 
 from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase
-from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.sessions import Login, RefreshSession
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role
-from tests.unit.application.conftest import PASSWORD, Accounts
+from tests.unit.application.conftest import MAX_FAILURES, PASSWORD, Accounts
 
 NEW_PASSWORD = "Better456"
 
@@ -109,3 +109,19 @@ async def test_an_actor_whose_account_is_gone_is_not_authenticated(change_passwo
     ghost = Actor(user_id=9_999, role=Role.USER, session_id=1)
     with pytest.raises(AuthenticationError):
         await change_password.execute(command(ghost))
+
+
+async def test_wrong_current_passwords_count_toward_the_log_in_throttle(
+    accounts: Accounts, change_password: ChangePassword, login: Login
+) -> None:
+    """A stolen session can't guess the password without limit: each wrong current password is a
+    failed log-in of the account's email; past the limit both answer 429, the right one too."""
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    for n in range(MAX_FAILURES):
+        with pytest.raises(PermissionDeniedError):
+            await change_password.execute(command(actor, current=f"Guess-{n}x"))
+    with pytest.raises(RateLimitedError):
+        await change_password.execute(command(actor))
+    with pytest.raises(RateLimitedError):
+        await login.execute(Login.Command(identifier=me.email.value, password=PASSWORD))

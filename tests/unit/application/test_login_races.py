@@ -58,18 +58,33 @@ async def test_simultaneous_wrong_guesses_check_at_most_max_failures_passwords(
     assert kinds.count(RateLimitedError) == 30 - MAX_FAILURES
 
 
-async def test_a_right_password_among_simultaneous_guesses_may_still_log_in(
-    accounts: Accounts, login: Login
+@pytest.mark.parametrize("right_at", [0, 1, MAX_FAILURES - 1, MAX_FAILURES + 3])
+async def test_a_right_password_among_simultaneous_guesses_lets_no_extra_guess_through(
+    accounts: Accounts, login: Login, right_at: int
 ) -> None:
     me = await accounts.user()
-    guesses = [f"Wrong-{n}a" for n in range(MAX_FAILURES - 1)] + [PASSWORD] + ["Wrong-9a"] * 10
+    guesses = [f"Wrong-{n}a" for n in range(30)]
+    guesses[right_at] = PASSWORD
     outcomes = await asyncio.gather(
         *(login.execute(Login.Command(identifier=me.email.value, password=p)) for p in guesses),
         return_exceptions=True,
     )
     kinds = [type(outcome) for outcome in outcomes]
     assert kinds.count(AuthenticationError) <= MAX_FAILURES
-    assert not isinstance(outcomes[MAX_FAILURES - 1], BaseException)
+    assert kinds.count(AuthenticationError) + kinds.count(RateLimitedError) >= 29
+    if right_at < MAX_FAILURES:  # it took a place before the limit was reached: it logs in
+        assert not isinstance(outcomes[right_at], BaseException)
+
+
+async def test_simultaneous_right_passwords_all_log_in(accounts: Accounts, login: Login) -> None:
+    """More simultaneous log-ins than the limit, none failing: none is throttled (no failure was
+    ever made); the ones beyond the free places wait for the running ones to settle."""
+    me = await accounts.user()
+    outcomes = await asyncio.gather(
+        *(login.execute(Login.Command(identifier=me.email.value, password=PASSWORD)) for _ in range(20)),
+        return_exceptions=True,
+    )
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
 
 
 async def test_an_identifier_longer_than_any_account_is_refused_before_it_is_counted(

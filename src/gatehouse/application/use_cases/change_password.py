@@ -3,9 +3,11 @@
 from dataclasses import dataclass, field
 
 from gatehouse.application.account_mail import record
+from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, PasswordHasher, UnitOfWork, UserQueries
+from gatehouse.application.ports import Clock, Counters, PasswordHasher, UnitOfWork, UserQueries
+from gatehouse.application.use_cases.sessions import LOGIN_WINDOW_SECONDS
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.policy import Actor
@@ -15,7 +17,9 @@ from gatehouse.domain.values import RawPassword
 class ChangePassword:
     """Change one's own password.
 
-    - A wrong current password is refused with 403 (the caller is authenticated).
+    - A wrong current password is refused with 403 (the caller is authenticated). It counts as a
+      failed log-in of the account's email (§5's throttle): a stolen session can't be used to guess
+      the password without limit; past the limit, 429.
     - The new password must satisfy the password policy (422).
     - Every session of the user ends, this one included.
     """
@@ -33,7 +37,10 @@ class ChangePassword:
         hasher: PasswordHasher,
         policy: PasswordPolicy,
         clock: Clock,
+        counters: Counters,
+        max_failures: int,
     ) -> None:
+        self._attempts = GuardedAttempts(counters, max_failures, LOGIN_WINDOW_SECONDS)
         self._uow = uow
         self._queries = queries
         self._hasher = hasher
@@ -44,11 +51,13 @@ class ChangePassword:
         user = await self._queries.get(command.actor.user_id)
         if user is None:
             raise AuthenticationError("Account no longer exists")
-        try:
-            current = RawPassword(command.current_password)
-        except InvalidValueError:
-            raise PermissionDeniedError("Current password is wrong") from None
-        if not await self._hasher.verify(user.password_hash, current):
+        async with self._attempts.attempt(f"login-failures:{user.email.value}") as outcome:
+            try:
+                current = RawPassword(command.current_password)
+            except InvalidValueError:
+                current = None
+            outcome.failed = current is None or not await self._hasher.verify(user.password_hash, current)
+        if current is None or outcome.failed:
             raise PermissionDeniedError("Current password is wrong")
         try:
             new = RawPassword(command.new_password)

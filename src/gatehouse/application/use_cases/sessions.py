@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from gatehouse.application.account_mail import record as audit
-from gatehouse.application.errors import AuthenticationError, RateLimitedError
+from gatehouse.application.attempts import GuardedAttempts
+from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.ports import (
     Clock,
@@ -42,9 +43,9 @@ class Login:
     - Every outcome but the throttle's is in the audit trail (`auth.login_succeeded` in the
       session's own transaction, `auth.login_failed` with the submitted identifier).
     - After `max_failures` failures for one submitted identifier within 15 minutes, 429
-      until the window passes; counted whether or not an account matches. Each attempt is
-      counted before its password is checked, so of any number of simultaneous guesses at most
-      `max_failures` are checked; a correct password clears the failures counted before it.
+      until the window passes; counted whether or not an account matches, and held under
+      concurrency (`GuardedAttempts`): of any number of simultaneous guesses at most
+      `max_failures` fail, and simultaneous right passwords all get through.
     - An identifier longer than any account's (254) is refused (422) before it is counted.
     - The session is written only while the password that was checked is still the account's and
       the account is still active: a concurrent password change, reset or deactivation wins.
@@ -73,45 +74,29 @@ class Login:
         self._queries = queries
         self._hasher = hasher
         self._tokens = tokens
-        self._counters = counters
+        self._attempts = GuardedAttempts(counters, max_failures, LOGIN_WINDOW_SECONDS)
         self._clock = clock
-        self._max_failures = max_failures
         self._require_verified = require_verified_email
 
     async def execute(self, command: Command) -> TokenPair:
         identifier = _identifier(command.identifier)
-        key = f"login-failures:{identifier}"
-        reserved = await self._reserve_attempt(key)
-        user = await self._queries.find_for_login(identifier)
-        password = _as_password(command.password)
-        if user is None or password is None:
-            await self._hasher.verify_dummy(password or RawPassword(""))
-            ok = False
-        else:
-            ok = await self._hasher.verify(user.password_hash, password)
-        if user is None or password is None or not ok:
+        async with self._attempts.attempt(f"login-failures:{identifier}") as outcome:
+            user = await self._queries.find_for_login(identifier)
+            password = _as_password(command.password)
+            if user is None or password is None:
+                await self._hasher.verify_dummy(password or RawPassword(""))
+                outcome.failed = True
+            else:
+                outcome.failed = not await self._hasher.verify(user.password_hash, password)
+        if user is None or password is None or outcome.failed:
             await self._failed(identifier, user.id if user else None, "invalid_credentials")
             raise AuthenticationError(WRONG_CREDENTIALS)
-        # The password is right: the failures counted up to this attempt's own reservation are
-        # cleared; reservations taken since (simultaneous guesses still running) stay counted.
-        if reserved:
-            await self._counters.release(key, reserved)
         try:
             self._check_may_log_in(user)
         except _RefusedError as refused:
             await self._failed(identifier, refused.user_id, refused.reason)
             raise PermissionDeniedError(refused.message) from None
         return await self._open_session(command, user, password)
-
-    async def _reserve_attempt(self, key: str) -> int:
-        """Count the attempt before its password is checked, atomically, so that of any number of
-        simultaneous guesses at most `max_failures` are checked. Returns the count it took."""
-        if not self._max_failures:
-            return 0
-        taken = await self._counters.increment(key, LOGIN_WINDOW_SECONDS)
-        if taken.count > self._max_failures:
-            raise RateLimitedError("Too many failed log-ins; try again later", taken.reset_after)
-        return taken.count
 
     def _check_may_log_in(self, user: User) -> None:
         if not user.is_active:
