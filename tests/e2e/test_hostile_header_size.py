@@ -5,6 +5,7 @@ far beyond the bound (50 MiB on a raw socket) is refused after the first few kil
 server neither reads it whole into memory nor hangs, and serves the next request as usual.
 """
 
+import contextlib
 import select
 import socket
 from collections.abc import Iterator
@@ -125,3 +126,31 @@ def test_through_the_server_headers_over_16_kib_get_the_apps_own_431_envelope(
     assert body["request_id"] == "served-big-1"
     assert over.headers["x-api-version"] == "1"
     assert after.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\x7fb\r\n\r\n",
+        b"GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\x01k\r\n\r\n",
+        b"POST /api/v1/users HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n{}",
+    ],
+    ids=["DEL-in-header", "control-in-header", "length-and-chunked"],
+)
+def test_bytes_that_are_not_http_get_a_400_envelope_from_the_server(
+    server: GatehouseServer, request_bytes: bytes
+) -> None:
+    """The server's own refusal of what httptools can't parse is in the envelope too (§2)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=SOCKET_TIMEOUT_S) as sock:
+        sock.sendall(request_bytes)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert b"x-content-type-options: nosniff" in head.lower()
+    assert b'"error":"BadRequestError"' in body
+    assert b'"request_id":"' in body
+    assert server.running()

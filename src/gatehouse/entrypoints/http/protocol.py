@@ -26,7 +26,10 @@ from gatehouse.entrypoints.http.errors import STATUS_NAMES, ErrorBody
 # The most of an unfinished request head a connection buffers: room for a long request line
 # beside 16 KiB of headers, so that such requests still get the app's own 431.
 MAX_HEAD_BYTES = 4 * MAX_HEADER_BYTES
-STATUS_LINE = b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+STATUS_LINES = {
+    400: b"HTTP/1.1 400 Bad Request\r\n",
+    431: b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+}
 
 
 def _path(head: bytes) -> str:
@@ -38,12 +41,16 @@ def _path(head: bytes) -> str:
     return unquote(parts[1].split(b"?", 1)[0].decode("latin-1"))
 
 
-def refusal(head_start: bytes) -> bytes:
-    """The whole 431 answer, in the envelope, for a head that never ended within the bound."""
+def refusal(head_start: bytes, status: int = 431) -> bytes:
+    """A whole answer in the envelope, with `connection: close`, for a request the server itself
+    refuses before the app sees it: a head that never ended within the bound (431) or bytes
+    that are not HTTP (400)."""
     request_id = os.urandom(16).hex()
-    message = f"Request headers over {MAX_HEADER_BYTES} bytes in all"
+    message = (
+        f"Request headers over {MAX_HEADER_BYTES} bytes in all" if status == 431 else "Malformed HTTP request"
+    )
     body = msgspec.json.encode(
-        ErrorBody(error=STATUS_NAMES[431], message=message, path=_path(head_start), request_id=request_id)
+        ErrorBody(error=STATUS_NAMES[status], message=message, path=_path(head_start), request_id=request_id)
     )
     headers = [
         (b"content-type", b"application/json"),
@@ -53,7 +60,8 @@ def refusal(head_start: bytes) -> bytes:
         (b"x-api-version", b"1"),
         (b"x-content-type-options", b"nosniff"),
     ]
-    return STATUS_LINE + b"".join(name + b": " + value + b"\r\n" for name, value in headers) + b"\r\n" + body
+    head = STATUS_LINES[status] + b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+    return head + b"\r\n" + body
 
 
 class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
@@ -80,6 +88,12 @@ class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
         if not self._in_body and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
             self.transport.write(refusal(self._head_start))
             self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to bytes httptools can't parse (a control character in a header, a
+        bare NUL, Content-Length beside Transfer-Encoding…), in the envelope instead of plain text."""
+        self.transport.write(refusal(self._head_start, 400))
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._in_body = True
