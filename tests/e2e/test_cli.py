@@ -20,11 +20,12 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from argon2 import PasswordHasher
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.migrate import MIGRATIONS, head_revision
-from tests.e2e.cli_support import GATEHOUSE, TIMEOUT_S, Cli, assert_one_line_error
+from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, TIMEOUT_S, Cli, assert_one_line_error, free_port
+from tests.servers import fresh_postgres_database
 
 SIGN_UP = ("--email", "ada@example.com", "--username", "ada_l", "--password", "Secret123")
 HEAD = head_revision()
@@ -552,3 +553,49 @@ def test_an_unknown_variable_is_a_warning_naming_the_closest_known_one(migrated:
     [warning] = result.stderr.splitlines()
     assert warning.startswith("gatehouse: warning: GATEHOUSE_RATE_LIMT_PER_MINUTE")
     assert "GATEHOUSE_RATE_LIMIT_PER_MINUTE" in warning
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        ({"GATEHOUSE_REDIS_URL": "http://:hunter2secret@x"}, ("serve",), ["GATEHOUSE_REDIS_URL", "redis://"]),
+        (
+            {"GATEHOUSE_REDIS_URL": "redis://:hunter2secret@127.0.0.1:99999/0"},
+            ("users", "list"),
+            ["GATEHOUSE_REDIS_URL", "port"],
+        ),
+        ({"GATEHOUSE_DATABASE_URL": "sqlite+aiosqlite:///:memory:"}, ("db", "upgrade"), ["in-memory"]),
+        (
+            {"GATEHOUSE_REFRESH_TOKEN_TTL": "99999999999999999999"},
+            ("serve",),
+            ["GATEHOUSE_REFRESH_TOKEN_TTL", "10 years"],
+        ),
+    ],
+    ids=["redis-scheme-serve", "redis-port-list", "sqlite-memory-upgrade", "huge-ttl-serve"],
+)
+def test_a_setting_that_would_fail_later_is_one_line_at_start(
+    migrated: Cli, env: dict[str, str], args: tuple[str, ...], words: list[str]
+) -> None:
+    """Each of these once passed the start and failed later with a traceback (or a 500 per log-in)."""
+    if args == ("serve",):  # were the setting missed, serve would run: on a port of its own
+        args = ("serve", "--port", str(free_port()))
+    result = migrated(*args, GATEHOUSE_JWT_SECRET=STRONG_SECRET, **env)
+
+    line = assert_one_line_error(result, *words)
+    assert "hunter2secret" not in line
+
+
+def test_libpq_sslmode_in_a_postgres_url_works_and_an_unknown_parameter_is_one_line(cli: Cli) -> None:
+    """`sslmode` is the libpq habit; the local server speaks no TLS, so `disable` is what works."""
+    with fresh_postgres_database() as raw:
+        url = make_url(raw)
+        plain = url.update_query_dict({"sslmode": "disable"}).render_as_string(hide_password=False)
+        odd = url.update_query_dict({"sslmode": "disable", "application_name": "gh"})
+
+        upgraded = cli("db", "upgrade", GATEHOUSE_DATABASE_URL=plain)
+        assert upgraded.returncode == 0, upgraded.stderr
+        listed = cli("users", "list", "--json", GATEHOUSE_DATABASE_URL=plain)
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout) == []
+        refused = cli("users", "list", GATEHOUSE_DATABASE_URL=odd.render_as_string(hide_password=False))
+        assert_one_line_error(refused, "GATEHOUSE_DATABASE_URL", "application_name")

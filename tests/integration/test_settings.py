@@ -1,10 +1,13 @@
 """load_settings over an explicit environment and a real `.env` file (CONTRACT §1)."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from gatehouse.entrypoints.settings import Settings, SettingsError, load_settings, serve_url
+from gatehouse.adapters.sqlalchemy.database import asyncpg_connect_args
+from gatehouse.entrypoints.settings import TEN_YEARS_S, Settings, SettingsError, load_settings, serve_url
 
 INTEGER_VARIABLES = [
     "ACCESS_TOKEN_TTL",
@@ -317,3 +320,147 @@ def test_the_public_url_defaults_to_where_serve_listens_and_an_explicit_one_wins
 )
 def test_serve_url_is_the_listening_address_as_a_url(host: str, url: str) -> None:
     assert serve_url(host, 8123) == url
+
+
+# Every integer setting with the largest value it takes: beyond it a datetime, a float or a timer
+# would overflow (a refresh TTL of 10**20 seconds made every log-in a 500).
+INTEGER_MAXIMA = {
+    "ACCESS_TOKEN_TTL": TEN_YEARS_S,
+    "REFRESH_TOKEN_TTL": TEN_YEARS_S,
+    "RATE_LIMIT_PER_MINUTE": 1_000_000,
+    "LOGIN_MAX_FAILURES": 10_000,
+    "SLOW_QUERY_MS": 3_600_000,
+    "DB_POOL_SIZE": 1000,
+    "SHUTDOWN_TIMEOUT": 3600,
+    "HASH_WORKERS": 256,
+    "HASH_QUEUE": 100_000,
+    "AUDIT_RETENTION_DAYS": 36_500,
+    "MAIL_POLL_SECONDS": 86_400,
+    "HOUSEKEEPING_SECONDS": 86_400,
+}
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_MAXIMA))
+def test_every_integer_setting_takes_its_maximum_and_refuses_more_saying_the_bound(name: str) -> None:
+    maximum = INTEGER_MAXIMA[name]
+    assert getattr(_load({f"GATEHOUSE_{name}": str(maximum)}), name.lower()) == maximum
+
+    for value in (str(maximum + 1), "99999999999999999999", "9" * 5000):
+        with pytest.raises(SettingsError) as raised:
+            _load({f"GATEHOUSE_{name}": value})
+        message = str(raised.value)
+        assert message.startswith(f"GATEHOUSE_{name} ")
+        assert f"to {maximum}" in message
+        assert "99999" not in message  # the bound, never the value
+
+
+def test_the_longest_ttls_still_make_a_date() -> None:
+    settings = _load({"GATEHOUSE_REFRESH_TOKEN_TTL": str(TEN_YEARS_S)})
+
+    assert datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl) > datetime.now(UTC)
+    with pytest.raises(SettingsError, match=r"10 years"):
+        _load({"GATEHOUSE_REFRESH_TOKEN_TTL": "99999999999999999999"})
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://x", ["redis://, rediss:// or unix://"]),
+        ("redis://:hunter2secret@127.0.0.1:99999/0", ["port", "1 to 65535"]),
+        ("redis://:hunter2secret@127.0.0.1:0/0", ["port", "1 to 65535"]),
+        ("redis://:hunter2secret@127.0.0.1:port/0", ["port"]),
+        ("redis://:hunter2secret@127.0.0.1/0?foo=1", ["query parameter", "foo"]),
+        ("redis://:hunter2secret@127.0.0.1/0?socket_timeout=soon", ["socket_timeout"]),
+        ("redis://:hunter2secret@127.0.0.1/first", ["database number"]),
+        ("unix://", ["socket path"]),
+    ],
+)
+def test_a_redis_url_redis_would_refuse_is_one_line_naming_the_variable(url: str, words: list[str]) -> None:
+    with pytest.raises(SettingsError) as raised:
+        _load({"GATEHOUSE_REDIS_URL": url})
+
+    message = str(raised.value)
+    assert message.startswith("GATEHOUSE_REDIS_URL ")
+    assert all(word in message for word in words), message
+    assert "hunter2secret" not in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:pw@127.0.0.1:6379/0",
+        "redis://127.0.0.1",
+        "rediss://cache.example.com:6380/2?ssl_cert_reqs=none&socket_timeout=2",
+        "unix:///run/redis/redis.sock?db=3",
+    ],
+)
+def test_a_redis_url_redis_takes_is_taken_as_it_is(url: str) -> None:
+    assert _load({"GATEHOUSE_REDIS_URL": url}).redis_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite://",
+        "sqlite+aiosqlite:///:memory:",
+        "sqlite+aiosqlite:///file::memory:?uri=true",
+        "sqlite+aiosqlite:///file:gh?mode=memory&cache=shared&uri=true",
+    ],
+)
+def test_an_in_memory_sqlite_database_is_refused_in_one_line(url: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        _load({"GATEHOUSE_DATABASE_URL": url})
+
+    assert str(raised.value) == (
+        "GATEHOUSE_DATABASE_URL: an in-memory SQLite database can't be shared by connections; "
+        "name a file (e.g. sqlite+aiosqlite:///var/gatehouse.db)"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sslmode=require",
+        "sslmode=verify-full&target_session_attrs=read-write",
+        "host=db1:5432&host=db2:5432&passfile=/etc/gh/pgpass",
+    ],
+)
+def test_libpq_query_parameters_asyncpg_takes_are_taken_as_they_are(query: str) -> None:
+    url = f"postgresql+asyncpg://gh:pw@db/gatehouse?{query}"
+
+    assert _load({"GATEHOUSE_DATABASE_URL": url}).database_url == url
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("sslmode=require&application_name=gh&foo=hunter2secret", ["application_name, foo", "sslmode"]),
+        ("ssl=require", ["ssl", "use sslmode"]),
+        ("sslmode=required", ["sslmode must be one of", "verify-full"]),
+        ("target_session_attrs=master", ["target_session_attrs must be one of", "primary"]),
+        ("sslmode=disable&sslmode=require", ["sslmode more than once"]),
+    ],
+)
+def test_a_query_parameter_asyncpg_would_refuse_is_one_line_naming_it(query: str, words: list[str]) -> None:
+    with pytest.raises(SettingsError) as raised:
+        _load({"GATEHOUSE_DATABASE_URL": f"postgresql+asyncpg://gh:hunter2secret@db/gatehouse?{query}"})
+
+    message = str(raised.value)
+    assert message.startswith("GATEHOUSE_DATABASE_URL")
+    assert all(word in message for word in words), message
+    assert "hunter2secret" not in message
+    assert "\n" not in message
+
+
+def test_libpq_sslmode_reaches_asyncpg_connect_as_its_ssl_keyword() -> None:
+    url = make_url("postgresql+asyncpg://gh:pw@db/gatehouse?sslmode=verify-full&target_session_attrs=any")
+
+    engine_url, connect_args = asyncpg_connect_args(url)
+
+    assert connect_args == {"ssl": "verify-full"}
+    assert dict(engine_url.query) == {"target_session_attrs": "any"}
+    assert asyncpg_connect_args(make_url("postgresql+asyncpg://gh@db/gatehouse")) == (
+        make_url("postgresql+asyncpg://gh@db/gatehouse"),
+        {},
+    )

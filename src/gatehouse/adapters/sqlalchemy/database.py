@@ -37,6 +37,15 @@ class DatabaseOptions:
     connect_timeout_s: float = 3.0
 
 
+def asyncpg_connect_args(url: URL) -> tuple[URL, dict[str, Any]]:
+    """libpq's `sslmode` (the read pool's asyncpg DSN parser takes it) becomes the `ssl` keyword
+    of asyncpg's connect(), which takes the same modes; SQLAlchemy would pass `sslmode` as is."""
+    sslmode = url.query.get("sslmode")
+    if url.get_driver_name() != "asyncpg" or not isinstance(sslmode, str):
+        return url, {}
+    return url.difference_update_query(["sslmode"]), {"ssl": sslmode}
+
+
 class Database:
     """Owns the engines. On SQLite, writes begin with `BEGIN IMMEDIATE` on their own engine
     so a read-then-write transaction never fails with SQLITE_BUSY midway; reads use a
@@ -52,14 +61,19 @@ class Database:
             self.write_engine = self._sqlite_engine(begin="BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine(begin="BEGIN")
         else:
+            engine_url, connect_args = asyncpg_connect_args(self.url)
             self.write_engine = self.read_engine = create_async_engine(
-                self.url,
+                engine_url,
                 pool_size=self.options.pool_size,
                 max_overflow=self.options.pool_size,
                 pool_pre_ping=True,
                 hide_parameters=True,  # error texts never quote a statement's parameters
                 pool_timeout=self.options.connect_timeout_s,
-                connect_args={"timeout": self.options.connect_timeout_s, "command_timeout": 4},
+                connect_args={
+                    "timeout": self.options.connect_timeout_s,
+                    "command_timeout": 4,
+                    **connect_args,
+                },
             )
             self._watch_slow_queries(self.write_engine)
 
