@@ -246,3 +246,38 @@ def test_docs_pages_refuse_to_be_framed_even_by_their_own_origin(
     )
     assert framed is False
     assert any("frame-ancestors" in problem for problem in page.problems()), page.problems()
+
+
+def test_swagger_ui_authorize_logs_in_with_the_oauth2_password_flow(page: Page, server: Server) -> None:
+    """§7: the Authorize button logs in (the OAuth2 password form, posted to /api/v1/auth/token),
+    and "Try it out" then calls a protected route with the token it got."""
+    account = {"email": "swagger@example.com", "username": "swagger_user", "password": "Swagger-Pass-42"}
+    signed_up = httpx.post(f"{server.url}/api/v1/users", json=account, timeout=10)
+    assert signed_up.status_code == 201, signed_up.text
+    page.navigate(f"{server.url}/docs#/users/readMe")
+    page.wait_for("document.querySelector('.btn.authorize') !== null", 30)
+
+    page.click(".btn.authorize")
+    page.wait_for("document.querySelector('#oauth_username') !== null")
+    page.type_into("#oauth_username", account["username"])
+    page.type_into("#oauth_password", account["password"])
+    page.click('[aria-label="Apply given OAuth2 credentials"]')  # the OAuth2Password section's button
+    logged_in = (
+        "[...document.querySelectorAll('.auth-container')].some(c => /Authorized/.test(c.textContent))"
+    )
+    page.wait_for(logged_in, 15)
+    assert "Auth Error" not in page.evaluate("document.querySelector('.modal-ux').textContent")
+    page.click(".close-modal")
+
+    page.wait_for("document.querySelector('.opblock.is-open .try-out__btn') !== null")
+    page.click(".opblock.is-open .try-out__btn")
+    page.wait_for("document.querySelector('.opblock.is-open .execute') !== null")
+    page.click(".opblock.is-open .execute")
+    status = "document.querySelector('.opblock.is-open .live-responses-table tbody .response-col_status')"
+    assert page.wait_for(f"{status} && {status}.textContent.trim()", 15) == "200"
+    answer = (
+        "document.querySelector('.opblock.is-open .live-responses-table tbody .response-col_description')"
+    )
+    body = page.evaluate(f"{answer}.textContent")
+    assert account["email"] in body
+    assert page.problems() == []

@@ -166,6 +166,20 @@ async def test_a_body_that_breaks_the_rules_is_422(api: Api, body: dict[str, obj
     assert_envelope(await api.client.post(RESEND, json=body), 422, "ValidationError")
 
 
+@pytest.mark.parametrize("body", [{"email": "qrGquO6v0Yr010f@SM.kkx*"}, {"email": "a@b"}, {"x": 1}], ids=str)
+async def test_a_signed_in_resend_with_a_body_that_breaks_the_rules_is_422_and_sends_nothing(
+    api: Api, body: dict[str, object]
+) -> None:
+    """The body's rules (its schema in the document) hold with a bearer token too."""
+    account = await unverified(api, "user")
+    before = await pending_to(api, account.email)
+
+    response = await api.client.post(RESEND, json=body, headers=account.auth)
+
+    assert_envelope(response, 422, "ValidationError")
+    assert await pending_to(api, account.email) == before
+
+
 async def test_malformed_json_without_a_bearer_is_400(api: Api) -> None:
     response = await api.client.post(RESEND, content=b"{email", headers={"Content-Type": "application/json"})
 

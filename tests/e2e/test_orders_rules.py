@@ -121,6 +121,18 @@ async def test_an_order_at_the_edges_of_the_rules_is_accepted(api: Api, changes:
     assert response.json()["items"] == body_with(**changes)["items"]
 
 
+async def test_integers_written_with_a_fraction_or_an_exponent_are_integers(api: Api) -> None:
+    """JSON has one kind of number, and JSON Schema's `integer` admits 2.0: the document's
+    `integer` fields take integral numbers however they are written (2.5 is still 422)."""
+    owner = await api.create_account()
+
+    response = await create(api, owner, body_with(quantity=2.0, unit_price_cents=1.25e3))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["items"] == [ITEM]
+    assert response.json()["total_cents"] == 2500
+
+
 # --- The total -----------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.conditional import parse_id
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.lifecycle_schemas import SessionListOut, session_out
+from gatehouse.entrypoints.http.openapi import describe
 from gatehouse.entrypoints.http.params import ID_SCHEMA, UserIdPath
 
 AnyRequest = Request[Any, Any, Any]
@@ -26,7 +27,7 @@ SessionIdPath = Annotated[
     summary="List one's own sessions",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 429, 503),
-    description=ListMySessions.__doc__,
+    description=describe(ListMySessions.__doc__),
 )
 async def list_my_sessions(
     request: AnyRequest, list_my_sessions: NamedDependency[ListMySessions]
@@ -44,7 +45,7 @@ async def list_my_sessions(
     summary="End one of one's own sessions",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 404, 429, 503),
-    description=RevokeMySession.__doc__,
+    description=describe(RevokeMySession.__doc__),
 )
 async def revoke_my_session(
     request: AnyRequest, revoke_my_session: NamedDependency[RevokeMySession], session_id: SessionIdPath
@@ -60,7 +61,7 @@ async def revoke_my_session(
     summary="Sign an account out everywhere",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 404, 429, 503),
-    description=RevokeAllSessions.__doc__,
+    description=describe(RevokeAllSessions.__doc__),
 )
 async def revoke_all_sessions(
     request: AnyRequest, revoke_all_sessions: NamedDependency[RevokeAllSessions], user_id: UserIdPath

@@ -8,6 +8,8 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from gatehouse.adapters.redis_counters import RedisCounters
@@ -33,6 +35,7 @@ from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.idempotency import IdempotentCreation
 from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, RouteTemplates, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
+from gatehouse.entrypoints.http.openapi import package_version
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 from gatehouse.entrypoints.mail_relay import MailRelay
 
@@ -93,6 +96,30 @@ def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     return deps
 
 
+class ApiRouter(Router):
+    """A router whose paths answer OPTIONS with every method they serve.
+
+    Litestar gives a path one OPTIONS handler, made with the first handler registered there, whose
+    `Allow` then omits the methods of the handlers registered later at that path (`GET /users` is
+    in listing.py, `POST /users` in users.py). After each registration the path's route is built
+    anew without it, so a fresh one lists them all, as the 405's `Allow` and the document do."""
+
+    def register(self, value: Any) -> list[BaseRoute]:
+        rebuilt: list[BaseRoute] = []
+        for route in super().register(value):
+            if isinstance(route, HTTPRoute):
+                handlers = [h for h in route.route_handlers if not _is_implicit_options(h)]
+                fresh = HTTPRoute(path=route.path, route_handlers=handlers)
+                self.routes[self.routes.index(route)] = fresh
+                route = fresh
+            rebuilt.append(route)
+        return rebuilt
+
+
+def _is_implicit_options(handler: HTTPRouteHandler) -> bool:
+    return handler.handler_name == "options_handler" and set(handler.http_methods) == {"OPTIONS"}
+
+
 def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     settings = container.settings()
     # The sessions routes come first: `/users/me/sessions` must not be taken for `/users/{id}`.
@@ -104,8 +131,8 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         *lifecycle.ROUTES,
         *audit.ROUTES,
     ]
-    api_v1 = Router(path="/api/v1", route_handlers=[*shared, *listing.V1_ROUTES])
-    api_v2 = Router(path="/api/v2", route_handlers=[*shared, *listing.V2_ROUTES])
+    api_v1 = ApiRouter(path="/api/v1", route_handlers=[*shared, *listing.V1_ROUTES])
+    api_v2 = ApiRouter(path="/api/v2", route_handlers=[*shared, *listing.V2_ROUTES])
     cors = CORSConfig(
         allow_origins=list(settings.cors_origins),
         allow_credentials=False,
@@ -165,7 +192,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         ],
         dependencies=dependencies(container, metrics),
         exception_handlers={Exception: handle_exception},
-        openapi_config=openapi_config("1.0.0"),
+        openapi_config=openapi_config(package_version(), settings.password_policy),
         cors_config=cors if settings.cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
         on_startup=[open_relay, open_housekeeping],

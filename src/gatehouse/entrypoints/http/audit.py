@@ -15,17 +15,22 @@ from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.lifecycle_schemas import AuditPageOut, audit_event_out
 from gatehouse.entrypoints.http.listing import Cursor, Limit, require_plain_integers
+from gatehouse.entrypoints.http.openapi import describe
+from gatehouse.entrypoints.http.params import ID_SCHEMA
 from gatehouse.entrypoints.http.problems import BadRequestError, FieldProblem
 
 ACTIONS = [a.value for a in AuditAction]
 ActionFilter = Annotated[
-    str | None, QueryParameter(description="One action name", schema_extra={"enum": ACTIONS})
+    str | None,
+    QueryParameter(
+        description="One action name",
+        # A named schema (openapi.py), so a generated client has one enum for both versions.
+        schema_extra={"oneOf": None, "type": "string", "enum": ACTIONS, "title": "AuditAction"},
+    ),
 ]
 UserFilter = Annotated[
     str | None,
-    QueryParameter(
-        description="The account concerned", schema_extra={"type": "integer", "minimum": 1, "oneOf": None}
-    ),
+    QueryParameter(description="The account concerned", schema_extra={**ID_SCHEMA, "oneOf": None}),
 ]
 Since = Annotated[
     str | None,
@@ -70,7 +75,7 @@ def parse_since(raw: str | None) -> datetime | None:
     summary="Read the audit trail",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 429, 503),
-    description=ListAuditEvents.__doc__,
+    description=describe(ListAuditEvents.__doc__),
 )
 async def list_audit_events(
     request: Request[Any, Any, Any],

@@ -13,8 +13,11 @@ from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.domain.policy import Actor
 from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.openapi import ANYONE_OR_SIGNED_IN, SIGNED_IN
 
-BEARER_SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+# The security requirements in the document: a bearer token (however obtained), or optionally one.
+BEARER_SECURITY = SIGNED_IN
+OPTIONAL_BEARER = ANYONE_OR_SIGNED_IN
 STATE_KEY = "authenticate"
 
 

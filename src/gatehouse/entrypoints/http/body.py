@@ -1,4 +1,4 @@
-"""Strict JSON bodies: decoded by msgspec straight into a Struct, and described in OpenAPI."""
+"""Strict JSON bodies: decoded by msgspec straight into a Struct (described in OpenAPI by openapi.py)."""
 
 import re
 from itertools import accumulate
@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import Operation
 
 from gatehouse.entrypoints.http.problems import BadRequestError, BodyValidationError
 
@@ -41,12 +40,33 @@ def decode_json(raw: bytes, kind: type[T]) -> T:
         value = msgspec.json.decode(raw, type=kind, strict=True)
     except msgspec.ValidationError as exc:  # a subclass of DecodeError: catch it first
         _require_well_formed(raw)
-        field, message = _describe(str(exc))
-        raise BodyValidationError(field, message) from None
+        value = _with_integral_floats(raw, kind, exc)
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise _malformed(raw) from None
     if NUL_ESCAPE in raw:
         _refuse_nul(msgspec.json.decode(raw), "")
+    return value
+
+
+def _with_integral_floats(raw: bytes, kind: type[T], error: msgspec.ValidationError) -> T:
+    """JSON has one kind of number: `2.0` is the integer 2, as JSON Schema's `integer` (and so the
+    document) says. msgspec refuses a float where an int is due, so such a body is converted again
+    with its integral floats as ints; any other schema violation stays one (422)."""
+    if "Expected `int`, got `float`" in str(error):
+        try:
+            return msgspec.convert(_integral(msgspec.json.decode(raw)), type=kind, strict=True)
+        except msgspec.ValidationError as again:
+            error = again
+    raise BodyValidationError(*_describe(str(error))) from None
+
+
+def _integral(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
     return value
 
 
@@ -131,38 +151,3 @@ def _describe(text: str) -> tuple[str, str]:
     message = message.replace("Object missing required field", "Missing required field")
     message = message.replace("Object contains unknown field", "Unknown field")
     return path or "body", message
-
-
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """Resolve `$defs` references so the schema stands alone inside the OpenAPI document."""
-    if isinstance(schema, dict):
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
-    if isinstance(schema, list):
-        return [_inline(item, defs) for item in schema]
-    return schema
-
-
-def json_schema(kind: type[Any]) -> dict[str, Any]:
-    schema = msgspec.json.schema(kind)
-    inlined: dict[str, Any] = _inline(schema, schema.get("$defs", {}))
-    return inlined
-
-
-def body_operation(*kinds: tuple[str, type[Any]], required: bool = True) -> type[Operation]:
-    """An OpenAPI `Operation` whose request body is the given media types and Structs."""
-    content = {media: {"schema": json_schema(kind)} for media, kind in kinds}
-
-    class BodyOperation(Operation):
-        def to_schema(self) -> dict[str, Any]:
-            document = super().to_schema()
-            document["requestBody"] = {"required": required, "content": content}
-            return document
-
-    return BodyOperation
-
-
-def json_body(kind: type[Any], *, required: bool = True) -> type[Operation]:
-    return body_operation(("application/json", kind), required=required)

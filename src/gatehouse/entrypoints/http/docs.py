@@ -8,11 +8,12 @@ from typing import Any
 from litestar import Request, Router, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, Server
 from litestar.routes import BaseRoute
 
 from gatehouse.entrypoints.http.errors import STATUS_NAMES, ErrorBody
+from gatehouse.entrypoints.http.openapi import SECURITY_SCHEMES, TAGS, DocumentPlugin, operation_id
 
 STATIC_DIR = Path(__file__).with_name("static")
 VENDOR = "/static/vendor"
@@ -26,6 +27,13 @@ DOCS_CSP = (
     "frame-ancestors 'none'"
 )
 DOCS_HEADERS = {"Content-Security-Policy": DOCS_CSP, "X-Frame-Options": "DENY"}
+DOCUMENT_DESCRIPTION = """Accounts, roles, sessions and orders behind a versioned REST API.
+
+Every route is served under `/api/v1` and `/api/v2` (v2 pages lists by cursor), and without the
+prefix as v1, or as v2 with `X-API-Version: 2`. Every error has one body, `ErrorBody`. Every
+answer carries `X-Request-ID`; send your own to correlate logs.
+
+Sign in with **Authorize**: the OAuth2 password flow logs in at `POST /api/v1/auth/token`."""
 DESCRIPTIONS = {
     400: "Malformed JSON, or a bad query or path parameter",
     401: "No, bad, expired or revoked token; wrong credentials",
@@ -46,7 +54,9 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     parameter or header can be malformed, and this replaces Litestar's own 400 schema)."""
     return {
         status: ResponseSpec(
-            data_container=ErrorBody, description=f"{STATUS_NAMES[status]}: {DESCRIPTIONS[status]}"
+            data_container=ErrorBody,
+            generate_examples=False,  # the document is the same on every start: no random examples
+            description=f"{STATUS_NAMES[status]}: {DESCRIPTIONS[status]}",
         )
         for status in sorted({400, *statuses})
     }
@@ -55,12 +65,16 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
 def returns(status: int, data_container: Any, description: str) -> dict[int, ResponseSpec]:
     """The success response of a route whose handler returns raw bytes or `Any` (an idempotent
     replay, or a conditional GET), which Litestar can't describe from the annotation."""
-    return {status: ResponseSpec(data_container=data_container, description=description)}
+    return {
+        status: ResponseSpec(data_container=data_container, generate_examples=False, description=description)
+    }
 
 
 NOT_MODIFIED = {
     304: ResponseSpec(
-        data_container=None, description="Not Modified: If-None-Match matches the current ETag (no body)"
+        data_container=None,
+        generate_examples=False,
+        description="Not Modified: If-None-Match matches the current ETag (no body)",
     )
 }
 
@@ -140,7 +154,9 @@ class RedocPage(RedocRenderPlugin):
         router.register(docs_script("redoc-init.js"))
 
 
-def openapi_config(version: str) -> OpenAPIConfig:
+def openapi_config(version: str, password_policy: str) -> OpenAPIConfig:
+    """The document's settings: the same document on every start, whatever host, port or public
+    URL (fixed examples, relative URLs; only the password policy, which the schema states, shows)."""
     return OpenAPIConfig(
         # Every docs route carries the CSP and X-Frame-Options: none of them may be framed.
         openapi_router=DocsRouter(
@@ -148,15 +164,12 @@ def openapi_config(version: str) -> OpenAPIConfig:
         ),
         title="Gatehouse",
         version=version,
-        description="Accounts, roles, sessions and orders behind a versioned REST API.",
+        description=DOCUMENT_DESCRIPTION,
         servers=[Server(url="/")],
-        components=Components(
-            security_schemes={
-                "BearerAuth": SecurityScheme(
-                    type="http", scheme="bearer", bearer_format="JWT", description="POST /api/v1/auth/token"
-                )
-            }
-        ),
+        tags=TAGS,
+        components=Components(security_schemes=SECURITY_SCHEMES),
+        operation_id_creator=operation_id,
+        create_examples=False,
         render_plugins=[
             SwaggerPage(
                 path="/docs",
@@ -164,6 +177,6 @@ def openapi_config(version: str) -> OpenAPIConfig:
                 css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
             ),
             RedocPage(path="/redoc", js_url=f"{VENDOR}/redoc/redoc.standalone.js", google_fonts=False),
-            JsonRenderPlugin(path="/openapi.json"),
+            DocumentPlugin(path="/openapi.json", password_policy=password_policy),
         ],
     )

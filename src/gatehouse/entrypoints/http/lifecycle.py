@@ -11,8 +11,9 @@ from gatehouse.application.use_cases.email_verification import (
     VerifyEmail,
 )
 from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, optional_actor
-from gatehouse.entrypoints.http.body import decode_body, json_body
+from gatehouse.domain.values import Email
+from gatehouse.entrypoints.http.auth import OPTIONAL_BEARER, optional_actor
+from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.lifecycle_schemas import (
     AcceptedOut,
@@ -20,6 +21,7 @@ from gatehouse.entrypoints.http.lifecycle_schemas import (
     PasswordResetConfirmIn,
     VerifyEmailIn,
 )
+from gatehouse.entrypoints.http.openapi import describe, json_body
 from gatehouse.entrypoints.http.problems import BodyValidationError
 
 AnyRequest = Request[Any, Any, Any]
@@ -28,9 +30,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 RESENT = "A new verification mail is on its way."
 RESENT_IF_ANY = "If an unverified account has this email address, a new verification mail is on its way."
 RESET_IF_ANY = "If an active account has this email address, a password-reset mail is on its way."
-RESEND_DOC = f"""With a bearer token: {ResendVerification.__doc__}
-
-Without one, with `{{"email"}}`: {ResendVerificationByEmail.__doc__}"""
+RESEND_DOC = describe(
+    f"With a bearer token: {describe(ResendVerification.__doc__)}",
+    f'Without one, with `{{"email"}}`: {describe(ResendVerificationByEmail.__doc__)}',
+)
 
 
 def accepted(message: str) -> Response[AcceptedOut]:
@@ -44,7 +47,7 @@ def accepted(message: str) -> Response[AcceptedOut]:
     tags=TAG,
     summary="Confirm an email address",
     responses=errors(400, 413, 422, 429, 503),
-    description=VerifyEmail.__doc__,
+    description=describe(VerifyEmail.__doc__),
 )
 async def verify_email(request: AnyRequest, verify_email: NamedDependency[VerifyEmail]) -> None:
     body = await decode_body(request, VerifyEmailIn)
@@ -57,7 +60,7 @@ async def verify_email(request: AnyRequest, verify_email: NamedDependency[Verify
     operation_class=json_body(EmailIn, required=False),
     tags=TAG,
     summary="Send a new verification mail",
-    security=[*BEARER_SECURITY, {}],
+    security=OPTIONAL_BEARER,
     responses=errors(400, 401, 409, 413, 422, 429, 503),
     description=RESEND_DOC,
 )
@@ -68,9 +71,10 @@ async def resend_verification(
 ) -> Response[AcceptedOut]:
     actor = await optional_actor(request)
     if actor is not None:
-        # Signed in: the account is the caller's own; a body, if any, must still be well-formed.
+        # Signed in: the account is the caller's own; a body, if any, must still be valid, by the
+        # same rules as without a token (its email well-formed too: 422).
         if await _has_body(request):
-            await decode_body(request, EmailIn)
+            Email((await decode_body(request, EmailIn)).email)
         await resend_verification.execute(actor)
         return accepted(RESENT)
     if not await _has_body(request):
@@ -87,7 +91,7 @@ async def resend_verification(
     tags=TAG,
     summary="Ask for a password-reset mail",
     responses=errors(400, 413, 422, 429, 503),
-    description=RequestPasswordReset.__doc__,
+    description=describe(RequestPasswordReset.__doc__),
 )
 async def request_password_reset(
     request: AnyRequest, request_password_reset: NamedDependency[RequestPasswordReset]
@@ -104,7 +108,7 @@ async def request_password_reset(
     tags=TAG,
     summary="Set a new password with a reset token",
     responses=errors(400, 413, 422, 429, 503),
-    description=ConfirmPasswordReset.__doc__,
+    description=describe(ConfirmPasswordReset.__doc__),
 )
 async def confirm_password_reset(
     request: AnyRequest, confirm_password_reset: NamedDependency[ConfirmPasswordReset]

@@ -17,6 +17,7 @@ from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.conditional import parse_id
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.openapi import describe
 from gatehouse.entrypoints.http.params import UserIdPath
 from gatehouse.entrypoints.http.problems import BadRequestError, FieldProblem
 from gatehouse.entrypoints.http.schemas import (
@@ -49,7 +50,8 @@ Sort = Annotated[
     str,
     QueryParameter(
         description="id, created_at, username or email; prefix '-' to reverse",
-        schema_extra={"enum": SORTS},  # documents what parse_sort accepts (anything else: 400)
+        # What parse_sort accepts (anything else: 400), named (openapi.py) to be one enum in clients.
+        schema_extra={"enum": SORTS, "title": "UserSort"},
     ),
 ]
 StatusFilter = Annotated[str | None, QueryParameter(pattern="^(pending|paid|shipped|delivered|cancelled)$")]
@@ -89,7 +91,7 @@ def pages(total: int, page_size: int) -> int:
     summary="List accounts (numbered pages)",
     security=BEARER_SECURITY,
     responses=LIST_ERRORS,
-    description=ListUsers.__doc__,
+    description=describe(ListUsers.__doc__),
 )
 async def list_users_v1(
     request: Request[Any, Any, Any],
@@ -127,7 +129,7 @@ async def list_users_v1(
     summary="List accounts (cursor pages)",
     security=BEARER_SECURITY,
     responses=LIST_ERRORS,
-    description=BrowseUsers.__doc__,
+    description=describe(BrowseUsers.__doc__),
 )
 async def list_users_v2(
     request: Request[Any, Any, Any],
@@ -163,7 +165,7 @@ async def list_users_v2(
     summary="List a user's orders (numbered pages)",
     security=BEARER_SECURITY,
     responses=LIST_ERRORS,
-    description=ListOrders.__doc__,
+    description=describe(ListOrders.__doc__),
 )
 async def list_orders_v1(
     request: Request[Any, Any, Any],
@@ -192,7 +194,7 @@ async def list_orders_v1(
     summary="List a user's orders (cursor pages)",
     security=BEARER_SECURITY,
     responses=LIST_ERRORS,
-    description=ListOrders.__doc__,
+    description=describe(ListOrders.__doc__),
 )
 async def list_orders_v2(
     request: Request[Any, Any, Any],

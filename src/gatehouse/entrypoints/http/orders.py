@@ -16,11 +16,12 @@ from gatehouse.application.use_cases.orders import (
 )
 from gatehouse.domain.order import Order
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.body import decode_body, json_body
+from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, OrderIdPath, UserIdPath
 from gatehouse.entrypoints.http.schemas import OrderIn, OrderOut, OrderStatusIn, order_out
 
@@ -37,7 +38,11 @@ def with_etag(order: Order) -> Response[OrderOut]:
 @post(
     ORDERS,
     status_code=201,
-    operation_class=json_body(OrderIn),
+    operation_class=documented(
+        (JSON, OrderIn),
+        request_headers=[IDEMPOTENCY_KEY],
+        response_headers={201: ["Location", "Idempotent-Replayed"]},
+    ),
     tags=TAG,
     summary="Place an order",
     security=BEARER_SECURITY,
@@ -45,7 +50,7 @@ def with_etag(order: Order) -> Response[OrderOut]:
         **returns(201, OrderOut, "Created (or the replay of an earlier answer to this Idempotency-Key)"),
         **errors(400, 401, 403, 404, 409, 413, 422, 429, 503),
     },
-    description=CreateOrder.__doc__,
+    description=describe(CreateOrder.__doc__),
 )
 async def create_order(
     request: AnyRequest,
@@ -73,6 +78,7 @@ async def create_order(
 
 @get(
     ORDER,
+    operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
     tags=TAG,
     summary="Read an order",
     security=BEARER_SECURITY,
@@ -81,7 +87,7 @@ async def create_order(
         **NOT_MODIFIED,
         **errors(400, 401, 403, 404, 429, 503),
     },
-    description=GetOrder.__doc__,
+    description=describe(GetOrder.__doc__),
 )
 async def read_order(
     request: AnyRequest,
@@ -99,12 +105,12 @@ async def read_order(
 
 @patch(
     ORDER,
-    operation_class=json_body(OrderStatusIn),
+    operation_class=json_body(OrderStatusIn, response_headers={200: ["ETag"]}),
     tags=TAG,
     summary="Move an order to another status",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
-    description=ChangeOrderStatus.__doc__,
+    description=describe(ChangeOrderStatus.__doc__),
 )
 async def change_order_status(
     request: AnyRequest,
@@ -135,7 +141,7 @@ async def change_order_status(
     summary="Delete an order",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 404, 412, 429, 503),
-    description=DeleteOrder.__doc__,
+    description=describe(DeleteOrder.__doc__),
 )
 async def delete_order(
     request: AnyRequest,

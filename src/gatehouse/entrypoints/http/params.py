@@ -18,7 +18,8 @@ IfMatch = Annotated[
     HeaderParameter(
         name="If-Match",
         required=False,
-        schema_extra={"oneOf": None, "type": "string", "examples": ['"v1"']},
+        # `*` (any current version) too: the one value a client that has not read can send.
+        schema_extra={"oneOf": None, "type": "string", "examples": ['"v1"', "*"]},
         description='ETags, e.g. "v3", or *; a list none of which is current: 412',
     ),
 ]

@@ -7,9 +7,10 @@ from litestar.di import NamedDependency
 
 from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.body import body_operation, decode_body, decode_form, json_body
+from gatehouse.entrypoints.http.body import decode_body, decode_form
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.openapi import JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.schemas import LoginForm, LoginIn, LogoutIn, RefreshIn, TokenOut
 
 AnyRequest = Request[Any, Any, Any]
@@ -40,11 +41,11 @@ async def credentials(request: AnyRequest) -> tuple[str, str]:
 @post(
     "/auth/token",
     status_code=200,
-    operation_class=body_operation(("application/json", LoginIn), (FORM, LoginForm)),
+    operation_class=documented((JSON, LoginIn), (FORM, LoginForm)),
     tags=TAG,
     summary="Log in",
     responses=errors(400, 401, 403, 413, 422, 429, 503),
-    description=Login.__doc__,
+    description=describe(Login.__doc__),
 )
 async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Response[TokenOut]:
     identifier, password = await credentials(request)
@@ -64,7 +65,7 @@ async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Res
     tags=TAG,
     summary="Trade a refresh token",
     responses=errors(400, 401, 413, 422, 429, 503),
-    description=RefreshSession.__doc__,
+    description=describe(RefreshSession.__doc__),
 )
 async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSession]) -> Response[TokenOut]:
     body = await decode_body(request, RefreshIn)
@@ -79,7 +80,7 @@ async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSes
     summary="Log out",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 413, 422, 429, 503),
-    description=Logout.__doc__,
+    description=describe(Logout.__doc__),
 )
 async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
     actor = await require_actor(request)

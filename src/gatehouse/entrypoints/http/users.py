@@ -15,12 +15,13 @@ from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.user import User
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, optional_actor, require_actor
-from gatehouse.entrypoints.http.body import decode_body, json_body
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, OPTIONAL_BEARER, optional_actor, require_actor
+from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, UserIdPath
 from gatehouse.entrypoints.http.schemas import (
     ChangePasswordIn,
@@ -34,6 +35,7 @@ from gatehouse.entrypoints.http.schemas import (
 AnyRequest = Request[Any, Any, Any]
 USER_PATH = "/users/{user_id:str}"
 TAG = ["users"]
+WITH_ETAG = {200: ["ETag"]}
 
 
 def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
@@ -43,14 +45,19 @@ def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
 @post(
     "/users",
     status_code=201,
-    operation_class=json_body(SignUpIn),
+    operation_class=documented(
+        (JSON, SignUpIn),
+        request_headers=[IDEMPOTENCY_KEY],
+        response_headers={201: ["Location", "Idempotent-Replayed"]},
+    ),
     tags=TAG,
     summary="Create an account",
+    security=OPTIONAL_BEARER,
     responses={
         **returns(201, UserOut, "Created (or the replay of an earlier answer to this Idempotency-Key)"),
         **errors(400, 401, 403, 409, 413, 422, 429, 503),
     },
-    description=RegisterUser.__doc__,
+    description=describe(RegisterUser.__doc__),
 )
 async def create_user(
     request: AnyRequest,
@@ -82,8 +89,10 @@ async def create_user(
 
 @get(
     "/users/me",
+    operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
     tags=TAG,
     summary="The signed-in account",
+    description="The account the access token belongs to, with its `ETag`.",
     security=BEARER_SECURITY,
     responses={
         **returns(200, UserOut, "The account, with its ETag"),
@@ -102,11 +111,12 @@ async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[A
 
 @get(
     USER_PATH,
+    operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
     tags=TAG,
     summary="Read an account",
     security=BEARER_SECURITY,
     responses={**NOT_MODIFIED, **errors(400, 401, 403, 404, 429, 503)},
-    description=GetUser.__doc__,
+    description=describe(GetUser.__doc__),
 )
 async def read_user(
     request: AnyRequest,
@@ -127,12 +137,12 @@ def conditional_get(user: User, if_none_match: str | None) -> Response[Any]:
 
 @put(
     USER_PATH,
-    operation_class=json_body(ReplaceUserIn),
+    operation_class=json_body(ReplaceUserIn, response_headers=WITH_ETAG),
     tags=TAG,
     summary="Replace an account",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
-    description=ReplaceUser.__doc__,
+    description=describe(ReplaceUser.__doc__),
 )
 async def replace_user(
     request: AnyRequest,
@@ -158,12 +168,12 @@ async def replace_user(
 
 @patch(
     USER_PATH,
-    operation_class=json_body(PatchUserIn),
+    operation_class=json_body(PatchUserIn, response_headers=WITH_ETAG),
     tags=TAG,
     summary="Change some fields of an account",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
-    description=PatchUser.__doc__,
+    description=describe(PatchUser.__doc__),
 )
 async def patch_user(
     request: AnyRequest,
@@ -189,7 +199,7 @@ async def patch_user(
     summary="Delete an account",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 404, 409, 412, 429, 503),
-    description=DeleteUser.__doc__,
+    description=describe(DeleteUser.__doc__),
 )
 async def delete_user(
     request: AnyRequest,
@@ -213,7 +223,7 @@ async def delete_user(
     summary="Change one's own password",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 413, 422, 429, 503),
-    description=ChangePassword.__doc__,
+    description=describe(ChangePassword.__doc__),
 )
 async def change_password(request: AnyRequest, change_password: NamedDependency[ChangePassword]) -> None:
     actor = await require_actor(request)

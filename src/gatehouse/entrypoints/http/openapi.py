@@ -1,0 +1,361 @@
+"""The OpenAPI document as a contract of its own (§7), for people who generate clients from it.
+
+- The same code serves the same document byte for byte: fixed examples only, nothing from the
+  host, port or public URL (only the password policy, which changes what the API accepts, shows).
+- Every operation has a short stable `operationId` (`createUser`; `v2CreateUser` under /api/v2)
+  and a tag with a description.
+- Request bodies are named schemas (`#/components/schemas/SignUpIn`), made by msgspec from the
+  Structs the handlers decode, with the rules the API enforces (patterns, lengths, no NUL).
+- Request headers are parameters where they apply; response headers are declared on the answers
+  that carry them: the route's own (`documented`), and those of every answer (`finalize`).
+"""
+
+import inspect
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from importlib import metadata
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.enums import HttpMethod
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import OAuthFlow, OAuthFlows, Operation, Reference, SecurityScheme, Tag
+from litestar.routes import HTTPRoute
+from litestar.types import Method
+from litestar.types.internal_types import PathParameterDefinition
+
+from gatehouse.entrypoints.http.body import MAX_FORM_FIELDS
+
+Json = dict[str, Any]
+JSON = "application/json"
+SCHEMA_REF = "#/components/schemas/{name}"
+HEADER_REF = "#/components/headers/"
+BEARER = "BearerAuth"
+OAUTH2 = "OAuth2Password"
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
+# Every string a client sends refuses a NUL character (422 in a body, 400 in a query, §2).
+NO_NUL = "^[^\\u0000]*$"
+
+
+def package_version() -> str:
+    """The installed package's version: the document's `info.version`."""
+    return metadata.version("gatehouse")
+
+
+def describe(*parts: str | None) -> str:
+    """Docstrings as Markdown: each dedented (an indented line would render as code), then joined."""
+    return "\n\n".join(inspect.cleandoc(part) for part in parts if part)
+
+
+# --- operation ids, tags, security -----------------------------------------------------------------
+
+# Where the handler's name would make a poor id; the rest are the name in camelCase.
+OPERATION_NAMES = {
+    "live": "checkLiveness",
+    "ready": "checkReadiness",
+    "metrics_endpoint": "readMetrics",
+    "issue_token": "logIn",
+    "refresh_token": "refreshSession",
+    "logout": "logOut",
+}
+
+
+def operation_id(
+    handler: HTTPRouteHandler, method: Method | HttpMethod, components: list[str | PathParameterDefinition]
+) -> str:
+    """`createUser` for v1 (and the unversioned paths, which are v1 unless a header says otherwise),
+    `v2CreateUser` for v2: the same on every start, and at most 40 characters."""
+    name = handler.handler_name.removesuffix("_v1").removesuffix("_v2")
+    words = OPERATION_NAMES.get(name) or _camel(name)
+    if [str(part) for part in components[:2]] == ["api", "v2"]:
+        return f"v2{words[0].upper()}{words[1:]}"
+    return words
+
+
+def _camel(snake: str) -> str:
+    first, *rest = snake.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+TAGS = [
+    Tag(
+        name="users",
+        description="Accounts: sign-up, reading and listing accounts, changing and deleting them, "
+        "and changing one's own password. Roles: `admin`, `moderator`, `user`.",
+    ),
+    Tag(name="orders", description="A user's orders and their moves `pending → paid → shipped → delivered`."),
+    Tag(
+        name="auth",
+        description="Sessions: log in (JSON or the OAuth2 password form) for an access and a refresh "
+        "token, trade a refresh token for a new pair, log out.",
+    ),
+    Tag(
+        name="account lifecycle",
+        description="Email verification and password reset: the mails' tokens, and new mails.",
+    ),
+    Tag(name="sessions", description="One's own live sessions, and an admin's sign-out-everywhere."),
+    Tag(name="audit", description="The audit trail of every change, newest first (admins)."),
+    Tag(
+        name="operations",
+        description="Probes and metrics for the people who run Gatehouse; never rate-limited.",
+    ),
+]
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    BEARER: SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description=f"An access token from `POST {TOKEN_URL}`, sent as `Authorization: Bearer …`.",
+    ),
+    OAUTH2: SecurityScheme(
+        type="oauth2",
+        description="Log in with an email (or username) and a password: the OAuth2 password flow "
+        f"of `POST {TOKEN_URL}`. The access token it returns is sent as a bearer token.",
+        flows=OAuthFlows(password=OAuthFlow(token_url=TOKEN_URL, scopes={})),
+    ),
+}
+# Signed in: a bearer token, however it was obtained.
+SIGNED_IN: list[dict[str, list[str]]] = [{BEARER: []}, {OAUTH2: []}]
+# Anyone; a token changes what the route does (an admin's sign-up, one's own verification mail).
+ANYONE_OR_SIGNED_IN: list[dict[str, list[str]]] = [{}, *SIGNED_IN]
+
+
+# --- headers ---------------------------------------------------------------------------------------
+
+ID_PATTERN = "^[A-Za-z0-9._:/+=-]{1,128}$"  # the request ids we keep (context.SANE_REQUEST_ID)
+# Idempotency-Key: 1-255 printable characters (str.isprintable of the latin-1 header), not all blank.
+_PRINTABLE = " -~\\u00a1-\\u00ac\\u00ae-\\u00ff"
+KEY_PATTERN = f"^[{_PRINTABLE}]*[!-~\\u00a1-\\u00ac\\u00ae-\\u00ff][{_PRINTABLE}]*$"
+HEADERS: dict[str, Json] = {
+    "X-Request-ID": {
+        "description": "The request's id: the client's own `X-Request-ID` when it was 1-128 of "
+        "`A-Z a-z 0-9 . _ : / + = -`, else a fresh one. Quote it when reporting a problem.",
+        "required": True,
+        "schema": {"type": "string", "pattern": ID_PATTERN},
+    },
+    "X-API-Version": {
+        "description": "The API version that answered: `1` or `2`.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["1", "2"]},
+    },
+    "RateLimit-Limit": {
+        "description": "Requests allowed per client IP in each one-minute window (while the limit is on).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the current window (while the limit is on).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the current window resets (while the limit is on).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "WWW-Authenticate": {
+        "description": "`Bearer`: the route wants an access token.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Location": {
+        "description": "The path of the resource created, e.g. `/api/v1/users/7`.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": 'The representation\'s version, e.g. `"v3"`: send it back in `If-Match` '
+        "(to change only what you read) or `If-None-Match` (to get 304 while it is current).",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"v[0-9]+"$'},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this answer replays the first answer to the same `Idempotency-Key`.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+REQUEST_ID: Json = {
+    "name": "X-Request-ID",
+    "in": "header",
+    "required": False,
+    "description": "Your id for this request, echoed in `X-Request-ID` and in error bodies when it "
+    "is 1-128 of `A-Z a-z 0-9 . _ : / + = -` (anything else is replaced by a fresh id).",
+    "schema": {"type": "string"},
+}
+IDEMPOTENCY_KEY: Json = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: a retry with the same key and body within 24 hours replays the "
+    "first answer (with `Idempotent-Replayed: true`) and creates nothing; the same key with another "
+    "body: 422; while the first request runs: 409. Keys are scoped to the caller.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+}
+
+
+def header_refs(*names: str) -> Json:
+    return {name: {"$ref": HEADER_REF + name} for name in names}
+
+
+# --- a route's own documentation -------------------------------------------------------------------
+
+
+def documented(
+    *bodies: tuple[str, type[Any]],
+    body_required: bool = True,
+    request_headers: Sequence[Json] = (),
+    response_headers: Mapping[int, Sequence[str]] | None = None,
+) -> type[Operation]:
+    """An OpenAPI `Operation` with what Litestar can't see in the handler's signature: the request
+    body (media type and Struct, as a named schema: the handler decodes it itself, see body.py),
+    request headers the handler reads itself, and the headers of its answers (status → names)."""
+    content = {media: {"schema": {"$ref": SCHEMA_REF.format(name=kind.__name__)}} for media, kind in bodies}
+    answer_headers = dict(response_headers or {})
+
+    class DocumentedOperation(Operation):
+        body_types = tuple(kind for _, kind in bodies)
+
+        def to_schema(self) -> dict[str, Any]:
+            document = super().to_schema()
+            if content:
+                document["requestBody"] = {"required": body_required, "content": content}
+            if request_headers:
+                document["parameters"] = [*document.get("parameters", []), *request_headers]
+            for status, names in answer_headers.items():
+                answer = document["responses"][str(status)]
+                answer["headers"] = {**answer.get("headers", {}), **header_refs(*names)}
+            return document
+
+    return DocumentedOperation
+
+
+def json_body(kind: type[Any], *, required: bool = True, **headers: Any) -> type[Operation]:
+    """A route whose body is one JSON Struct (`documented` with one `application/json` body)."""
+    return documented((JSON, kind), body_required=required, **headers)
+
+
+# --- the whole document ----------------------------------------------------------------------------
+
+PASSWORD_RULES: dict[str, Json] = {
+    "classic": {
+        "description": "8-128 characters with an upper-case letter, a lower-case letter and a digit "
+        "(the password policy `classic`)",
+        "minLength": 8,
+        "maxLength": 128,
+        "pattern": "^(?=[\\s\\S]*[A-Z])(?=[\\s\\S]*[a-z])(?=[\\s\\S]*[0-9])[^\\u0000]*$",
+    },
+    "nist": {
+        "description": "15-128 characters, not a common password, not containing the username or "
+        "the email's local part (the password policy `nist`, NIST SP 800-63B)",
+        "minLength": 15,
+        "maxLength": 128,
+        "pattern": NO_NUL,
+    },
+}
+PASSWORD_MARK = "x-gatehouse-password-policy"  # noqa: S105 - set by schemas.py, replaced here
+
+
+def body_types(app: Litestar) -> list[type[Any]]:
+    """Every Struct a route of `app` documents as its request body, once, by name."""
+    found: dict[str, type[Any]] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for kind in getattr(handler.operation_class, "body_types", ()):
+                    found[kind.__name__] = kind
+    return [found[name] for name in sorted(found)]
+
+
+def finalize(document: Json, bodies: Iterable[type[Any]], password_policy: str) -> Json:
+    """Litestar's document plus the request bodies' schemas, the header components, the security
+    schemes' missing parts, and the parameters and headers every operation and answer has."""
+    document = msgspec.json.decode(msgspec.json.encode(document))  # a copy to change
+    components = document.setdefault("components", {})
+    _, inputs = msgspec.json.schema_components(list(bodies), ref_template=SCHEMA_REF)
+    for schema in inputs.values():
+        _refine_input(schema, PASSWORD_RULES[password_policy])
+    schemas = {**components.get("schemas", {}), **inputs}
+    for path, item in document.get("paths", {}).items():
+        for operation in item.values():
+            _name_parameter_schemas(operation, schemas)
+            _finish_operation(operation, api=path.startswith("/api/"))
+    components["schemas"] = {name: schemas[name] for name in sorted(schemas)}
+    components["headers"] = HEADERS
+    for scheme in components.get("securitySchemes", {}).values():
+        for flow in scheme.get("flows", {}).values():
+            flow.setdefault("scopes", {})  # required, even when empty
+    return document
+
+
+def _name_parameter_schemas(operation: Json, schemas: Json) -> None:
+    """A parameter schema with a `title` (e.g. `UserSort`) becomes the named schema it refers to,
+    so that both versions of a route share it (one enum in a generated client, not one each)."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        name = schema.pop("title", None)
+        if name is not None:
+            shared = {key: schema.pop(key) for key in ("type", "enum") if key in schema}
+            schemas.setdefault(name, {"title": name, **shared})
+            parameter["schema"] = {"$ref": SCHEMA_REF.format(name=name), **schema}
+
+
+def _finish_operation(operation: Json, *, api: bool) -> None:
+    operation["parameters"] = [*operation.get("parameters", []), REQUEST_ID]
+    for status, answer in operation.get("responses", {}).items():
+        names = ["X-Request-ID"]
+        if api:
+            names += ["X-API-Version", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
+        if status in {"429", "503"} and _is_error(answer):
+            names.append("Retry-After")
+        if status == "401":
+            names.append("WWW-Authenticate")
+        answer["headers"] = {**answer.get("headers", {}), **header_refs(*names)}
+
+
+def _is_error(answer: Json) -> bool:
+    """An answer with the error envelope (a 503 of /health/ready is a readiness report instead)."""
+    schema = answer.get("content", {}).get(JSON, {}).get("schema", {})
+    return bool(schema.get("$ref") == SCHEMA_REF.format(name="ErrorBody"))
+
+
+def _refine_input(schema: Any, password: Json) -> None:
+    """The rules the API enforces on what a client sends: every string refuses NUL (a new password
+    follows the policy in force), and a body that takes unknown fields (the OAuth2 form, whose
+    every value is text) takes at most 16 fields, none named or valued with a NUL (body.py)."""
+    for node in _nodes(schema):
+        if node.pop(PASSWORD_MARK, False):
+            node.update(password)
+        elif node.get("type") == "string" and "pattern" not in node and "enum" not in node:
+            node["pattern"] = NO_NUL
+        elif node.get("type") == "object" and "additionalProperties" not in node:
+            node["maxProperties"] = MAX_FORM_FIELDS
+            node["propertyNames"] = {"pattern": NO_NUL}
+            node["additionalProperties"] = {"type": "string", "pattern": NO_NUL}
+
+
+def _nodes(schema: Any) -> Iterator[Json]:
+    if isinstance(schema, dict):
+        yield schema
+        for value in schema.values():
+            yield from _nodes(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _nodes(item)
+
+
+class DocumentPlugin(JsonRenderPlugin):
+    """Serves /openapi.json: `finalize` of Litestar's document, built once per app."""
+
+    def __init__(self, *, password_policy: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.password_policy = password_policy
+        self._rendered: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._rendered is None:
+            document = finalize(openapi_schema, body_types(request.app), self.password_policy)
+            self._rendered = self.render_json(request, document)
+        return self._rendered
