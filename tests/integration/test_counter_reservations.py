@@ -9,7 +9,7 @@ from gatehouse.adapters.clock import SystemClock
 from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.application.attempts import GuardedAttempts
-from gatehouse.application.errors import RateLimitedError
+from gatehouse.application.errors import RateLimitedError, ServiceUnavailableError
 from gatehouse.application.ports import Counters
 from tests.services import redis_prefix, redis_url  # noqa: F401 - fixtures
 
@@ -87,3 +87,17 @@ async def test_guarded_attempts_let_at_most_the_limit_fail_and_every_right_one_t
     assert rights == ["200"] * 12  # no failure was made: none is refused
     assert mixed.count("401") == LIMIT
     assert mixed.count("401") + mixed.count("429") + mixed.count("200") == 30
+
+
+async def test_an_attempt_that_waits_too_long_for_a_place_is_told_to_come_back(counters: Counters) -> None:
+    """Places held by running attempts only (nothing failed): after the wait, 503 and not 429."""
+    guard = GuardedAttempts(counters, LIMIT, WINDOW, wait_seconds=0.05, poll_seconds=0.01)
+    for _ in range(LIMIT):
+        assert (await counters.reserve("held", LIMIT, WINDOW)).granted
+
+    with pytest.raises(ServiceUnavailableError) as refused:
+        async with guard.attempt("held"):
+            pass
+
+    assert refused.value.retry_after == 1
+    assert (await counters.peek("held", WINDOW)).count == 0  # nothing was counted

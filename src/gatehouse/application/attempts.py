@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from gatehouse.application.errors import RateLimitedError
+from gatehouse.application.errors import RateLimitedError, ServiceUnavailableError
 from gatehouse.application.ports import Counters
 
 THROTTLED = "Too many failed log-ins; try again later"
+BUSY = "Too many log-ins of this account at once; try again shortly"
 
 
 @dataclass(slots=True)
@@ -26,7 +27,9 @@ class GuardedAttempts:
       in the window plus the attempts still running, so of any number of simultaneous attempts at
       most `limit` can fail before the rest are refused (429).
     - An attempt that finds every place taken by running attempts (not by failures) waits for
-      them to settle, up to `wait_seconds`: simultaneous right answers all get through.
+      them to settle, up to `wait_seconds`: simultaneous right answers all get through. One that
+      still finds no place then is told to come back (503 with `Retry-After`), as when the
+      hashing pool is full: nothing failed, so it is no throttle (429).
     - A right answer does not clear the failures before it: they count until the window ends.
     - `limit` 0 turns the guard off.
     """
@@ -67,5 +70,5 @@ class GuardedAttempts:
             if place.reset_after is not None:
                 raise RateLimitedError(THROTTLED, place.reset_after)
             if time.monotonic() >= deadline:
-                raise RateLimitedError(THROTTLED, 1)
+                raise ServiceUnavailableError(BUSY, retry_after=1)
             await asyncio.sleep(self._poll)
