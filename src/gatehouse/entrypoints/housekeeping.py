@@ -8,43 +8,23 @@ tries again. Nothing it meets ends the worker.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from gatehouse.application.use_cases.housekeeping import PruneReport, RunHousekeeping
+from gatehouse.entrypoints.background import BackgroundLoop
 
 log = logging.getLogger("gatehouse.housekeeping")
 FIRST_PASS_AFTER_AT_MOST_S = 30.0
-STOP_POLL_S = 0.2
 
 
-class HousekeepingTask:
+class HousekeepingTask(BackgroundLoop):
+    name = "gatehouse-housekeeping"
+
     def __init__(self, run: Callable[[], RunHousekeeping], interval_s: float) -> None:
+        super().__init__()
         self._run = run
         self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="gatehouse-housekeeping")
-
-    def is_running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def stop(self) -> None:
-        """Ends the loop at once, mid-pass if need be: the batch in flight rolls back, and what it
-        would have deleted waits for the next pass (here or in another worker)."""
-        self._stopping = True
-        task, self._task = self._task, None
-        if task is None:
-            return
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=STOP_POLL_S)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            task.result()
 
     async def _loop(self) -> None:
         await asyncio.sleep(min(self._interval_s, FIRST_PASS_AFTER_AT_MOST_S))

@@ -6,42 +6,25 @@ reaches a reachable SMTP server within about a second of its commit.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.application.use_cases.deliver_mail import DeliverPendingMail
+from gatehouse.entrypoints.background import BackgroundLoop
 
 log = logging.getLogger("gatehouse.mail")
-STOP_POLL_S = 0.2
 
 
-class MailRelay:
+class MailRelay(BackgroundLoop):
+    name = "gatehouse-mail-relay"
+
     def __init__(self, deliver: Callable[[], DeliverPendingMail], interval_s: float = 1.0) -> None:
+        super().__init__()
         self._deliver = deliver
         self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="gatehouse-mail-relay")
-
-    async def stop(self) -> None:
-        """Ends the loop. A cancellation can be swallowed by a library mid-send (asyncio.wait_for
-        on Python 3.11), so it is repeated until the task is done; the flag ends the loop anyway."""
-        self._stopping = True
-        task, self._task = self._task, None
-        if task is None:
-            return
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=STOP_POLL_S)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            task.result()
-
-    async def _run(self) -> None:
+    async def _loop(self) -> None:
         while not self._stopping:
             busy = await self.run_once()
             if not busy:
