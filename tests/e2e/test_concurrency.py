@@ -86,3 +86,26 @@ async def test_concurrent_patches_by_the_account_itself_with_one_if_match_let_ex
     winner = next(r for r in responses if r.status_code == 200)
     final = await api.client.get(url, headers=me.auth)
     assert final.json()["username"] == winner.json()["username"]
+
+
+async def test_concurrent_patches_of_different_fields_without_if_match_both_stay(api: Api) -> None:
+    """No `If-Match`: each PATCH writes only the fields it sent, so a change of the name by the
+    account and a change of its role by an admin, at once, both survive (on PostgreSQL a
+    whole-row write made from a stale read would undo one of them)."""
+    admin = await api.admin()
+    for round_ in range(6):
+        subject = await api.create_account("user")
+        url = f"{USERS}/{subject.id}"
+        role = "moderator" if round_ % 2 else "admin"
+        answers = await asyncio.gather(
+            api.client.patch(url, json={"full_name": f"Renamed {round_}"}, headers=subject.auth),
+            api.client.patch(url, json={"role": role}, headers=admin.auth),
+            api.client.patch(url, json={"username": f"renamed_{round_}"}, headers=admin.auth),
+        )
+        assert statuses(list(answers)) == [200, 200, 200], [a.text for a in answers]
+        final = (await api.client.get(url, headers=admin.auth)).json()
+        assert (final["full_name"], final["role"], final["username"]) == (
+            f"Renamed {round_}",
+            role,
+            f"renamed_{round_}",
+        )

@@ -9,7 +9,7 @@ from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
-from gatehouse.application.ports import UserFilter, UserPageQuery
+from gatehouse.application.ports import USER_FIELDS, UserFilter, UserPageQuery
 from gatehouse.domain.values import Email, FullName, Role, Username
 from tests.integration.builders import (
     T0,
@@ -86,7 +86,7 @@ async def test_update_to_a_taken_email_or_username_conflicts(backend: Backend, f
 
     with pytest.raises(ConflictError):
         async with backend.new_uow() as uow:
-            await uow.users.update(bob.changed(T0, **{field: taken}), expected_versions=None)
+            await uow.users.update(bob.changed(T0, **{field: taken}), fields=(field,), expected_versions=None)
 
     stored = await fetch_user(backend, bob.id)
     assert stored is not None
@@ -102,7 +102,7 @@ async def test_update_stores_the_change_and_bumps_the_version(
     edited = ada.changed(later, username=Username("Ada_Byron"), role=Role.MODERATOR, is_active=False)
 
     async with backend.new_uow() as uow:
-        saved = await uow.users.update(edited, expected_versions=expected_versions)
+        saved = await uow.users.update(edited, fields=USER_FIELDS, expected_versions=expected_versions)
         await uow.commit()
 
     stored = await fetch_user(backend, ada.id)
@@ -117,7 +117,9 @@ async def test_update_may_change_the_case_of_ones_own_username(backend: Backend)
     [ada] = await store_users(backend, new_user("ada"))
 
     async with backend.new_uow() as uow:
-        await uow.users.update(ada.changed(T0, username=Username("ADA")), expected_versions=[1])
+        await uow.users.update(
+            ada.changed(T0, username=Username("ADA")), fields=("username",), expected_versions=[1]
+        )
         await uow.commit()
 
     stored = await fetch_user(backend, ada.id)
@@ -142,7 +144,9 @@ async def test_update_with_a_stale_expected_version_fails_and_changes_nothing(ba
 
     async with backend.new_uow() as uow:
         with pytest.raises(PreconditionFailedError):
-            await uow.users.update(ada.changed(T0, username=Username("eve")), expected_versions=[2, 3])
+            await uow.users.update(
+                ada.changed(T0, username=Username("eve")), fields=("username",), expected_versions=[2, 3]
+            )
         await uow.commit()
 
     stored = await fetch_user(backend, ada.id)
@@ -169,7 +173,7 @@ async def test_update_or_delete_of_a_missing_id_is_not_found(backend: Backend, o
     async with backend.new_uow() as uow:
         if operation == "update":
             with pytest.raises(NotFoundError):
-                await uow.users.update(ghost, expected_versions=None)
+                await uow.users.update(ghost, fields=USER_FIELDS, expected_versions=None)
         else:
             with pytest.raises(NotFoundError):
                 await uow.users.delete(ghost.id, expected_versions=[1])
@@ -229,7 +233,9 @@ async def test_a_unit_of_work_left_without_commit_persists_nothing(backend: Back
 
     async with backend.new_uow() as uow:
         carol = await uow.users.add(new_user("carol"))
-        await uow.users.update(ada.changed(T0, username=Username("ada_new")), expected_versions=None)
+        await uow.users.update(
+            ada.changed(T0, username=Username("ada_new")), fields=("username",), expected_versions=None
+        )
         session = await uow.sessions.add(new_session(ada))
         assert await uow.users.get(carol.id) is not None  # the transaction sees its own writes
     with pytest.raises(RuntimeError, match="boom"):

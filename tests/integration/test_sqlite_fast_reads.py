@@ -11,7 +11,7 @@ import pytest
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.ports import UserFilter, UserPageQuery, UserSortField
+from gatehouse.application.ports import USER_FIELDS, UserFilter, UserPageQuery, UserSortField
 from gatehouse.domain.user import User
 from gatehouse.domain.values import FullName, Role, Username
 from tests.integration.builders import T0, new_user, store_session, store_users
@@ -231,7 +231,7 @@ async def test_a_change_committed_through_a_unit_of_work_is_seen_by_the_next_rea
 
     async with pair.backend.new_uow() as uow:
         renamed = ada.changed(later, username=Username("Ada_Renamed"), full_name=FullName("A. R."))
-        await uow.users.update(renamed, expected_versions=[1])
+        await uow.users.update(renamed, fields=USER_FIELDS, expected_versions=[1])
         await uow.users.delete(bob.id, expected_versions=None)
         await uow.commit()
 
@@ -256,7 +256,9 @@ async def test_a_session_revoked_or_a_user_deactivated_stops_the_principal_at_on
 
     async with pair.backend.new_uow() as uow:
         await uow.sessions.revoke(ada_session.id, NOW)
-        await uow.users.update(bob.changed(NOW, is_active=False), expected_versions=None)
+        await uow.users.update(
+            bob.changed(NOW, is_active=False), fields=("is_active",), expected_versions=None
+        )
         await uow.commit()
 
     assert await pair.fast.find_principal(session_id=ada_session.id, user_id=ada.id, now=NOW) is None

@@ -1,6 +1,6 @@
 """Ports: what the use cases need from the world, as Protocols the adapters implement."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -108,6 +108,10 @@ def user_sort_value(user: User, sort: UserSortField) -> SortValue:
     return user.id
 
 
+# The columns of an account that `UserRepository.update` can write.
+USER_FIELDS = ("email", "username", "full_name", "role", "is_active", "email_verified")
+
+
 class UserRepository(Protocol):
     """Accounts inside a unit of work; every method sees that transaction."""
 
@@ -124,9 +128,13 @@ class UserRepository(Protocol):
 
     async def get_by_username(self, username: Username) -> User | None: ...
 
-    async def update(self, user: User, *, expected_versions: Sequence[int] | None) -> User:
-        """Store `user` as version + 1.
+    async def update(
+        self, user: User, *, fields: Collection[str], expected_versions: Sequence[int] | None
+    ) -> User:
+        """Store `fields` of `user` (and its `updated_at`) as version + 1; returns the stored account.
 
+        Only the named fields are written, so two changes of different fields that run at once
+        both stay (without `If-Match`, a whole-row write would silently undo the other).
         Raises `PreconditionFailedError` when `expected_versions` is given and the stored
         version is not among them (checked in the UPDATE itself), `NotFoundError` when
         the row is gone, `ConflictError` on a taken email or username.

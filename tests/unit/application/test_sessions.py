@@ -226,7 +226,7 @@ async def _set_active(uow: InMemoryUnitOfWork, user_id: int, active: bool) -> No
         user = await uow.users.get(user_id)
         assert user is not None
         user.is_active = active
-        await uow.users.update(user, expected_versions=None)
+        await uow.users.update(user, fields=("is_active",), expected_versions=None)
         await uow.commit()
 
 

@@ -2,7 +2,7 @@
 
 import asyncio
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -78,14 +78,17 @@ class InMemoryUserRepository(UserRepository):
         found = (u for u in self._s.users.values() if u.username.canonical == username.canonical)
         return next((replace(u) for u in found), None)
 
-    async def update(self, user: User, *, expected_versions: Sequence[int] | None) -> User:
+    async def update(
+        self, user: User, *, fields: Collection[str], expected_versions: Sequence[int] | None
+    ) -> User:
         stored = self._checked(user.id, expected_versions)
+        changes = {name: getattr(user, name) for name in fields}
+        saved = replace(stored, **changes, updated_at=user.updated_at, version=stored.version + 1)
         for other in self._s.users.values():
             if other.id != user.id and (
-                other.email == user.email or other.username.canonical == user.username.canonical
+                other.email == saved.email or other.username.canonical == saved.username.canonical
             ):
                 raise ConflictError("Email or username is already taken")
-        saved = replace(user, version=stored.version + 1)
         self._s.users[user.id] = saved
         return replace(saved)
 

@@ -1,6 +1,6 @@
 """The write-side repositories, bound to one transaction's connection."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,23 +62,25 @@ class SqlAlchemyUserRepository(UserRepository):
     async def get_by_username(self, username: Username) -> User | None:
         return await self._one(select(users).where(func.lower(users.c.username) == username.canonical))
 
-    async def update(self, user: User, *, expected_versions: Sequence[int] | None) -> User:
+    async def update(
+        self, user: User, *, fields: Collection[str], expected_versions: Sequence[int] | None
+    ) -> User:
+        values = {k: v for k, v in user_values(user).items() if k in fields or k == "updated_at"}
         stmt = (
             update(users)
             .where(users.c.id == user.id)
-            .values(**user_values(user), version=users.c.version + 1)
-            .returning(users.c.version)
+            .values(**values, version=users.c.version + 1)
+            .returning(*users.c)
         )
         if expected_versions is not None:
             stmt = stmt.where(users.c.version.in_(list(expected_versions)))
         try:
-            version = (await self._conn.execute(stmt)).scalar_one_or_none()
+            row = (await self._conn.execute(stmt)).first()
         except IntegrityError:
             raise ConflictError(TAKEN) from None
-        if version is None:
+        if row is None:
             await self._missing_or_stale(user.id)
-        user.version = version
-        return user
+        return to_user(row)
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self._conn.execute(

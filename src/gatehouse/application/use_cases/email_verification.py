@@ -44,7 +44,9 @@ class VerifyEmail:
             if not await uow.account_tokens.spend(found.id, now):
                 raise InvalidTokenError(INVALID)
             if not user.email_verified:
-                await uow.users.update(user.changed(now, email_verified=True), expected_versions=None)
+                await uow.users.update(
+                    user.changed(now, email_verified=True), fields=("email_verified",), expected_versions=None
+                )
             await record(
                 uow, AuditAction.EMAIL_VERIFIED, at=now, user_id=user.id, details={"email": found.email}
             )

@@ -97,7 +97,9 @@ class ConfirmPasswordReset:
                 raise InvalidTokenError(INVALID)
             await uow.account_tokens.revoke_all(TokenPurpose.RESET_PASSWORD, user.id, now)
             if not user.email_verified:
-                await uow.users.update(user.changed(now, email_verified=True), expected_versions=None)
+                await uow.users.update(
+                    user.changed(now, email_verified=True), fields=("email_verified",), expected_versions=None
+                )
             await uow.users.set_password_hash(user.id, new_hash)
             ended = await uow.sessions.revoke_all(user.id, now)
             await record(

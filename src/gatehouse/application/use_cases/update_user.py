@@ -47,19 +47,22 @@ class AccountChanges:
         new_email = changed.email != user.email
         if new_email:
             changed.email_verified = False
-        saved = await uow.users.update(changed, expected_versions=expected)
+        fields = [f for f in (*TRACKED, "email_verified") if getattr(user, f) != getattr(changed, f)]
+        saved = await uow.users.update(changed, fields=fields, expected_versions=expected)
         if new_email:
             await self._mailer.send_verification(uow, saved, now)
-        rest = [f for f in TRACKED if getattr(user, f) != getattr(saved, f)]
+        # The events say what this change did (`changed`), not what another one running beside it
+        # may have written to the row meanwhile (`saved` is the row as stored).
+        rest = [f for f in TRACKED if f in fields]
         recorded = False
-        if user.role != saved.role:
+        if user.role != changed.role:
             rest.remove("role")
-            details = {"from": user.role.value, "to": saved.role.value}
+            details = {"from": user.role.value, "to": changed.role.value}
             await record(
                 uow, AuditAction.USER_ROLE_CHANGED, at=now, user_id=user.id, actor=actor, details=details
             )
             recorded = True
-        if user.is_active and not saved.is_active:
+        if user.is_active and not changed.is_active:
             rest.remove("is_active")
             # Every session ends with the deactivation: a reactivation does not revive them.
             ended = await uow.sessions.revoke_all(user.id, now)
