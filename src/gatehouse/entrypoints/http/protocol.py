@@ -26,6 +26,9 @@ from gatehouse.entrypoints.http.errors import STATUS_NAMES, ErrorBody
 # The most of an unfinished request head a connection buffers: room for a long request line
 # beside 16 KiB of headers, so that such requests still get the app's own 431.
 MAX_HEAD_BYTES = 4 * MAX_HEADER_BYTES
+# A request head (or a new connection's first one) must have arrived whole by then: a client that
+# trickles a byte at a time (slow-loris) holds a connection this long at most.
+HEAD_TIMEOUT_S = 20.0
 STATUS_LINES = {
     400: b"HTTP/1.1 400 Bad Request\r\n",
     431: b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
@@ -65,7 +68,10 @@ def refusal(head_start: bytes, status: int = 431) -> bytes:
 
 
 class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with each request head bounded by MAX_HEAD_BYTES."""
+    """uvicorn's httptools protocol with each request head bounded by MAX_HEAD_BYTES and by
+    `head_timeout_s` (from the connection's start, or from a later head's first byte)."""
+
+    head_timeout_s = HEAD_TIMEOUT_S
 
     def __init__(
         self,
@@ -78,11 +84,22 @@ class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
         self._in_body = False  # between a head's end and its message's end: bytes are body
         self._head_bytes = 0  # bytes received since the current head began
         self._head_start = b""  # its first bytes, for the path of the refusal
+        self._head_clock: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_clock()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_clock()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if not self._in_body:
             if self._head_bytes == 0:
                 self._head_start = data[:2048]
+                if self._head_clock is None:
+                    self._start_head_clock()
             self._head_bytes += len(data)
         super().data_received(data)
         if not self._in_body and self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
@@ -96,6 +113,7 @@ class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def on_headers_complete(self) -> None:
+        self._stop_head_clock()
         self._in_body = True
         self._head_bytes = 0
         super().on_headers_complete()
@@ -103,3 +121,16 @@ class BoundedHeadHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._in_body = False
         super().on_message_complete()
+
+    def _start_head_clock(self) -> None:
+        self._head_clock = self.loop.call_later(self.head_timeout_s, self._head_too_slow)
+
+    def _stop_head_clock(self) -> None:
+        if self._head_clock is not None:
+            self._head_clock.cancel()
+            self._head_clock = None
+
+    def _head_too_slow(self) -> None:
+        self._head_clock = None
+        if not self._in_body and not self.transport.is_closing():
+            self.transport.close()
