@@ -137,6 +137,13 @@ async def test_upgrade_is_idempotent_and_keeps_the_data(database: Database) -> N
 
 async def test_schema_at_an_older_revision_is_outdated(database: Database) -> None:
     async with database.write_engine.begin() as conn:
-        await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
 
     assert await schema_state(database) is SchemaState.OUTDATED
+
+
+async def test_schema_at_a_revision_this_release_does_not_ship_is_newer(database: Database) -> None:
+    async with database.write_engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+
+    assert await schema_state(database) is SchemaState.NEWER
