@@ -7,6 +7,10 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+# The counters port is its own module (by concept); named here too for the ports' importers.
+from gatehouse.application.counters import Counters as Counters
+from gatehouse.application.counters import Reservation as Reservation
+from gatehouse.application.counters import WindowCount as WindowCount
 from gatehouse.application.lifecycle_ports import AccountTokenRepository, AuditTrail, MailOutbox
 from gatehouse.application.order_ports import (
     After,
@@ -269,44 +273,3 @@ class TokenIssuer(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
-
-
-@dataclass(frozen=True, slots=True)
-class WindowCount:
-    count: int
-    reset_after: int
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """What `Counters.reserve` gave: a place, or why not (`reset_after` is set when exhausted)."""
-
-    granted: bool
-    reset_after: int | None = None
-
-    @property
-    def busy(self) -> bool:
-        return not self.granted and self.reset_after is None
-
-
-class Counters(Protocol):
-    """Fixed-window counters keyed by string: the log-in throttle and the rate limit."""
-
-    async def increment(self, key: str, window_seconds: int) -> WindowCount: ...
-
-    async def peek(self, key: str, window_seconds: int) -> WindowCount: ...
-
-    async def reset(self, key: str) -> None: ...
-
-    async def reserve(self, key: str, limit: int, window_seconds: int) -> "Reservation":
-        """Take one of `limit` places for an attempt whose outcome is not known yet, atomically.
-
-        The places are the key's window count (attempts that were counted) plus the attempts still
-        running. Granted while both together stay under `limit`; `exhausted` (with the seconds until
-        the window ends) once the counted ones alone reach it; otherwise `busy`: try again when
-        a running attempt has settled. Every granted reservation is settled exactly once."""
-        ...
-
-    async def settle(self, key: str, *, counted: bool, window_seconds: int) -> None:
-        """End a granted reservation; `counted` adds it to the key's window count."""
-        ...

@@ -41,6 +41,7 @@ from gatehouse.application.use_cases.email_verification import (
 )
 from gatehouse.application.use_cases.housekeeping import PruneExpiredRows, RunHousekeeping
 from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
 from gatehouse.application.use_cases.orders import (
     ChangeOrderStatus,
@@ -53,7 +54,7 @@ from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset,
 from gatehouse.application.use_cases.rate_limit import CheckRateLimit
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
-from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.passwords import ClassicPasswordPolicy, NistPasswordPolicy, PasswordPolicy
 from gatehouse.entrypoints.common_passwords import load_common_passwords

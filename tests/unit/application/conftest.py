@@ -13,9 +13,10 @@ from gatehouse.application.account_mail import AccountLinks, AccountMailer
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
-from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession, TokenPair
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.passwords import ClassicPasswordPolicy
 from gatehouse.domain.policy import Actor

@@ -7,7 +7,8 @@ from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
-from gatehouse.application.use_cases.sessions import Login, RefreshSession
+from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.sessions import RefreshSession
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role

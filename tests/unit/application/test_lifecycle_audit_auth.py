@@ -10,8 +10,9 @@ from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.lifecycle_ports import AuditAction, Origin
 from gatehouse.application.use_cases.change_password import ChangePassword
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.register_user import RegisterUser
-from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.passwords import ClassicPasswordPolicy
 from gatehouse.domain.values import Role

@@ -10,7 +10,7 @@ from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.lifecycle_ports import AuditAction, AuditEvent, AuditQuery
 from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
-from gatehouse.application.use_cases.sessions import Login
+from gatehouse.application.use_cases.login import Login
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User

@@ -12,7 +12,7 @@ from gatehouse.application.account_mail import RESET_TTL
 from gatehouse.application.errors import AuthenticationError, InvalidTokenError
 from gatehouse.application.lifecycle_ports import AuditAction, TokenPurpose
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.application.use_cases.sessions import Login
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.user import User

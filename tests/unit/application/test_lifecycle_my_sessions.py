@@ -8,7 +8,8 @@ from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError, NotFoundError
 from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession
+from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User

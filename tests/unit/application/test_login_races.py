@@ -11,7 +11,7 @@ from gatehouse.adapters.memory.store import InMemoryUnitOfWork
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
-from gatehouse.application.use_cases.sessions import Login
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.values import RawPassword

@@ -10,7 +10,8 @@ from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.application.use_cases.sessions import LOGIN_WINDOW_SECONDS, Login, Logout, RefreshSession
+from gatehouse.application.use_cases.login import LOGIN_WINDOW_SECONDS, Login
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.values import Role

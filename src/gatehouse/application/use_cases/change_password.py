@@ -7,7 +7,7 @@ from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.lifecycle_ports import AuditAction
 from gatehouse.application.ports import Clock, Counters, PasswordHasher, UnitOfWork, UserQueries
-from gatehouse.application.use_cases.sessions import LOGIN_WINDOW_SECONDS
+from gatehouse.application.use_cases.login import LOGIN_WINDOW_SECONDS
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.policy import Actor

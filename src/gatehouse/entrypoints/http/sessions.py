@@ -5,7 +5,8 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 
-from gatehouse.application.use_cases.sessions import Login, Logout, RefreshSession, TokenPair
+from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession, TokenPair
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.body import decode_body, decode_form
 from gatehouse.entrypoints.http.context import context_of
