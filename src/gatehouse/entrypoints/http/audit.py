@@ -24,7 +24,7 @@ ActionFilter = Annotated[
     str | None,
     QueryParameter(
         description="One action name",
-        # A named schema (openapi.py), so a generated client has one enum for both versions.
+        # A named schema (openapi_document.py), so a generated client has one enum for both versions.
         schema_extra={"oneOf": None, "type": "string", "enum": ACTIONS, "title": "AuditAction"},
     ),
 ]

@@ -13,7 +13,8 @@ from litestar.openapi.spec import Components, Server
 from litestar.routes import BaseRoute
 
 from gatehouse.entrypoints.http.errors import STATUS_NAMES, ErrorBody
-from gatehouse.entrypoints.http.openapi import SECURITY_SCHEMES, TAGS, DocumentPlugin, operation_id
+from gatehouse.entrypoints.http.openapi import SECURITY_SCHEMES, TAGS, operation_id
+from gatehouse.entrypoints.http.openapi_document import DocumentPlugin
 
 STATIC_DIR = Path(__file__).with_name("static")
 VENDOR = "/static/vendor"

@@ -50,7 +50,7 @@ Sort = Annotated[
     str,
     QueryParameter(
         description="id, created_at, username or email; prefix '-' to reverse",
-        # What parse_sort accepts (anything else: 400), named (openapi.py) to be one enum in clients.
+        # What parse_sort accepts (anything else: 400), named (openapi_document.py) to be one enum in clients.
         schema_extra={"enum": SORTS, "title": "UserSort"},
     ),
 ]

@@ -8,7 +8,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from gatehouse.domain.order import Order
 from gatehouse.domain.user import User
-from gatehouse.entrypoints.http.openapi import PASSWORD_MARK
+from gatehouse.entrypoints.http.openapi_document import PASSWORD_MARK
 
 EMAIL_FORMAT = r"^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$"  # checked by the domain (422)
 EmailText = Annotated[
@@ -30,7 +30,7 @@ NewPasswordText = Annotated[
     Meta(
         max_length=128,
         examples=["Analytical1-Engine"],
-        # The policy in force checks the rest (422); the document states its rules (openapi.py).
+        # The policy in force checks the rest (422); the document states its rules (openapi_document.py).
         extra_json_schema={PASSWORD_MARK: True},
     ),
 ]
