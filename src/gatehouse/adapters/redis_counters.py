@@ -150,6 +150,7 @@ class FallbackCounters(Counters):
     def __init__(self, primary: Counters, fallback: Counters) -> None:
         self._primary = primary
         self._fallback = fallback
+        self._granted_here: dict[str, int] = {}  # places the fallback granted, not yet settled
 
     async def increment(self, key: str, window_seconds: int) -> WindowCount:
         try:
@@ -174,11 +175,22 @@ class FallbackCounters(Counters):
         try:
             return await self._primary.reserve(key, limit, window_seconds)
         except CountersUnavailableError:
-            return await self._fallback.reserve(key, limit, window_seconds)
+            place = await self._fallback.reserve(key, limit, window_seconds)
+        if place.granted:
+            self._granted_here[key] = self._granted_here.get(key, 0) + 1
+        return place
 
     async def settle(self, key: str, *, counted: bool, window_seconds: int) -> None:
-        # Settled where it was granted when possible; a reservation granted by Redis that can't be
-        # settled there expires on its own (RUNNING_TTL_SECONDS), and its failure counts here.
+        # A place is given back where it was taken: one this process granted while Redis was down
+        # is settled here even if Redis has come back. One Redis granted that can't be settled
+        # there (Redis went down meanwhile) expires there on its own (RUNNING_TTL_SECONDS), and
+        # its failure counts here.
+        here = self._granted_here.pop(key, 0)
+        if here:
+            if here > 1:
+                self._granted_here[key] = here - 1
+            await self._fallback.settle(key, counted=counted, window_seconds=window_seconds)
+            return
         try:
             await self._primary.settle(key, counted=counted, window_seconds=window_seconds)
         except CountersUnavailableError:
