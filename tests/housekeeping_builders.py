@@ -8,9 +8,12 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from gatehouse.application.lifecycle_ports import MailMessage, MailQueue, TokenPurpose
-from gatehouse.application.order_ports import StoredResponse
-from gatehouse.application.ports import NewSession, NewUser, UnitOfWork
+from gatehouse.application.ports.credentials import TokenPurpose
+from gatehouse.application.ports.idempotency import StoredResponse
+from gatehouse.application.ports.mail import MailMessage, MailQueue
+from gatehouse.application.ports.sessions import NewSession
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import NewUser
 from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import Email, Role, Username
 

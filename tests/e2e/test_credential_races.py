@@ -18,7 +18,7 @@ from dependency_injector import providers
 
 from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.redis_counters import RedisCounters
-from gatehouse.application.ports import PasswordHasher
+from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.domain.values import RawPassword
 from tests.databases import ENGINES
 from tests.e2e.conftest import PASSWORD, Account, Api, database_url, start, test_settings

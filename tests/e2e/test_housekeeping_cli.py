@@ -13,7 +13,7 @@ import pytest
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.lifecycle_ports import TokenPurpose
+from gatehouse.application.ports.credentials import TokenPurpose
 from tests.databases import ENGINES, migrated_postgres_url
 from tests.e2e.cli_support import Cli, assert_one_line_error
 from tests.housekeeping_builders import (

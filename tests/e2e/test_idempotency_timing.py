@@ -12,7 +12,7 @@ import pytest
 from dependency_injector import providers
 
 from gatehouse.adapters.memory.fakes import FixedClock
-from gatehouse.application.ports import PasswordHasher
+from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.domain.values import RawPassword
 from tests.e2e.conftest import Account, Api, assert_envelope
 

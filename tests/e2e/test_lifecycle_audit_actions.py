@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from gatehouse.application.lifecycle_ports import AuditAction
+from gatehouse.application.ports.audit import AuditAction
 from tests.e2e.conftest import PASSWORD, Api, assert_envelope
 from tests.e2e.lifecycle_support import (
     AUTH,

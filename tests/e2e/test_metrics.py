@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.clock import Clock
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http.app import create_app
 from tests.conftest import TEST_ARGON2

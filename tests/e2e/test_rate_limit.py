@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.clock import Clock
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http.app import create_app
 from gatehouse.entrypoints.settings import Settings

@@ -7,7 +7,7 @@ import string
 import httpx
 import pytest
 
-from gatehouse.application.order_ports import After
+from gatehouse.application.ports.paging import After
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from tests.conftest import TEST_SECRET
 from tests.e2e.conftest import Account, Api, assert_envelope

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from gatehouse.application.ports import NewSession, NewUser
+from gatehouse.application.ports.sessions import NewSession
+from gatehouse.application.ports.users import NewUser
 from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import Email, FullName, Role, Username
 from tests.integration.conftest import Backend

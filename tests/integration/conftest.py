@@ -14,7 +14,9 @@ from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemySessionQueries, SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.ports import SessionQueries, UnitOfWork, UserQueries
+from gatehouse.application.ports.sessions import SessionQueries
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserQueries
 from tests.databases import ENGINES, migrated_postgres_url, postgres_database_url
 
 

@@ -15,8 +15,8 @@ from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyHousekeeping, S
 from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.tables import account_tokens, mail_outbox, metadata
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.housekeeping_ports import Housekeeping, TaskLease
-from gatehouse.application.lifecycle_ports import MailQueue
+from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
+from gatehouse.application.ports.mail import MailQueue
 from tests.housekeeping_builders import NewUow, fingerprint
 from tests.integration.conftest import open_database
 

@@ -18,8 +18,9 @@ from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.tables import account_tokens, mail_outbox
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.lifecycle_ports import AuditQueries, MailQueue, OriginSource
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.audit import AuditQueries, OriginSource
+from gatehouse.application.ports.mail import MailQueue
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from tests.databases import ENGINES
 from tests.integration.conftest import Backend, open_database
 

@@ -10,7 +10,7 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.errors import RateLimitedError, ServiceUnavailableError
-from gatehouse.application.ports import Counters
+from gatehouse.application.ports.counters import Counters
 from tests.services import redis_prefix, redis_url  # noqa: F401 - fixtures
 
 LIMIT = 3

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.application.lifecycle_ports import TokenPurpose
+from gatehouse.application.ports.credentials import TokenPurpose
 from gatehouse.domain.user import Session, User
 from tests.housekeeping_builders import (
     fingerprint,

@@ -18,8 +18,8 @@ from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import ConflictError
-from gatehouse.application.order_ports import IdempotencyRecord, IdempotencyRepository, StoredResponse
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.idempotency import IdempotencyRecord, IdempotencyRepository, StoredResponse
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.idempotency import Claim, ClaimIdempotencyKey, ClaimOutcome
 from tests.databases import ENGINES
 from tests.integration.builders import T0, assert_utc

@@ -13,7 +13,7 @@ import pytest
 
 from gatehouse.adapters.jwt_tokens import JwtTokenIssuer, WeakSecretError
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.ports import AccessClaims
+from gatehouse.application.ports.credentials import AccessClaims
 from tests.conftest import TEST_SECRET
 
 OLD_SECRET = "a-retired-signing-secret-still-trusted-0123456789"

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from gatehouse.application.order_ports import After
-from gatehouse.application.ports import UserFilter, UserKeysetQuery, UserSortField
+from gatehouse.application.ports.paging import After
+from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserSortField
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 from tests.integration.builders import T0, new_user, store_users

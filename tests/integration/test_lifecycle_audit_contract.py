@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from gatehouse.adapters.memory.lifecycle import FixedOrigin
-from gatehouse.application.lifecycle_ports import AuditAction, AuditEvent, AuditQuery, NewAuditEvent, Origin
-from gatehouse.application.order_ports import After
+from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery, NewAuditEvent, Origin
+from gatehouse.application.ports.paging import After
 from tests.integration.builders import T0, assert_utc, new_user, store_users
 from tests.integration.lifecycle_support import LIFECYCLE_BACKENDS, Lifecycle, open_lifecycle
 

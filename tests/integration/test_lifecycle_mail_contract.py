@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.application.lifecycle_ports import MailMessage, PendingMail
+from gatehouse.application.ports.mail import MailMessage, PendingMail
 from tests.integration.builders import T0, assert_utc
 from tests.integration.lifecycle_support import LIFECYCLE_BACKENDS, Lifecycle, MailRow, open_lifecycle
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from gatehouse.application.ports import NewSession
+from gatehouse.application.ports.sessions import NewSession
 from gatehouse.domain.user import Session, User
 from tests.integration.builders import T0, assert_utc, new_user, store_users
 from tests.integration.conftest import Backend

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.application.lifecycle_ports import AccountToken, TokenPurpose
+from gatehouse.application.ports.credentials import AccountToken, TokenPurpose
 from tests.integration.builders import T0, assert_utc, new_user, store_users
 from tests.integration.lifecycle_support import LIFECYCLE_BACKENDS, Lifecycle, fingerprint, open_lifecycle
 

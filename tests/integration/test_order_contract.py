@@ -14,7 +14,8 @@ from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
-from gatehouse.application.order_ports import After, NewOrder, OrderFilter, OrderQueries
+from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries
+from gatehouse.application.ports.paging import After
 from gatehouse.domain.order import Currency, LineItem, Order, OrderStatus
 from tests.databases import ENGINES
 from tests.integration.builders import T0, assert_utc, new_user, store_users

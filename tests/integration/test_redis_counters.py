@@ -12,7 +12,7 @@ from gatehouse.adapters.clock import SystemClock
 from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
 from gatehouse.application.errors import CountersUnavailableError
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.clock import Clock
 from gatehouse.application.use_cases.rate_limit import CheckRateLimit
 from tests.services import RedisServer, redis_prefix, redis_url, throwaway_redis  # noqa: F401
 

@@ -9,7 +9,7 @@ from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
-from gatehouse.application.ports import USER_FIELDS, UserFilter, UserPageQuery
+from gatehouse.application.ports.users import USER_FIELDS, UserFilter, UserPageQuery
 from gatehouse.domain.values import Email, FullName, Role, Username
 from tests.integration.builders import (
     T0,

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from gatehouse.application.ports import RefreshRecord
+from gatehouse.application.ports.sessions import RefreshRecord
 from tests.integration.builders import T0, assert_utc, fetch_session, new_user, store_session, store_users
 from tests.integration.conftest import Backend
 

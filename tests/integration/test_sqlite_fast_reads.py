@@ -11,7 +11,7 @@ import pytest
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
-from gatehouse.application.ports import USER_FIELDS, UserFilter, UserPageQuery, UserSortField
+from gatehouse.application.ports.users import USER_FIELDS, UserFilter, UserPageQuery, UserSortField
 from gatehouse.domain.user import User
 from gatehouse.domain.values import FullName, Role, Username
 from tests.integration.builders import T0, new_user, store_session, store_users

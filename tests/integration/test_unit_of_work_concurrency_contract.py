@@ -8,7 +8,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from gatehouse.application.errors import ConflictError, PreconditionFailedError
-from gatehouse.application.ports import UnitOfWork, UserFilter, UserPageQuery
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserFilter, UserPageQuery
 from gatehouse.domain.values import Username
 from tests.integration.builders import T0, fetch_user, new_user, store_users
 from tests.integration.conftest import Backend

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from gatehouse.application.ports import UserFilter, UserPageQuery, UserSortField
+from gatehouse.application.ports.users import UserFilter, UserPageQuery, UserSortField
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role
 from tests.integration.builders import T0, assert_utc, new_user, store_session, store_users

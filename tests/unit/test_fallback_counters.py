@@ -3,8 +3,8 @@
 from gatehouse.adapters.clock import SystemClock
 from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.redis_counters import FallbackCounters
-from gatehouse.application.counters import Counters, Reservation, WindowCount
 from gatehouse.application.errors import CountersUnavailableError
+from gatehouse.application.ports.counters import Counters, Reservation, WindowCount
 
 LIMIT = 2
 WINDOW = 900

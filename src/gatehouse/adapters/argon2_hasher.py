@@ -11,7 +11,7 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gatehouse.application.errors import ServiceUnavailableError
-from gatehouse.application.ports import PasswordHasher
+from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.domain.values import RawPassword
 
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.clock import Clock
 
 
 class SystemClock(Clock):

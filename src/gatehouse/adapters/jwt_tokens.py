@@ -9,7 +9,7 @@ from datetime import datetime
 import jwt
 
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.ports import AccessClaims, TokenIssuer
+from gatehouse.application.ports.credentials import AccessClaims, TokenIssuer
 
 ISSUER = "gatehouse"
 AUDIENCE = "gatehouse-api"

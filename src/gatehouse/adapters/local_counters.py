@@ -4,7 +4,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gatehouse.application.ports import Clock, Counters, Reservation, WindowCount
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters, Reservation, WindowCount
 
 PRUNE_EVERY = 1024
 

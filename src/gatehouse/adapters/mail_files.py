@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gatehouse.adapters.mail_message import as_utc, build_message, sender_address
 from gatehouse.application.errors import MailDeliveryError
-from gatehouse.application.lifecycle_ports import MailTransport, PendingMail
+from gatehouse.application.ports.mail import MailTransport, PendingMail
 
 
 def eml_name(mail: PendingMail) -> str:

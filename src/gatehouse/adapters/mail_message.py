@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
-from gatehouse.application.lifecycle_ports import PendingMail
+from gatehouse.application.ports.mail import PendingMail
 
 
 def sender_address(sender: str) -> str:

@@ -19,7 +19,7 @@ import aiosmtplib
 
 from gatehouse.adapters.mail_message import build_message, sender_address
 from gatehouse.application.errors import MailDeliveryError
-from gatehouse.application.lifecycle_ports import MailTransport, PendingMail
+from gatehouse.application.ports.mail import MailTransport, PendingMail
 
 Security = Literal["plain", "starttls", "tls"]
 _SCHEMES: dict[str, tuple[Security, int]] = {

@@ -2,7 +2,7 @@
 
 from contextvars import ContextVar, Token
 
-from gatehouse.application.lifecycle_ports import Origin, OriginSource
+from gatehouse.application.ports.audit import Origin, OriginSource
 
 _NONE = Origin()  # frozen, so sharing it as the default is safe
 _CURRENT: ContextVar[Origin] = ContextVar("gatehouse_origin", default=_NONE)

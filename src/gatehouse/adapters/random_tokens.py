@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 
-from gatehouse.application.lifecycle_ports import SecretTokens
+from gatehouse.application.ports.credentials import SecretTokens
 
 TOKEN_BYTES = 32
 

@@ -6,7 +6,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from gatehouse.application.errors import CountersUnavailableError
-from gatehouse.application.ports import Counters, Reservation, WindowCount
+from gatehouse.application.ports.counters import Counters, Reservation, WindowCount
 
 log = logging.getLogger("gatehouse.redis")
 

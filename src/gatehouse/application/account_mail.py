@@ -1,20 +1,12 @@
 """The mails of the account lifecycle, and the one-time tokens their links carry."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import quote
 
-from gatehouse.application.lifecycle_ports import (
-    AuditAction,
-    MailMessage,
-    NewAuditEvent,
-    SecretTokens,
-    TokenPurpose,
-)
-from gatehouse.application.ports import UnitOfWork
-from gatehouse.domain.policy import Actor
+from gatehouse.application.ports.credentials import SecretTokens, TokenPurpose
+from gatehouse.application.ports.mail import MailMessage
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.domain.user import User
 
 VERIFY_TTL = timedelta(hours=24)
@@ -104,25 +96,3 @@ class AccountMailer:
         )
         message = MailMessage(recipient=email, subject="Reset your password", body=body)
         await uow.outbox.add(message, now=now, deliver=user is not None)
-
-
-def actor_id_of(actor: Actor | None) -> int | None:
-    """The signed-in user behind a change; None for anonymous callers and the CLI operator."""
-    return actor.user_id if actor is not None and actor.user_id > 0 else None
-
-
-async def record(
-    uow: UnitOfWork,
-    action: AuditAction,
-    *,
-    at: datetime,
-    user_id: int | None,
-    actor: Actor | None = None,
-    actor_id: int | None = None,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """Write one audit event in `uow`; `details` must never hold a password, a hash or a token."""
-    who = actor_id if actor_id is not None else actor_id_of(actor)
-    await uow.audit.record(
-        NewAuditEvent(at=at, action=action, user_id=user_id, actor_id=who, details=dict(details or {}))
-    )

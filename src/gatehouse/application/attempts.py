@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from gatehouse.application.errors import RateLimitedError, ServiceUnavailableError
-from gatehouse.application.ports import Counters
+from gatehouse.application.ports.counters import Counters
 
 THROTTLED = "Too many failed log-ins; try again later"
 BUSY = "Too many log-ins of this account at once; try again shortly"

@@ -26,8 +26,9 @@ from gatehouse.adapters.sqlalchemy.queries import SqlAlchemySessionQueries, SqlA
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
-from gatehouse.application.lifecycle_ports import MailTransport
-from gatehouse.application.ports import Counters, UserQueries
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.mail import MailTransport
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gatehouse.application.lifecycle_ports import MailMessage, PendingMail
+from gatehouse.application.ports.mail import MailMessage, PendingMail
 from tests.mail_server import SelfSignedCert, SmtpSink, make_self_signed_cert
 
 SENDER = "Gatehouse <no-reply@gatehouse.test>"

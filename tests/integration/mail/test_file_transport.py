@@ -13,7 +13,7 @@ import pytest
 from gatehouse.adapters import mail_files
 from gatehouse.adapters.mail_files import FileMailTransport
 from gatehouse.application.errors import MailDeliveryError
-from gatehouse.application.lifecycle_ports import MailMessage
+from gatehouse.application.ports.mail import MailMessage
 from tests.integration.mail.conftest import LINK, SENDER, TOKEN, pending_mail
 from tests.mail_grep import token_by_grep
 

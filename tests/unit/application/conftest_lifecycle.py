@@ -16,8 +16,9 @@ from gatehouse.adapters.memory.state import StoredMail
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
-from gatehouse.application.lifecycle_ports import AccountToken, AuditAction, AuditEvent, TokenPurpose
-from gatehouse.application.ports import Counters, PasswordHasher
+from gatehouse.application.ports.audit import AuditAction, AuditEvent
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import AccountToken, PasswordHasher, TokenPurpose
 from gatehouse.application.use_cases.email_verification import (
     ResendVerification,
     ResendVerificationByEmail,

@@ -11,7 +11,8 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.orders import InMemoryOrderQueries
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
-from gatehouse.application.order_ports import After, OrderFilter
+from gatehouse.application.ports.orders import OrderFilter
+from gatehouse.application.ports.paging import After
 from gatehouse.application.use_cases.orders import (
     BeforeCommit,
     ChangeOrderStatus,

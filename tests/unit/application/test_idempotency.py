@@ -5,7 +5,7 @@ import pytest
 from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import ConflictError
-from gatehouse.application.order_ports import StoredResponse
+from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.use_cases.idempotency import (
     Claim,
     ClaimIdempotencyKey,

@@ -8,7 +8,7 @@ from gatehouse.adapters.memory.lifecycle import FixedOrigin
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
-from gatehouse.application.lifecycle_ports import AuditAction, Origin
+from gatehouse.application.ports.audit import AuditAction, Origin
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.register_user import RegisterUser

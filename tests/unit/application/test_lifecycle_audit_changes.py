@@ -9,8 +9,8 @@ from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import ConflictError, PreconditionFailedError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.delete_user import DeleteUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.errors import IllegalTransitionError, LastAdminError

@@ -8,7 +8,7 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.lifecycle import InMemoryAuditQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.lifecycle_ports import AuditAction, AuditEvent, AuditQuery
+from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery
 from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.login import Login
 from gatehouse.domain.errors import PermissionDeniedError

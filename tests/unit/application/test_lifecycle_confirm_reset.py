@@ -10,7 +10,8 @@ from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.account_mail import RESET_TTL
 from gatehouse.application.errors import AuthenticationError, InvalidTokenError
-from gatehouse.application.lifecycle_ports import AuditAction, TokenPurpose
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.credentials import TokenPurpose
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.update_user import PatchUser

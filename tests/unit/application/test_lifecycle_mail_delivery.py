@@ -10,7 +10,7 @@ from gatehouse.adapters.memory.lifecycle import InMemoryMailQueue
 from gatehouse.adapters.memory.state import StoredMail
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import MailDeliveryError
-from gatehouse.application.lifecycle_ports import MailTransport, PendingMail
+from gatehouse.application.ports.mail import MailTransport, PendingMail
 from gatehouse.application.use_cases.deliver_mail import (
     GIVE_UP_AFTER,
     LEASE,

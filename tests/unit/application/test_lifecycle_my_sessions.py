@@ -6,7 +6,7 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError, NotFoundError
-from gatehouse.application.lifecycle_ports import AuditAction
+from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession

@@ -12,8 +12,9 @@ from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.application.account_mail import RESET_TTL
 from gatehouse.application.errors import InvalidTokenError, RateLimitedError
-from gatehouse.application.lifecycle_ports import AuditAction, TokenPurpose
-from gatehouse.application.ports import WindowCount
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.counters import WindowCount
+from gatehouse.application.ports.credentials import TokenPurpose
 from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.values import Role
 from tests.unit.application.conftest import PUBLIC_URL, Accounts

@@ -5,7 +5,7 @@ import pytest
 from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase
-from gatehouse.application.lifecycle_ports import TokenPurpose
+from gatehouse.application.ports.credentials import TokenPurpose
 from gatehouse.application.use_cases.update_user import PatchUser
 from tests.unit.application.conftest import PUBLIC_URL, Accounts, actor_of
 from tests.unit.application.conftest_lifecycle import Lifecycle, lifecycle

@@ -9,8 +9,9 @@ from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.account_mail import VERIFY_TTL
 from gatehouse.application.errors import InvalidTokenError
-from gatehouse.application.lifecycle_ports import AuditAction, TokenPurpose
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.credentials import TokenPurpose
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.delete_user import DeleteUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser

@@ -6,8 +6,9 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
-from gatehouse.application.order_ports import OrderFilter, StoredResponse
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.idempotency import StoredResponse
+from gatehouse.application.ports.orders import OrderFilter
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.orders import ItemInput
 from gatehouse.domain.errors import IllegalTransitionError, InvalidValueError, PermissionDeniedError
 from gatehouse.domain.order import Order, OrderStatus

@@ -4,7 +4,7 @@ import pytest
 
 from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.application.errors import NotFoundError
-from gatehouse.application.ports import UserFilter, UserPageQuery, UserSortField
+from gatehouse.application.ports.users import UserFilter, UserPageQuery, UserSortField
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor

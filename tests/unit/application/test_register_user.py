@@ -6,7 +6,7 @@ from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.errors import ConflictError
-from gatehouse.application.ports import NewUser
+from gatehouse.application.ports.users import NewUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.passwords import NistPasswordPolicy

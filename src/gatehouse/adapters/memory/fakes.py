@@ -4,7 +4,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.ports import AccessClaims, Clock, PasswordHasher, TokenIssuer
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.credentials import AccessClaims, PasswordHasher, TokenIssuer
 from gatehouse.domain.values import RawPassword
 
 

@@ -6,8 +6,8 @@ from typing import TypeVar
 
 from gatehouse.adapters.memory.lifecycle import HasState
 from gatehouse.adapters.memory.state import StoredMail
-from gatehouse.application.housekeeping_ports import Housekeeping, TaskLease
-from gatehouse.application.lifecycle_ports import AccountToken
+from gatehouse.application.ports.credentials import AccountToken
+from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
 from gatehouse.domain.user import Session
 
 K = TypeVar("K")

@@ -7,24 +7,19 @@ from datetime import datetime
 from typing import Protocol
 
 from gatehouse.adapters.memory.state import MemoryState, StoredMail
-from gatehouse.application.lifecycle_ports import (
-    AccountToken,
-    AccountTokenRepository,
+from gatehouse.application.ports.audit import (
     AuditEvent,
     AuditQueries,
     AuditQuery,
     AuditTrail,
-    MailMessage,
-    MailOutbox,
-    MailQueue,
     NewAuditEvent,
     Origin,
     OriginSource,
-    PendingMail,
-    TokenPurpose,
 )
-from gatehouse.application.order_ports import After, KeysetPage
-from gatehouse.application.ports import SessionQueries
+from gatehouse.application.ports.credentials import AccountToken, AccountTokenRepository, TokenPurpose
+from gatehouse.application.ports.mail import MailMessage, MailOutbox, MailQueue, PendingMail
+from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.sessions import SessionQueries
 from gatehouse.domain.user import Session
 
 

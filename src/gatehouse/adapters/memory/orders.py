@@ -6,17 +6,9 @@ from datetime import datetime
 
 from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
-from gatehouse.application.order_ports import (
-    After,
-    IdempotencyRecord,
-    IdempotencyRepository,
-    KeysetPage,
-    NewOrder,
-    OrderFilter,
-    OrderQueries,
-    OrderRepository,
-    StoredResponse,
-)
+from gatehouse.application.ports.idempotency import IdempotencyRecord, IdempotencyRepository, StoredResponse
+from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries, OrderRepository
+from gatehouse.application.ports.paging import After, KeysetPage
 from gatehouse.domain.order import Order, OrderStatus
 
 

@@ -5,9 +5,8 @@ from datetime import datetime
 from typing import Any
 
 from gatehouse.adapters.memory.store import InMemoryDatabase
-from gatehouse.application.order_ports import After, KeysetPage
-from gatehouse.application.ports import (
-    Page,
+from gatehouse.application.ports.paging import After, KeysetPage, Page
+from gatehouse.application.ports.users import (
     UserKeysetQuery,
     UserPageQuery,
     UserQueries,

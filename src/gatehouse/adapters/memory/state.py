@@ -3,9 +3,10 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gatehouse.application.lifecycle_ports import AccountToken, AuditEvent
-from gatehouse.application.order_ports import IdempotencyRecord
-from gatehouse.application.ports import RefreshRecord
+from gatehouse.application.ports.audit import AuditEvent
+from gatehouse.application.ports.credentials import AccountToken
+from gatehouse.application.ports.idempotency import IdempotencyRecord
+from gatehouse.application.ports.sessions import RefreshRecord
 from gatehouse.domain.order import Order
 from gatehouse.domain.user import Session, User
 

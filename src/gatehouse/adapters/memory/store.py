@@ -16,15 +16,10 @@ from gatehouse.adapters.memory.lifecycle import (
 from gatehouse.adapters.memory.orders import InMemoryIdempotencyRepository, InMemoryOrderRepository
 from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
-from gatehouse.application.lifecycle_ports import OriginSource
-from gatehouse.application.ports import (
-    NewSession,
-    NewUser,
-    RefreshRecord,
-    SessionRepository,
-    UnitOfWork,
-    UserRepository,
-)
+from gatehouse.application.ports.audit import OriginSource
+from gatehouse.application.ports.sessions import NewSession, RefreshRecord, SessionRepository
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import NewUser, UserRepository
 from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import Email, Username
 

@@ -7,8 +7,8 @@ from sqlalchemy import delete, select
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.tables import audit_events
-from gatehouse.application.lifecycle_ports import AuditEvent, AuditQueries, AuditQuery
-from gatehouse.application.order_ports import After, KeysetPage
+from gatehouse.application.ports.audit import AuditEvent, AuditQueries, AuditQuery
+from gatehouse.application.ports.paging import After, KeysetPage
 
 
 def to_event(row: Any) -> AuditEvent:

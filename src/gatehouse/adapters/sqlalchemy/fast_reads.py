@@ -13,7 +13,8 @@ from sqlalchemy.engine import Dialect
 
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.queries import GET_USER, LOGIN_USER, PRINCIPAL, SqlAlchemyUserQueries
-from gatehouse.application.ports import Page, UserPageQuery
+from gatehouse.application.ports.paging import Page
+from gatehouse.application.ports.users import UserPageQuery
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Email, FullName, Role, Username
 

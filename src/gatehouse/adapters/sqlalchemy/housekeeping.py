@@ -15,7 +15,7 @@ from gatehouse.adapters.sqlalchemy.tables import (
     sessions,
     task_leases,
 )
-from gatehouse.application.housekeeping_ports import Housekeeping, TaskLease
+from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
 
 
 def _session_ended(before: datetime) -> Any:

@@ -6,16 +6,9 @@ from sqlalchemy import BigInteger, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.tables import account_tokens, audit_events, mail_outbox
-from gatehouse.application.lifecycle_ports import (
-    AccountToken,
-    AccountTokenRepository,
-    AuditTrail,
-    MailMessage,
-    MailOutbox,
-    NewAuditEvent,
-    OriginSource,
-    TokenPurpose,
-)
+from gatehouse.application.ports.audit import AuditTrail, NewAuditEvent, OriginSource
+from gatehouse.application.ports.credentials import AccountToken, AccountTokenRepository, TokenPurpose
+from gatehouse.application.ports.mail import MailMessage, MailOutbox
 
 
 class SqlAlchemyAuditTrail(AuditTrail):

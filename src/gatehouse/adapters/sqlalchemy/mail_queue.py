@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.tables import mail_outbox
-from gatehouse.application.lifecycle_ports import MailMessage, MailQueue, PendingMail
+from gatehouse.application.ports.mail import MailMessage, MailQueue, PendingMail
 
 PENDING = "pending"
 

@@ -8,7 +8,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.order_repositories import to_order
 from gatehouse.adapters.sqlalchemy.tables import orders
-from gatehouse.application.order_ports import After, KeysetPage, OrderFilter, OrderQueries
+from gatehouse.application.ports.orders import OrderFilter, OrderQueries
+from gatehouse.application.ports.paging import After, KeysetPage
 from gatehouse.domain.order import Order
 
 

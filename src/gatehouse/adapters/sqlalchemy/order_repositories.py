@@ -10,13 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.tables import idempotency_keys, orders
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
-from gatehouse.application.order_ports import (
-    IdempotencyRecord,
-    IdempotencyRepository,
-    NewOrder,
-    OrderRepository,
-    StoredResponse,
-)
+from gatehouse.application.ports.idempotency import IdempotencyRecord, IdempotencyRepository, StoredResponse
+from gatehouse.application.ports.orders import NewOrder, OrderRepository
 from gatehouse.domain.order import Currency, LineItem, Order, OrderStatus
 
 

@@ -10,10 +10,9 @@ from sqlalchemy.sql.elements import UnaryExpression
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.rows import to_session, to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
-from gatehouse.application.order_ports import After, KeysetPage
-from gatehouse.application.ports import (
-    Page,
-    SessionQueries,
+from gatehouse.application.ports.paging import After, KeysetPage, Page
+from gatehouse.application.ports.sessions import SessionQueries
+from gatehouse.application.ports.users import (
     UserFilter,
     UserKeysetQuery,
     UserPageQuery,

@@ -11,13 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse.adapters.sqlalchemy.rows import to_session, to_user, user_values
 from gatehouse.adapters.sqlalchemy.tables import refresh_tokens, sessions, users
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
-from gatehouse.application.ports import (
-    NewSession,
-    NewUser,
-    RefreshRecord,
-    SessionRepository,
-    UserRepository,
-)
+from gatehouse.application.ports.sessions import NewSession, RefreshRecord, SessionRepository
+from gatehouse.application.ports.users import NewUser, UserRepository
 from gatehouse.domain.user import Session, User
 from gatehouse.domain.values import Email, Role, Username
 

@@ -21,8 +21,8 @@ from gatehouse.adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
 )
 from gatehouse.application.errors import ConflictError, ServiceUnavailableError
-from gatehouse.application.lifecycle_ports import Origin, OriginSource
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.audit import Origin, OriginSource
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 
 
 class NoOrigin(OriginSource):

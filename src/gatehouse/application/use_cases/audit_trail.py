@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from gatehouse.application.lifecycle_ports import AuditEvent, AuditQueries, AuditQuery
-from gatehouse.application.order_ports import KeysetPage
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.audit import AuditEvent, AuditQueries, AuditQuery
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.paging import KeysetPage
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
 

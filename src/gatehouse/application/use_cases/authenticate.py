@@ -1,7 +1,9 @@
 """Turn a bearer access token into the actor it speaks for."""
 
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.ports import Clock, TokenIssuer, UserQueries
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.credentials import TokenIssuer
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 

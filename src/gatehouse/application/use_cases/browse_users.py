@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from gatehouse.application.order_ports import KeysetPage
-from gatehouse.application.ports import UserKeysetQuery, UserQueries
+from gatehouse.application.ports.paging import KeysetPage
+from gatehouse.application.ports.users import UserKeysetQuery, UserQueries
 from gatehouse.domain.policy import Actor, check_can_list_users
 from gatehouse.domain.user import User
 

@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass, field
 
-from gatehouse.application.account_mail import record
 from gatehouse.application.attempts import GuardedAttempts
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, Counters, PasswordHasher, UnitOfWork, UserQueries
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import PasswordHasher
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.application.use_cases.login import LOGIN_WINDOW_SECONDS
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.passwords import PasswordPolicy

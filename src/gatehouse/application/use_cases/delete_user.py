@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gatehouse.application.account_mail import record
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.application.audit_log import record
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.update_user import load_visible
 from gatehouse.domain.policy import Actor, check_can_delete, check_keeps_an_admin
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gatehouse.application.errors import MailDeliveryError
-from gatehouse.application.lifecycle_ports import MailQueue, MailTransport
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.mail import MailQueue, MailTransport
 
 GIVE_UP_AFTER = timedelta(hours=24)
 LEASE = timedelta(seconds=60)

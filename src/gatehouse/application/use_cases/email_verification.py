@@ -1,14 +1,19 @@
 """Prove an email address: confirm a verification token, or ask for a new one."""
 
-from gatehouse.application.account_mail import AccountMailer, record
+from gatehouse.application.account_mail import AccountMailer
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import (
     AuthenticationError,
     ConflictError,
     InvalidTokenError,
     RateLimitedError,
 )
-from gatehouse.application.lifecycle_ports import AuditAction, SecretTokens, TokenPurpose
-from gatehouse.application.ports import Clock, Counters, UnitOfWork, UserQueries
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import SecretTokens, TokenPurpose
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Email
 

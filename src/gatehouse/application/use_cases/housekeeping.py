@@ -4,8 +4,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from gatehouse.application.housekeeping_ports import Housekeeping, TaskLease
-from gatehouse.application.ports import Clock
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
 from gatehouse.application.use_cases.idempotency import KEY_LIFETIME
 
 # Rows stay this long after they stopped mattering: a request in flight that read one just before

@@ -5,8 +5,9 @@ from datetime import timedelta
 from enum import StrEnum
 
 from gatehouse.application.errors import ConflictError
-from gatehouse.application.order_ports import StoredResponse
-from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.idempotency import StoredResponse
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.domain.errors import InvalidValueError
 
 KEY_LIFETIME = timedelta(hours=24)

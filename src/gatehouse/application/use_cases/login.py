@@ -3,19 +3,16 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gatehouse.application.account_mail import record as audit
 from gatehouse.application.attempts import GuardedAttempts
+from gatehouse.application.audit_log import record as audit
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import (
-    Clock,
-    Counters,
-    NewSession,
-    PasswordHasher,
-    TokenIssuer,
-    UnitOfWork,
-    UserQueries,
-)
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import PasswordHasher, TokenIssuer
+from gatehouse.application.ports.sessions import NewSession
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.application.use_cases.sessions import TokenPair, store_refresh_token, token_pair
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.user import User

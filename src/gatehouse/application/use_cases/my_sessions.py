@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gatehouse.application.account_mail import record
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import NotFoundError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, SessionQueries, UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.sessions import SessionQueries
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.update_user import load_visible
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor

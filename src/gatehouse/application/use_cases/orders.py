@@ -3,11 +3,14 @@
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from gatehouse.application.account_mail import record
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.order_ports import After, KeysetPage, NewOrder, OrderFilter, OrderQueries
-from gatehouse.application.ports import Clock, UnitOfWork, UserQueries
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries
+from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.domain.order import Currency, LineItem, Order, line_items, parse_status
 from gatehouse.domain.policy import (
     Actor,

@@ -2,10 +2,14 @@
 
 from dataclasses import dataclass, field
 
-from gatehouse.application.account_mail import AccountMailer, record
+from gatehouse.application.account_mail import AccountMailer
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import InvalidTokenError
-from gatehouse.application.lifecycle_ports import AccountToken, AuditAction, SecretTokens, TokenPurpose
-from gatehouse.application.ports import Clock, Counters, PasswordHasher, UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import AccountToken, PasswordHasher, SecretTokens, TokenPurpose
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.email_verification import throttle
 from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.passwords import PasswordPolicy

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from gatehouse.application.errors import CountersUnavailableError
-from gatehouse.application.ports import Clock, Counters
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters
 
 WINDOW_SECONDS = 60
 

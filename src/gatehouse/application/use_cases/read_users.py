@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from gatehouse.application.errors import NotFoundError
-from gatehouse.application.ports import Page, UserPageQuery, UserQueries
+from gatehouse.application.ports.paging import Page
+from gatehouse.application.ports.users import UserPageQuery, UserQueries
 from gatehouse.domain.policy import Actor, check_can_list_users, check_can_read
 from gatehouse.domain.user import User
 

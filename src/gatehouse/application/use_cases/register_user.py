@@ -3,10 +3,14 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from gatehouse.application.account_mail import AccountMailer, record
+from gatehouse.application.account_mail import AccountMailer
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import ConflictError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, NewUser, PasswordHasher, UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.credentials import PasswordHasher
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import NewUser
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.policy import Actor, check_can_create_with
 from gatehouse.domain.user import User

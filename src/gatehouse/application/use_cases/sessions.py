@@ -3,10 +3,12 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gatehouse.application.account_mail import record as audit
+from gatehouse.application.audit_log import record as audit
 from gatehouse.application.errors import AuthenticationError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, TokenIssuer, UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.credentials import TokenIssuer
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import Session
 

@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gatehouse.application.account_mail import AccountMailer, record
+from gatehouse.application.account_mail import AccountMailer
+from gatehouse.application.audit_log import record
 from gatehouse.application.errors import NotFoundError
-from gatehouse.application.lifecycle_ports import AuditAction
-from gatehouse.application.ports import Clock, UnitOfWork
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.unset import UNSET, Unset
 from gatehouse.application.use_cases.register_user import ensure_unique
 from gatehouse.domain.policy import (

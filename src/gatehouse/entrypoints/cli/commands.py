@@ -17,8 +17,8 @@ import uvicorn
 
 from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
 from gatehouse.application.errors import ServiceUnavailableError
-from gatehouse.application.lifecycle_ports import Origin
-from gatehouse.application.ports import UserFilter, UserPageQuery
+from gatehouse.application.ports.audit import Origin
+from gatehouse.application.ports.users import UserFilter, UserPageQuery
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser

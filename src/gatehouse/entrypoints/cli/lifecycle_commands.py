@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from gatehouse.application.lifecycle_ports import AuditAction, AuditEvent, AuditQuery
+from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery
 from gatehouse.application.use_cases.deliver_mail import DeliveryReport
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role

@@ -7,7 +7,7 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from gatehouse.application.lifecycle_ports import AuditAction, AuditQuery
+from gatehouse.application.ports.audit import AuditAction, AuditQuery
 from gatehouse.application.use_cases.audit_trail import ListAuditEvents
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.conditional import parse_id

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import msgspec
 
-from gatehouse.application.order_ports import After, SortValue
+from gatehouse.application.ports.paging import After, SortValue
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAC_BYTES = 16

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from litestar import Request, Response
 
-from gatehouse.application.order_ports import StoredResponse
-from gatehouse.application.ports import UnitOfWork
+from gatehouse.application.ports.idempotency import StoredResponse
+from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.idempotency import (
     ClaimIdempotencyKey,
     ClaimOutcome,

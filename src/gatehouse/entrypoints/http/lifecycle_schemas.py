@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-from gatehouse.application.lifecycle_ports import AuditEvent
+from gatehouse.application.ports.audit import AuditEvent
 from gatehouse.application.use_cases.my_sessions import SessionView
 from gatehouse.entrypoints.http.schemas import EmailText, NewPasswordText, Strict
 

@@ -6,8 +6,8 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from gatehouse.application.order_ports import OrderFilter
-from gatehouse.application.ports import UserFilter, UserKeysetQuery, UserPageQuery, UserSortField
+from gatehouse.application.ports.orders import OrderFilter
+from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserPageQuery, UserSortField
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.orders import ListOrders
 from gatehouse.application.use_cases.read_users import ListUsers

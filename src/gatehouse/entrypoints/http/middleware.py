@@ -11,7 +11,7 @@ from time import perf_counter
 from typing import Any
 
 from gatehouse.adapters.origin import ContextOrigin
-from gatehouse.application.lifecycle_ports import Origin
+from gatehouse.application.ports.audit import Origin
 from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
 from gatehouse.entrypoints.http.envelope import MAX_HEADER_BYTES, envelope_errors, send_deadline_exceeded

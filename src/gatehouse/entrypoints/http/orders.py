@@ -6,7 +6,7 @@ import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 
-from gatehouse.application.order_ports import StoredResponse
+from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.use_cases.orders import (
     ChangeOrderStatus,
     CreateOrder,

@@ -7,7 +7,7 @@ from litestar import Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from msgspec import UNSET as MSGSPEC_UNSET
 
-from gatehouse.application.order_ports import StoredResponse
+from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.unset import UNSET
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser

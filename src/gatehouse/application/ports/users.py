@@ -1,27 +1,15 @@
-"""Ports: what the use cases need from the world, as Protocols the adapters implement."""
+"""Accounts: the repository inside a unit of work, the read-side queries and their filters."""
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import Generic, Protocol, Self, TypeVar
+from typing import Protocol
 
-# The counters port is its own module (by concept); named here too for the ports' importers.
-from gatehouse.application.counters import Counters as Counters
-from gatehouse.application.counters import Reservation as Reservation
-from gatehouse.application.counters import WindowCount as WindowCount
-from gatehouse.application.lifecycle_ports import AccountTokenRepository, AuditTrail, MailOutbox
-from gatehouse.application.order_ports import (
-    After,
-    IdempotencyRepository,
-    KeysetPage,
-    OrderRepository,
-    SortValue,
-)
+from gatehouse.application.ports.paging import After, KeysetPage, Page, SortValue
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.user import Session, User
-from gatehouse.domain.values import Email, FullName, RawPassword, Role, Username
+from gatehouse.domain.user import User
+from gatehouse.domain.values import Email, FullName, Role, Username
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,24 +24,6 @@ class NewUser:
     password_hash: str = field(repr=False)
     created_at: datetime
     email_verified: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class NewSession:
-    user_id: int
-    created_at: datetime
-    expires_at: datetime
-    ip: str | None
-    user_agent: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshRecord:
-    """A stored refresh token, known only by its fingerprint."""
-
-    session_id: int
-    expires_at: datetime
-    spent_at: datetime | None
 
 
 class UserSortField(StrEnum):
@@ -79,15 +49,6 @@ class UserPageQuery:
     descending: bool = False
     page: int = 1
     page_size: int = 50
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: Sequence[T]
-    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,51 +117,6 @@ class UserRepository(Protocol):
         ...
 
 
-class SessionRepository(Protocol):
-    """Sessions and their refresh tokens inside a unit of work."""
-
-    async def add(self, new: NewSession) -> Session: ...
-
-    async def get(self, session_id: int) -> Session | None: ...
-
-    async def add_refresh_token(self, session_id: int, fingerprint: str, expires_at: datetime) -> None: ...
-
-    async def find_refresh_token(self, fingerprint: str) -> RefreshRecord | None: ...
-
-    async def spend_refresh_token(self, fingerprint: str, now: datetime) -> bool:
-        """Mark it spent; False when it already was (so two racing refreshes can't both win)."""
-        ...
-
-    async def touch(self, session_id: int, now: datetime, expires_at: datetime) -> None: ...
-
-    async def revoke(self, session_id: int, now: datetime) -> bool: ...
-
-    async def revoke_all(self, user_id: int, now: datetime) -> int: ...
-
-
-class UnitOfWork(Protocol):
-    """One transaction: nothing persists unless `commit()` is awaited inside the block."""
-
-    users: UserRepository
-    sessions: SessionRepository
-    orders: OrderRepository
-    idempotency: IdempotencyRepository
-    audit: AuditTrail
-    outbox: MailOutbox
-    account_tokens: AccountTokenRepository
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-
 class UserQueries(Protocol):
     """Read-only look-ups outside any write transaction: the hot read path."""
 
@@ -221,55 +137,3 @@ class UserQueries(Protocol):
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         """The active user behind a live session of theirs, in one round trip (session ⋈ user)."""
         ...
-
-
-class SessionQueries(Protocol):
-    """Read-only look-ups of sessions, outside any write transaction."""
-
-    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
-        """The user's live sessions, newest first."""
-        ...
-
-
-class PasswordHasher(Protocol):
-    """Hashing and verification, run off the event loop in a bounded pool.
-
-    Raises `ServiceUnavailableError` when the pool's queue is full.
-    """
-
-    async def hash(self, password: RawPassword) -> str: ...
-
-    async def verify(self, password_hash: str, password: RawPassword) -> bool: ...
-
-    async def verify_dummy(self, password: RawPassword) -> None:
-        """Spend the time of one verification, for accounts that don't exist."""
-        ...
-
-    def needs_rehash(self, password_hash: str) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AccessClaims:
-    user_id: int
-    session_id: int
-
-
-class TokenIssuer(Protocol):
-    """Access tokens (signed, short-lived) and refresh tokens (opaque, stored as fingerprints)."""
-
-    access_ttl: int
-    refresh_ttl: int
-
-    def issue_access(self, *, user_id: int, session_id: int, now: datetime) -> str: ...
-
-    def read_access(self, token: str) -> AccessClaims:
-        """The claims of a valid access token, else `AuthenticationError`."""
-        ...
-
-    def new_opaque_token(self) -> str: ...
-
-    def fingerprint(self, opaque_token: str) -> str: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...

@@ -1,4 +1,4 @@
-"""The counters port: fixed windows per key, and places for attempts whose outcome is pending."""
+"""Counters: fixed windows per key, and places for attempts whose outcome is pending."""
 
 from dataclasses import dataclass
 from typing import Protocol

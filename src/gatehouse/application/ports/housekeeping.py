@@ -1,4 +1,4 @@
-"""Ports of housekeeping: deleting rows that have served their purpose, and a lease on the chore."""
+"""Housekeeping: deleting rows that have served their purpose, and a lease on the chore."""
 
 from datetime import datetime
 from typing import Protocol

@@ -1,0 +1,89 @@
+"""The audit trail: the actions, where a request came from, the events and their queries."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from gatehouse.application.ports.paging import KeysetPage
+
+
+class AuditAction(StrEnum):
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    USER_ROLE_CHANGED = "user.role_changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_DELETED = "user.deleted"
+    LOGIN_SUCCEEDED = "auth.login_succeeded"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    REFRESH_REUSE_DETECTED = "auth.refresh_reuse_detected"
+    PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an action name
+    PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"  # noqa: S105
+    PASSWORD_RESET = "auth.password_reset"  # noqa: S105
+    EMAIL_VERIFIED = "auth.email_verified"
+    SESSION_REVOKED = "session.revoked"
+    ORDER_CREATED = "order.created"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    ORDER_DELETED = "order.deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where the current request came from: stamped on every audit event."""
+
+    ip: str | None = None
+    request_id: str | None = None
+
+
+class OriginSource(Protocol):
+    def current(self) -> Origin: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewAuditEvent:
+    """`details` never hold a password, a hash or a token."""
+
+    at: datetime
+    action: AuditAction
+    user_id: int | None
+    actor_id: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    action: str
+    actor_id: int | None
+    user_id: int | None
+    ip: str | None
+    request_id: str | None
+    details: Mapping[str, Any]
+
+
+class AuditTrail(Protocol):
+    """Events written inside a unit of work: no change without its event, no event without its change."""
+
+    async def record(self, event: NewAuditEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Newest first: up to `limit` events with an id below `before_id`, matching every filter given."""
+
+    limit: int = 50
+    before_id: int | None = None
+    action: AuditAction | None = None
+    user_id: int | None = None
+    since: datetime | None = None
+
+
+class AuditQueries(Protocol):
+    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]: ...
+
+    async def prune(self, before: datetime) -> int:
+        """Delete events older than `before`; the number deleted."""
+        ...

@@ -1,0 +1,105 @@
+"""Credentials: password hashing, access and refresh tokens, one-time account tokens."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from gatehouse.domain.values import RawPassword
+
+
+class PasswordHasher(Protocol):
+    """Hashing and verification, run off the event loop in a bounded pool.
+
+    Raises `ServiceUnavailableError` when the pool's queue is full.
+    """
+
+    async def hash(self, password: RawPassword) -> str: ...
+
+    async def verify(self, password_hash: str, password: RawPassword) -> bool: ...
+
+    async def verify_dummy(self, password: RawPassword) -> None:
+        """Spend the time of one verification, for accounts that don't exist."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: int
+
+
+class TokenIssuer(Protocol):
+    """Access tokens (signed, short-lived) and refresh tokens (opaque, stored as fingerprints)."""
+
+    access_ttl: int
+    refresh_ttl: int
+
+    def issue_access(self, *, user_id: int, session_id: int, now: datetime) -> str: ...
+
+    def read_access(self, token: str) -> AccessClaims:
+        """The claims of a valid access token, else `AuthenticationError`."""
+        ...
+
+    def new_opaque_token(self) -> str: ...
+
+    def fingerprint(self, opaque_token: str) -> str: ...
+
+
+class SecretTokens(Protocol):
+    """Random one-time tokens and the fingerprints they are stored as."""
+
+    def new(self) -> tuple[str, str]:
+        """A fresh token (≥ 32 random bytes, URL-safe) and its fingerprint."""
+        ...
+
+    def fingerprint(self, token: str) -> str: ...
+
+
+class TokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose name, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class AccountToken:
+    """A one-time token as stored: known only by its fingerprint."""
+
+    id: int
+    purpose: TokenPurpose
+    user_id: int | None
+    email: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.user_id is not None and self.used_at is None and now < self.expires_at
+
+
+class AccountTokenRepository(Protocol):
+    """One-time tokens inside a unit of work."""
+
+    async def issue(
+        self,
+        *,
+        purpose: TokenPurpose,
+        user_id: int | None,
+        email: str,
+        fingerprint: str,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store a new token; the user's older unused tokens of this purpose die. `user_id=None`
+        stores a token that can never be used (the same write for an unknown address)."""
+        ...
+
+    async def find(self, purpose: TokenPurpose, fingerprint: str) -> AccountToken | None: ...
+
+    async def spend(self, token_id: int, now: datetime) -> bool:
+        """Mark it used; False when it already was (two racing confirmations can't both win)."""
+        ...
+
+    async def revoke_all(self, purpose: TokenPurpose, user_id: int, now: datetime) -> None: ...
