@@ -7,8 +7,9 @@ from sqlalchemy.engine import Connection
 
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyTaskLease
-from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
+from gatehouse.adapters.sqlalchemy.migrate import schema_state, upgrade
 from gatehouse.adapters.sqlalchemy.tables import users
+from gatehouse.application.ports.operations import SchemaState
 from tests.integration.builders import T0
 from tests.integration.test_lifecycle_migration import add_user, migrate
 

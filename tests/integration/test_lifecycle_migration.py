@@ -12,8 +12,9 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.engine import Connection
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.migrate import MIGRATIONS, SchemaState, schema_state, upgrade
+from gatehouse.adapters.sqlalchemy.migrate import MIGRATIONS, schema_state, upgrade
 from gatehouse.adapters.sqlalchemy.tables import metadata, users
+from gatehouse.application.ports.operations import SchemaState
 from tests.integration.builders import HASH, T0
 
 LIFECYCLE_TABLES = {"account_tokens", "mail_outbox", "audit_events"}

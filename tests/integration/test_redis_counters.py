@@ -159,7 +159,7 @@ async def test_an_outage_raises_and_logs_one_dependency_down_then_one_dependency
             await outage_counters.peek("k", WINDOW)
     with pytest.raises(CountersUnavailableError):
         await outage_counters.reset("k")
-    assert await outage_counters.ping() is False
+    assert await outage_counters.answers() is False
 
     assert len(events(caplog, "dependency_down")) == 1
     assert events(caplog, "dependency_up") == []
@@ -169,7 +169,7 @@ async def test_an_outage_raises_and_logs_one_dependency_down_then_one_dependency
     throwaway_redis.start()
     assert (await outage_counters.increment("k", WINDOW)).count == 1
     assert (await outage_counters.increment("k", WINDOW)).count == 2
-    assert await outage_counters.ping() is True
+    assert await outage_counters.answers() is True
 
     assert len(events(caplog, "dependency_up")) == 1
     assert len(events(caplog, "dependency_down")) == 1

@@ -10,9 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
+from gatehouse.adapters.sqlalchemy.migrate import schema_state, upgrade
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from gatehouse.application.ports.operations import SchemaState
 from tests.integration.builders import new_user
 from tests.integration.conftest import open_database
 

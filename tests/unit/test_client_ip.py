@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.entrypoints.http.client_ip import client_ip, parse_networks
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.metrics import Metrics
@@ -88,7 +89,7 @@ async def ip_seen_by_the_app(peer: str, forwarded_lines: list[bytes]) -> str | N
         "client": (peer, 40000),
         "headers": [(b"host", b"testserver"), *((b"x-forwarded-for", line) for line in forwarded_lines)],
     }
-    await GatehouseMiddleware(app, Metrics(), PROXIES)(scope, None, send)
+    await GatehouseMiddleware(app, Metrics(), ContextOrigin(), PROXIES)(scope, None, send)
     return seen[0]
 
 

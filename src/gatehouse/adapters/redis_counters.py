@@ -111,7 +111,8 @@ class RedisCounters(Counters):
         self._came_back()
         return [int(item) for item in result] if isinstance(result, list) else []
 
-    async def ping(self) -> bool:
+    async def answers(self) -> bool:
+        """Whether Redis answers a PING now (the readiness probe's question); never raises."""
         try:
             await self._redis.ping()
         except (RedisError, OSError):

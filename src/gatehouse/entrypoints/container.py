@@ -1,8 +1,9 @@
 """The composition root: the one place that names concrete adapters."""
 
+import inspect
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from dependency_injector import containers, providers
@@ -20,6 +21,7 @@ from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyHousekeeping, SqlAlchemyTaskLease
 from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
+from gatehouse.adapters.sqlalchemy.migrate import AlembicSchema
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemySessionQueries, SqlAlchemyUserQueries
@@ -28,6 +30,7 @@ from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.mail import MailTransport
+from gatehouse.application.ports.operations import Reachable
 from gatehouse.application.ports.users import UserQueries
 from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
@@ -54,12 +57,49 @@ from gatehouse.application.use_cases.orders import (
 from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from gatehouse.application.use_cases.rate_limit import CheckRateLimit
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
+from gatehouse.application.use_cases.readiness import CheckReadiness
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.passwords import ClassicPasswordPolicy, NistPasswordPolicy, PasswordPolicy
 from gatehouse.entrypoints.common_passwords import load_common_passwords
 from gatehouse.entrypoints.settings import Settings
+
+
+class Resources:
+    """What the container opened and must close: each resource registers its closer as it is
+    built, so a driver closes exactly what it used (`await close_resources(container)`)."""
+
+    def __init__(self) -> None:
+        self._closers: list[Callable[[], Awaitable[None] | None]] = []
+
+    def on_close(self, closer: Callable[[], Awaitable[None] | None]) -> None:
+        self._closers.append(closer)
+
+    def __len__(self) -> int:
+        """How many resources are open."""
+        return len(self._closers)
+
+    async def close(self) -> None:
+        """Close in the reverse order of opening; each closer runs once."""
+        while self._closers:
+            outcome = self._closers.pop()()
+            if inspect.isawaitable(outcome):
+                await outcome
+
+
+def open_database(resources: Resources, url: str, options: DatabaseOptions) -> Database:
+    database = Database(url, options)
+    resources.on_close(database.dispose)
+    return database
+
+
+def open_hasher(
+    resources: Resources, workers: int, max_queue: int, observe_depth: Callable[[int], None] | None
+) -> Argon2PasswordHasher:
+    hasher = Argon2PasswordHasher(workers=workers, max_queue=max_queue, observe_depth=observe_depth)
+    resources.on_close(hasher.close)
+    return hasher
 
 
 def password_policy(name: str) -> PasswordPolicy:
@@ -78,9 +118,18 @@ def token_issuer(settings: Settings) -> JwtTokenIssuer:
     )
 
 
-def shared_counters_for(url: str | None, local: InProcessCounters) -> Counters:
+def shared_counters_for(resources: Resources, url: str | None, local: InProcessCounters) -> Counters:
     """Redis when configured (exact across workers and hosts), else this process's counters."""
-    return RedisCounters(url) if url else local
+    if not url:
+        return local
+    redis = RedisCounters(url)
+    resources.on_close(redis.close)
+    return redis
+
+
+def redis_for_readiness(shared: Counters) -> Reachable | None:
+    """Redis, when the counters live there: the readiness probe reports on it."""
+    return shared if isinstance(shared, RedisCounters) else None
 
 
 def throttle_counters_for(shared: Counters, local: InProcessCounters) -> Counters:
@@ -114,9 +163,11 @@ class Container(containers.DeclarativeContainer):
 
     settings = providers.Dependency(instance_of=Settings)
 
+    resources = providers.Singleton(Resources)
     clock = providers.Singleton(SystemClock)
     database = providers.Singleton(
-        Database,
+        open_database,
+        resources=resources,
         url=settings.provided.database_url,
         options=providers.Factory(
             DatabaseOptions,
@@ -126,7 +177,8 @@ class Container(containers.DeclarativeContainer):
     )
     hash_depth_observer: providers.Object[Callable[[int], None] | None] = providers.Object(None)
     hasher = providers.Singleton(
-        Argon2PasswordHasher,
+        open_hasher,
+        resources=resources,
         workers=settings.provided.hash_workers,
         max_queue=settings.provided.hash_queue,
         observe_depth=hash_depth_observer,
@@ -134,7 +186,7 @@ class Container(containers.DeclarativeContainer):
     tokens = providers.Singleton(token_issuer, settings=settings)
     local_counters = providers.Singleton(InProcessCounters, clock=clock)
     shared_counters = providers.Singleton(
-        shared_counters_for, url=settings.provided.redis_url, local=local_counters
+        shared_counters_for, resources=resources, url=settings.provided.redis_url, local=local_counters
     )
     counters = providers.Singleton(throttle_counters_for, shared=shared_counters, local=local_counters)
     policy = providers.Singleton(password_policy, name=settings.provided.password_policy)
@@ -227,6 +279,13 @@ class Container(containers.DeclarativeContainer):
         DeliverPendingMail, queue=mail_queue, transport=mail_transport, clock=clock
     )
 
+    schema = providers.Singleton(AlembicSchema, database=database)
+    check_readiness = providers.Factory(
+        CheckReadiness,
+        database=database,
+        redis=providers.Singleton(redis_for_readiness, shared=shared_counters),
+    )
+
     housekeeping = providers.Singleton(SqlAlchemyHousekeeping, database=database)
     task_lease = providers.Singleton(SqlAlchemyTaskLease, database=database)
     lease_holder = providers.Singleton(worker_name)
@@ -239,3 +298,9 @@ class Container(containers.DeclarativeContainer):
         holder=lease_holder,
         interval_s=settings.provided.housekeeping_seconds,
     )
+
+
+async def close_resources(container: Container) -> None:
+    """Every driver ends with this: the database's pools, the hashing threads and the Redis
+    connections that were opened are closed (nothing that was never built is opened to close it)."""
+    await container.resources().close()

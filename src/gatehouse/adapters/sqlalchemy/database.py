@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -24,6 +24,7 @@ SQLITE_BUSY_TIMEOUT_MS = 4000
 STATEMENT_DEADLINE_S = 4.5
 # SQLite's lower() folds ASCII only; searches call this one so "ÅDÅ" finds "ådå" as on PostgreSQL.
 UNICODE_LOWER = "unicode_lower"
+PROBE_TIMEOUT_S = 2.0
 
 
 def unicode_lower(value: str | None) -> str | None:
@@ -94,6 +95,15 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    async def answers(self) -> bool:
+        """The readiness probe's question: does a `SELECT 1` come back within a couple of seconds?"""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S), self.read_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # any failure means "not ready"; the reason goes to the logs elsewhere
+            return False
+        return True
 
     def on_dispose(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run `callback` when the engines are disposed (for resources built beside them)."""

@@ -1,8 +1,6 @@
 """Run the Alembic revisions that ship inside the package, and tell whether a schema is current."""
 
 import socket
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import asyncpg
@@ -16,31 +14,29 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.application.errors import ApplicationError, ServiceUnavailableError
+from gatehouse.application.ports.operations import Schema, SchemaState, Upgrade
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-class SchemaState(StrEnum):
-    MISSING = "missing"
-    OUTDATED = "outdated"
-    CURRENT = "current"
-    NEWER = "newer than this release"  # migrated by a later Gatehouse: a revision we don't know
 
 
 class UnknownRevisionError(ApplicationError):
     """The database carries a revision this release does not ship (a newer release migrated it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Upgrade:
-    """What `upgrade` did: the revision before (None: no schema yet) and after."""
+class AlembicSchema(Schema):
+    """The schema port over one database, with the revisions packaged beside this module."""
 
-    before: str | None
-    after: str | None
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
+    def describe(self) -> str:
+        return _shown(self._database)
+
+    async def state(self) -> SchemaState:
+        return await schema_state(self._database)
+
+    async def upgrade(self) -> Upgrade:
+        return await upgrade(self._database)
 
 
 def _config() -> Config:

@@ -1,6 +1,7 @@
 """The audit trail: the actions, where a request came from, the events and their queries."""
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -39,6 +40,14 @@ class Origin:
 
 class OriginSource(Protocol):
     def current(self) -> Origin: ...
+
+
+class OriginScope(OriginSource, Protocol):
+    """The drivers' side: each request's (or command's) origin is current while it runs."""
+
+    def binding(self, origin: Origin) -> AbstractContextManager[None]:
+        """`origin` is current inside the `with` block, and the one before it after."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ from typing import Any
 
 import uvicorn
 
-from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
 from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.application.ports.audit import Origin
+from gatehouse.application.ports.operations import SchemaState
 from gatehouse.application.ports.users import UserFilter, UserPageQuery
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
@@ -26,7 +26,7 @@ from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.cli import lifecycle_commands, preflight
 from gatehouse.entrypoints.cli.output import print_json, utc, warn
-from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.logs import configure_logging
 from gatehouse.entrypoints.settings import DEFAULT_DATABASE_URL, SERVE_URL, Settings, load_settings, serve_url
 
@@ -52,12 +52,13 @@ def cli_settings() -> Settings:
 
 
 async def require_current_schema(container: Container) -> None:
+    schema = container.schema()
     try:
-        state = await schema_state(container.database())
+        state = await schema.state()
     except ServiceUnavailableError as exc:
         raise CommandError(f"GATEHOUSE_DATABASE_URL: {exc.message}") from exc
     if state is not SchemaState.CURRENT:
-        url = container.database().url.render_as_string(hide_password=True)
+        url = schema.describe()
         if state is SchemaState.NEWER:
             raise CommandError(f"database {url} was migrated by a newer Gatehouse: run that release")
         raise CommandError(f"database {url} is {state.value}: run `gatehouse db upgrade` first")
@@ -80,7 +81,7 @@ def serve(host: str, port: int, workers: int) -> int:
         try:
             await require_current_schema(container)
         finally:
-            await container.database().dispose()
+            await close_resources(container)
 
     asyncio.run(check())
     preflight.check_can_listen(host, port)
@@ -127,12 +128,12 @@ async def upgrade_schema(container: Container) -> int:
             Path("var").mkdir(exist_ok=True)  # noqa: ASYNC240 - one call before any I/O of its own
         except OSError as exc:
             raise CommandError(f"cannot create the folder var/: {exc.strerror or exc}") from None
-    database = container.database()
+    schema = container.schema()
     try:
-        done = await upgrade(database)
+        done = await schema.upgrade()
     except ServiceUnavailableError as exc:
         raise CommandError(f"GATEHOUSE_DATABASE_URL: {exc.message}") from exc
-    shown = database.url.render_as_string(hide_password=True)
+    shown = schema.describe()
     if done.before is None:
         print(f"created the schema of {shown} at revision {done.after}")
     elif done.changed:
@@ -149,15 +150,12 @@ async def dispatch(args: argparse.Namespace) -> int:
             return await upgrade_schema(container)
         await require_current_schema(container)
         # Audit events of this command carry a request id of their own, and no IP.
-        bound = container.origin().bind(Origin(request_id=f"cli-{os.urandom(8).hex()}"))
-        try:
+        with container.origin().binding(Origin(request_id=f"cli-{os.urandom(8).hex()}")):
             if args.command == "users":
                 return await USER_COMMANDS[args.action](container, args)
             return await lifecycle_commands.COMMANDS[(args.command, args.action)](container, args)
-        finally:
-            container.origin().reset(bound)
     finally:
-        await container.database().dispose()
+        await close_resources(container)
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.static_files import create_static_files_router
 
-from gatehouse.adapters.redis_counters import RedisCounters
-from gatehouse.entrypoints.container import Container
+from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.housekeeping import HousekeepingTask
 from gatehouse.entrypoints.http import (
     account_pages,
@@ -41,33 +40,6 @@ from gatehouse.entrypoints.mail_relay import MailRelay
 
 T = TypeVar("T")
 MAX_BODY_BYTES = 1024 * 1024
-USE_CASES = (
-    "register_user",
-    "get_user",
-    "list_users",
-    "replace_user",
-    "patch_user",
-    "delete_user",
-    "change_password",
-    "login",
-    "refresh",
-    "logout",
-    "browse_users",
-    "create_order",
-    "get_order",
-    "list_orders",
-    "change_order_status",
-    "delete_order",
-    "verify_email",
-    "resend_verification",
-    "resend_verification_by_email",
-    "request_password_reset",
-    "confirm_password_reset",
-    "list_my_sessions",
-    "revoke_my_session",
-    "revoke_all_sessions",
-    "list_audit_events",
-)
 
 
 def bridge(provider: providers.Provider[Any]) -> Provide:
@@ -80,9 +52,10 @@ def bridge(provider: providers.Provider[Any]) -> Provide:
 
 
 def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
-    deps = {name: bridge(getattr(container, name)) for name in USE_CASES}
-    deps["database"] = bridge(container.database)
-    deps["shared_counters"] = bridge(container.shared_counters)
+    """Every provider of the container, by its name: a handler asks for a use case by naming it
+    (`login: NamedDependency[Login]`), and Litestar refuses to build the app when a handler names
+    one the container does not have."""
+    deps = {name: bridge(provider) for name, provider in container.providers.items()}
     deps["idempotency"] = Provide(
         lambda: IdempotentCreation(container.claim_idempotency(), container.release_idempotency()),
         sync_to_thread=False,
@@ -172,11 +145,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     async def close() -> None:
         await relay.stop()
         await housekeeping.stop()
-        await container.database().dispose()
-        container.hasher().close()
-        shared = container.shared_counters()
-        if isinstance(shared, RedisCounters):
-            await shared.close()
+        await close_resources(container)
 
     return Litestar(
         route_handlers=[
@@ -214,4 +183,4 @@ def create_app(container: Container) -> Callable[..., Any]:
     if settings.rate_limit_per_minute > 0:
         app = RateLimitMiddleware(app, container.rate_limit())
     trusted = parse_networks(settings.trusted_proxies)
-    return GatehouseMiddleware(app, metrics, trusted, container.origin(), RouteTemplates(litestar))
+    return GatehouseMiddleware(app, metrics, container.origin(), trusted, RouteTemplates(litestar))

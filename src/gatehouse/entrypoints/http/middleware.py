@@ -10,8 +10,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from gatehouse.adapters.origin import ContextOrigin
-from gatehouse.application.ports.audit import Origin
+from gatehouse.application.ports.audit import Origin, OriginScope
 from gatehouse.entrypoints.http.client_ip import Network, client_ip
 from gatehouse.entrypoints.http.context import SCOPE_KEY, RequestContext, request_id_from
 from gatehouse.entrypoints.http.envelope import MAX_HEADER_BYTES, envelope_errors, send_deadline_exceeded
@@ -50,14 +49,14 @@ class GatehouseMiddleware:
         self,
         app: Any,
         metrics: Metrics,
+        origin: OriginScope,
         trusted_proxies: tuple[Network, ...] = (),
-        origin: ContextOrigin | None = None,
         route_template: Callable[[str, str], str] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.trusted_proxies = trusted_proxies
-        self.origin = origin or ContextOrigin()
+        self.origin = origin
         # The route of a request answered before Litestar routed it (e.g. a 429), for the metrics.
         self.route_template = route_template or (lambda _method, _path: UNMATCHED)
 
@@ -76,8 +75,6 @@ class GatehouseMiddleware:
             ),
         )
         scope[SCOPE_KEY] = ctx
-        # Audit events written while this request runs carry its client IP and request id.
-        bound = self.origin.bind(Origin(ip=ctx.ip, request_id=ctx.request_id))
         status = 500
         ctx.unsupported_version = self._route_version(scope, ctx)
 
@@ -96,15 +93,17 @@ class GatehouseMiddleware:
             started = started or message["type"] == "http.response.start"
             await guarded(message)
 
+        # Audit events written while this request runs carry its client IP and request id.
+        origin = Origin(ip=ctx.ip, request_id=ctx.request_id)
         try:
-            async with asyncio.timeout(REQUEST_DEADLINE_S):
-                await self.app(scope, receive, tracking_send)
+            with self.origin.binding(origin):
+                async with asyncio.timeout(REQUEST_DEADLINE_S):
+                    await self.app(scope, receive, tracking_send)
         except TimeoutError:
             # A dependency that neither answers nor fails (a frozen database): never hang a client.
             if not started:
                 await send_deadline_exceeded(scope, send_with_headers)
         finally:
-            self.origin.reset(bound)
             self._log(scope, ctx, status)
             route = scope.get("path_template") or self.route_template(scope["method"], scope["path"])
             self.metrics.observe(scope["method"], route, status, perf_counter() - ctx.started)
