@@ -51,3 +51,23 @@ class MailDeliveryError(ApplicationError):
 
 class InvalidTokenError(ApplicationError):
     """A verification or reset token that is unknown, spent, expired or no longer applies (400)."""
+
+
+class SecretUnreadableError(ApplicationError):
+    """A secret sealed at rest does not open: another data key sealed it, or it was altered."""
+
+
+class MfaRequiredError(ApplicationError):
+    """The password was right and the account uses MFA: the log-in goes on with a code (403)."""
+
+    def __init__(self, mfa_token: str, expires_in: int) -> None:
+        super().__init__("A second factor is required: send a code to /auth/token/mfa with the mfa_token")
+        self.mfa_token = mfa_token
+        self.expires_in = expires_in
+
+    def __repr__(self) -> str:  # the token never reaches a log line through a repr
+        return f"MfaRequiredError(expires_in={self.expires_in})"
+
+
+class MfaEnrollmentRequiredError(ApplicationError):
+    """The account's role must use MFA and it has not enrolled yet (403)."""
