@@ -21,8 +21,8 @@ from gatehouse.adapters.redis_counters import RedisCounters
 from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.domain.values import RawPassword
 from tests.databases import ENGINES
+from tests.e2e.account_support import last_token
 from tests.e2e.conftest import PASSWORD, Account, Api, database_url, start, test_settings
-from tests.e2e.lifecycle_support import last_token
 from tests.services import redis_prefix, redis_url  # noqa: F401 - fixtures
 
 TOKEN = "/api/v1/auth/token"

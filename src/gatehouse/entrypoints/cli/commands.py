@@ -24,14 +24,14 @@ from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
-from gatehouse.entrypoints.cli import lifecycle_commands, preflight
+from gatehouse.entrypoints.cli import maintenance_commands, preflight
 from gatehouse.entrypoints.cli.output import print_json, utc, warn
 from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.logs import configure_logging
 from gatehouse.entrypoints.settings import DEFAULT_DATABASE_URL, SERVE_URL, Settings, load_settings, serve_url
 
 # The operator at the console acts as an admin who is no account (so never "self").
-OPERATOR = lifecycle_commands.OPERATOR
+OPERATOR = maintenance_commands.OPERATOR
 ASGI_FACTORY = "gatehouse.entrypoints.http.asgi:create"
 
 
@@ -153,7 +153,7 @@ async def dispatch(args: argparse.Namespace) -> int:
         with container.origin().binding(Origin(request_id=f"cli-{os.urandom(8).hex()}")):
             if args.command == "users":
                 return await USER_COMMANDS[args.action](container, args)
-            return await lifecycle_commands.COMMANDS[(args.command, args.action)](container, args)
+            return await maintenance_commands.COMMANDS[(args.command, args.action)](container, args)
     finally:
         await close_resources(container)
 

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
-from gatehouse.entrypoints.cli import commands, lifecycle_commands, preflight
+from gatehouse.entrypoints.cli import commands, maintenance_commands, preflight
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ApplicationError,
         SettingsError,
         commands.CommandError,
-        lifecycle_commands.LifecycleCommandError,
+        maintenance_commands.BadOptionError,
         preflight.PreflightError,
     ) as exc:
         print(f"gatehouse: error: {describe(exc)}", file=sys.stderr)

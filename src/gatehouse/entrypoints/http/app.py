@@ -14,28 +14,19 @@ from litestar.static_files import create_static_files_router
 
 from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.housekeeping import HousekeepingTask
-from gatehouse.entrypoints.http import (
-    account_pages,
-    account_sessions,
-    audit,
-    health,
-    lifecycle,
-    listing,
-    orders,
-    sessions,
-    users,
-)
+from gatehouse.entrypoints.http import account_pages, health
 from gatehouse.entrypoints.http.auth import STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
-from gatehouse.entrypoints.http.envelope import RequestGate
 from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.idempotency import IdempotentCreation
 from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, RouteTemplates, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.openapi import package_version
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
+from gatehouse.entrypoints.http.request_gate import RequestGate
+from gatehouse.entrypoints.http.routes import audit, auth, orders, sessions, user_lists, users
 from gatehouse.entrypoints.mail_relay import MailRelay
 
 T = TypeVar("T")
@@ -73,9 +64,11 @@ class ApiRouter(Router):
     """A router whose paths answer OPTIONS with every method they serve.
 
     Litestar gives a path one OPTIONS handler, made with the first handler registered there, whose
-    `Allow` then omits the methods of the handlers registered later at that path (`GET /users` is
-    in listing.py, `POST /users` in users.py). After each registration the path's route is built
-    anew without it, so a fresh one lists them all, as the 405's `Allow` and the document do."""
+    `Allow` then omits the methods of the handlers registered later at that path: a list route is
+    registered after the routes shared by both versions (`GET /users`, from routes/user_lists.py,
+    after `POST /users`, from routes/users.py; `GET` after `POST` on a user's orders). After each
+    registration the path's route is built anew without it, so a fresh one lists them all, as the
+    405's `Allow` and the document do."""
 
     def register(self, value: Any) -> list[BaseRoute]:
         rebuilt: list[BaseRoute] = []
@@ -96,16 +89,9 @@ def _is_implicit_options(handler: HTTPRouteHandler) -> bool:
 def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     settings = container.settings()
     # The sessions routes come first: `/users/me/sessions` must not be taken for `/users/{id}`.
-    shared = [
-        *account_sessions.ROUTES,
-        *users.ROUTES,
-        *orders.ROUTES,
-        *sessions.ROUTES,
-        *lifecycle.ROUTES,
-        *audit.ROUTES,
-    ]
-    api_v1 = ApiRouter(path="/api/v1", route_handlers=[*shared, *listing.V1_ROUTES])
-    api_v2 = ApiRouter(path="/api/v2", route_handlers=[*shared, *listing.V2_ROUTES])
+    shared = [*sessions.ROUTES, *users.ROUTES, *orders.ROUTES, *auth.ROUTES, *audit.ROUTES]
+    api_v1 = ApiRouter(path="/api/v1", route_handlers=[*shared, *user_lists.V1_ROUTES, *orders.V1_ROUTES])
+    api_v2 = ApiRouter(path="/api/v2", route_handlers=[*shared, *user_lists.V2_ROUTES, *orders.V2_ROUTES])
     cors = CORSConfig(
         allow_origins=list(settings.cors_origins),
         allow_credentials=False,

@@ -1,11 +1,31 @@
-"""ETags from version columns, and the If-Match / If-None-Match checks of §3."""
+"""Conditional requests (§3): ETags from version columns, If-Match and If-None-Match."""
 
 from collections.abc import Sequence
+from typing import Annotated
 
-from gatehouse.entrypoints.http.problems import BadRequestError
+from litestar.params import HeaderParameter
 
-MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1  # version columns are INTEGER on both engines: no tag beyond can match
+# An absent header is None in Python, but a header is never JSON null: the schema is a plain string.
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        required=False,
+        # `*` (any current version) too: the one value a client that has not read can send.
+        schema_extra={"oneOf": None, "type": "string", "examples": ['"v1"', "*"]},
+        description='ETags, e.g. "v3", or *; a list none of which is current: 412',
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-None-Match",
+        required=False,
+        schema_extra={"oneOf": None, "type": "string", "examples": ['"v1"']},
+        description='ETags, e.g. "v3", or *; one that is current: 304',
+    ),
+]
 
 
 def etag(version: int) -> str:
@@ -51,10 +71,3 @@ def not_modified(if_none_match: str | None, version: int) -> bool:
     tags = _tags(if_none_match)
     current = etag(version)
     return "*" in tags or any(t.removeprefix("W/") == current for t in tags)
-
-
-def parse_id(raw: str, name: str = "user_id") -> int:
-    """A path id: decimal digits within a 64-bit signed integer, else 400."""
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID or int(raw) < 1:
-        raise BadRequestError(f"Invalid {name}: expected a positive integer", None)
-    return int(raw)

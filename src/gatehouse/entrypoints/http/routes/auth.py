@@ -1,4 +1,4 @@
-"""Routes of email verification and password reset under `/auth`."""
+"""Routes of `/auth`: log in, refresh, log out; email verification and password reset."""
 
 from typing import Any
 
@@ -10,23 +10,34 @@ from gatehouse.application.use_cases.email_verification import (
     ResendVerificationByEmail,
     VerifyEmail,
 )
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
+from gatehouse.application.use_cases.sessions import Logout, RefreshSession, TokenPair
 from gatehouse.domain.values import Email
-from gatehouse.entrypoints.http.auth import OPTIONAL_BEARER, optional_actor
-from gatehouse.entrypoints.http.body import decode_body
+from gatehouse.entrypoints.http.auth import BEARER_SECURITY, OPTIONAL_BEARER, optional_actor, require_actor
+from gatehouse.entrypoints.http.body import decode_body, decode_form
+from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
-from gatehouse.entrypoints.http.lifecycle_schemas import (
+from gatehouse.entrypoints.http.openapi import JSON, describe, documented, json_body
+from gatehouse.entrypoints.http.problems import BodyValidationError
+from gatehouse.entrypoints.http.schemas.auth import (
     AcceptedOut,
     EmailIn,
+    LoginForm,
+    LoginIn,
+    LogoutIn,
     PasswordResetConfirmIn,
+    RefreshIn,
+    TokenOut,
     VerifyEmailIn,
 )
-from gatehouse.entrypoints.http.openapi import describe, json_body
-from gatehouse.entrypoints.http.problems import BodyValidationError
 
 AnyRequest = Request[Any, Any, Any]
-TAG = ["account lifecycle"]
+TOKENS_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NO_STORE = {"Cache-Control": "no-store"}
+FORM = "application/x-www-form-urlencoded"
+TAG = ["auth"]
+ACCOUNT_TAG = ["account lifecycle"]
 RESENT = "A new verification mail is on its way."
 RESENT_IF_ANY = "If an unverified account has this email address, a new verification mail is on its way."
 RESET_IF_ANY = "If an active account has this email address, a password-reset mail is on its way."
@@ -36,15 +47,84 @@ RESEND_DOC = describe(
 )
 
 
+def tokens_response(pair: TokenPair) -> Response[TokenOut]:
+    body = TokenOut(
+        access_token=pair.access_token,
+        token_type="bearer",  # noqa: S106 - the OAuth2 token type, not a secret
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )
+    return Response(body, headers=TOKENS_HEADERS)
+
+
 def accepted(message: str) -> Response[AcceptedOut]:
     return Response(AcceptedOut(status="accepted", message=message), status_code=202, headers=NO_STORE)
+
+
+async def credentials(request: AnyRequest) -> tuple[str, str]:
+    """(identifier, password) from the JSON body or the OAuth2 password form."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM:
+        form = decode_form(await request.body(), LoginForm)
+        return form.username, form.password
+    body = await decode_body(request, LoginIn)
+    return body.email, body.password
+
+
+@post(
+    "/auth/token",
+    status_code=200,
+    operation_class=documented((JSON, LoginIn), (FORM, LoginForm)),
+    tags=TAG,
+    summary="Log in",
+    responses=errors(400, 401, 403, 413, 422, 429, 503),
+    description=describe(Login.__doc__),
+)
+async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Response[TokenOut]:
+    identifier, password = await credentials(request)
+    ctx = context_of(request.scope)
+    pair = await login.execute(
+        Login.Command(
+            identifier=identifier, password=password, ip=ctx.ip, user_agent=request.headers.get("user-agent")
+        )
+    )
+    return tokens_response(pair)
+
+
+@post(
+    "/auth/refresh",
+    status_code=200,
+    operation_class=json_body(RefreshIn),
+    tags=TAG,
+    summary="Trade a refresh token",
+    responses=errors(400, 401, 413, 422, 429, 503),
+    description=describe(RefreshSession.__doc__),
+)
+async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSession]) -> Response[TokenOut]:
+    body = await decode_body(request, RefreshIn)
+    return tokens_response(await refresh.execute(body.refresh_token))
+
+
+@post(
+    "/auth/logout",
+    status_code=204,
+    operation_class=json_body(LogoutIn, required=False),
+    tags=TAG,
+    summary="Log out",
+    security=BEARER_SECURITY,
+    responses=errors(400, 401, 413, 422, 429, 503),
+    description=describe(Logout.__doc__),
+)
+async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
+    actor = await require_actor(request)
+    body = await decode_body(request, LogoutIn, allow_empty=True)
+    await logout.execute(Logout.Command(actor=actor, refresh_token=body.refresh_token))
 
 
 @post(
     "/auth/verify-email",
     status_code=204,
     operation_class=json_body(VerifyEmailIn),
-    tags=TAG,
+    tags=ACCOUNT_TAG,
     summary="Confirm an email address",
     responses=errors(400, 413, 422, 429, 503),
     description=describe(VerifyEmail.__doc__),
@@ -58,7 +138,7 @@ async def verify_email(request: AnyRequest, verify_email: NamedDependency[Verify
     "/auth/verify-email/resend",
     status_code=202,
     operation_class=json_body(EmailIn, required=False),
-    tags=TAG,
+    tags=ACCOUNT_TAG,
     summary="Send a new verification mail",
     security=OPTIONAL_BEARER,
     responses=errors(400, 401, 409, 413, 422, 429, 503),
@@ -88,7 +168,7 @@ async def resend_verification(
     "/auth/password-reset",
     status_code=202,
     operation_class=json_body(EmailIn),
-    tags=TAG,
+    tags=ACCOUNT_TAG,
     summary="Ask for a password-reset mail",
     responses=errors(400, 413, 422, 429, 503),
     description=describe(RequestPasswordReset.__doc__),
@@ -105,7 +185,7 @@ async def request_password_reset(
     "/auth/password-reset/confirm",
     status_code=204,
     operation_class=json_body(PasswordResetConfirmIn),
-    tags=TAG,
+    tags=ACCOUNT_TAG,
     summary="Set a new password with a reset token",
     responses=errors(400, 413, 422, 429, 503),
     description=describe(ConfirmPasswordReset.__doc__),
@@ -123,4 +203,12 @@ async def _has_body(request: AnyRequest) -> bool:
     return bool((await request.body()).strip())
 
 
-ROUTES = [verify_email, resend_verification, request_password_reset, confirm_password_reset]
+ROUTES = [
+    issue_token,
+    refresh_token,
+    logout,
+    verify_email,
+    resend_verification,
+    request_password_reset,
+    confirm_password_reset,
+]

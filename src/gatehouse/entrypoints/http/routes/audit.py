@@ -1,23 +1,23 @@
 """Route of the audit trail: `GET /audit-events`, newest first, by cursor (in v1 and v2 alike)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from gatehouse.application.audit_filters import AuditFilterError, parse_action, parse_since
 from gatehouse.application.ports.audit import AuditAction, AuditQuery
 from gatehouse.application.use_cases.audit_trail import ListAuditEvents
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.conditional import parse_id
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import errors
-from gatehouse.entrypoints.http.lifecycle_schemas import AuditPageOut, audit_event_out
-from gatehouse.entrypoints.http.listing import Cursor, Limit, require_plain_integers
+from gatehouse.entrypoints.http.ids import ID_SCHEMA, parse_id
 from gatehouse.entrypoints.http.openapi import describe
-from gatehouse.entrypoints.http.params import ID_SCHEMA
+from gatehouse.entrypoints.http.paging import Cursor, Limit, require_plain_integers
 from gatehouse.entrypoints.http.problems import BadRequestError, FieldProblem
+from gatehouse.entrypoints.http.schemas.audit import AuditPageOut, audit_event_out
 
 ACTIONS = [a.value for a in AuditAction]
 ActionFilter = Annotated[
@@ -41,32 +41,23 @@ Since = Annotated[
 ]
 
 
-def parse_action(raw: str | None) -> AuditAction | None:
-    if raw is None:
-        return None
+def action_filter(raw: str | None) -> AuditAction | None:
     try:
-        return AuditAction(raw)
-    except ValueError:
+        return parse_action(raw)
+    except AuditFilterError:
         raise BadRequestError(
             "Unknown action", [FieldProblem("action", f"Expected one of: {', '.join(ACTIONS)}")]
         ) from None
 
 
-def parse_since(raw: str | None) -> datetime | None:
-    if raw is None:
-        return None
-    moment: datetime | None = None
+def since_filter(raw: str | None) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(raw)
-        moment = parsed.astimezone(UTC) if parsed.tzinfo else None  # year 1 at +14:00 is no instant
-    except (ValueError, OverflowError):
-        pass
-    if moment is None:
+        return parse_since(raw)
+    except AuditFilterError:
         raise BadRequestError(
             "since must be an ISO 8601 timestamp with a UTC offset",
             [FieldProblem("since", "Expected e.g. 2026-01-31T12:00:00+00:00")],
-        )
-    return moment
+        ) from None
 
 
 @get(
@@ -93,9 +84,9 @@ async def list_audit_events(
     query = AuditQuery(
         limit=limit,
         before_id=cursors.decode(cursor, signature).id if cursor else None,
-        action=parse_action(action),
+        action=action_filter(action),
         user_id=parse_id(user_id) if user_id is not None else None,
-        since=parse_since(since),
+        since=since_filter(since),
     )
     page = await list_audit_events.execute(actor, query)
     next_cursor = cursors.encode(page.next_after, signature) if page.next_after else None

@@ -1,11 +1,12 @@
-"""`gatehouse audit list|prune`, `gatehouse mail deliver` and `gatehouse db prune`."""
+"""The operator's maintenance commands: `gatehouse audit list|prune`, `mail deliver` and `db prune`."""
 
 import argparse
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from gatehouse.application.audit_filters import AuditFilterError, parse_action, parse_since
 from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery
 from gatehouse.application.use_cases.deliver_mail import DeliveryReport
 from gatehouse.domain.policy import Actor
@@ -18,31 +19,28 @@ PAGE = 100
 MAX_PASSES = 10_000  # a bound on `mail deliver`, far above any real outbox
 
 
-class LifecycleCommandError(Exception):
+class BadOptionError(Exception):
+    """An option value the command cannot use; `message` says which and why, on one line."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-def parse_since(raw: str | None) -> datetime | None:
+def since_option(raw: str | None) -> datetime | None:
     """ISO 8601; a time without an offset (or a bare date) is taken as UTC."""
-    if raw is None:
-        return None
     try:
-        moment = datetime.fromisoformat(raw)
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):  # OverflowError: year 1 at +14:00 is before any instant
-        raise LifecycleCommandError(f"--since: not an ISO 8601 date or time: {raw!r}") from None
+        return parse_since(raw, naive_is_utc=True)
+    except AuditFilterError:
+        raise BadOptionError(f"--since: not an ISO 8601 date or time: {raw!r}") from None
 
 
-def parse_action(raw: str | None) -> AuditAction | None:
-    if raw is None:
-        return None
+def action_option(raw: str | None) -> AuditAction | None:
     try:
-        return AuditAction(raw)
-    except ValueError:
+        return parse_action(raw)
+    except AuditFilterError:
         names = ", ".join(a.value for a in AuditAction)
-        raise LifecycleCommandError(f"--action: unknown action {raw!r} (one of: {names})") from None
+        raise BadOptionError(f"--action: unknown action {raw!r} (one of: {names})") from None
 
 
 def event_json(event: AuditEvent) -> dict[str, Any]:
@@ -60,7 +58,7 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
 
 async def audit_list(container: Container, args: argparse.Namespace) -> int:
     query = AuditQuery(
-        limit=PAGE, action=parse_action(args.only_action), user_id=args.user, since=parse_since(args.since)
+        limit=PAGE, action=action_option(args.only_action), user_id=args.user, since=since_option(args.since)
     )
     events: list[AuditEvent] = []
     while True:

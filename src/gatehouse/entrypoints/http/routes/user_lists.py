@@ -1,4 +1,4 @@
-"""List routes: numbered pages (v1) and cursors (v2) over the same use cases and filters."""
+"""The account lists of `GET /users`: numbered pages (v1) and cursors (v2) over the same filters."""
 
 from typing import Annotated, Any
 
@@ -6,35 +6,25 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from gatehouse.application.ports.orders import OrderFilter
 from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserPageQuery, UserSortField
 from gatehouse.application.use_cases.browse_users import BrowseUsers
-from gatehouse.application.use_cases.orders import ListOrders
 from gatehouse.application.use_cases.read_users import ListUsers
-from gatehouse.domain.order import OrderStatus
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.conditional import parse_id
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.openapi import describe
-from gatehouse.entrypoints.http.params import UserIdPath
-from gatehouse.entrypoints.http.problems import BadRequestError, FieldProblem
-from gatehouse.entrypoints.http.schemas import (
-    OrderCursorPageOut,
-    OrderPageOut,
-    UserCursorPageOut,
-    UserPageOut,
-    order_out,
-    user_out,
+from gatehouse.entrypoints.http.paging import (
+    Cursor,
+    Limit,
+    PageNumber,
+    PageSize,
+    pages,
+    require_plain_integers,
 )
+from gatehouse.entrypoints.http.problems import BadRequestError
+from gatehouse.entrypoints.http.schemas.users import UserCursorPageOut, UserPageOut, user_out
 
-Page = Annotated[int, QueryParameter(ge=1, le=10**9, description="1-based page number")]
-PageSize = Annotated[int, QueryParameter(ge=1, le=100)]
-Limit = Annotated[int, QueryParameter(ge=1, le=100)]
-Cursor = Annotated[
-    str | None, QueryParameter(max_length=2048, description="next_cursor of the previous page")
-]
 RoleFilter = Annotated[str | None, QueryParameter(pattern="^(admin|moderator|user)$")]
 ActiveFilter = Annotated[bool | None, QueryParameter()]
 Search = Annotated[
@@ -54,8 +44,6 @@ Sort = Annotated[
         schema_extra={"enum": SORTS, "title": "UserSort"},
     ),
 ]
-StatusFilter = Annotated[str | None, QueryParameter(pattern="^(pending|paid|shipped|delivered|cancelled)$")]
-ORDERS_PATH = "/users/{user_id:str}/orders"
 LIST_ERRORS = errors(400, 401, 403, 404, 429, 503)
 
 
@@ -73,18 +61,6 @@ def user_filter(role: str | None, is_active: bool | None, search: str | None) ->
     return UserFilter(role=Role(role) if role else None, is_active=is_active, search=search or None)
 
 
-def require_plain_integers(request: Request[Any, Any, Any], *names: str) -> None:
-    """Integers in the query are plain decimal digits: `1.0`, `1e1` or `+1` are 400, not coerced."""
-    for name in names:
-        raw = request.query_params.get(name)
-        if raw is not None and not (raw.isascii() and raw.isdigit()):
-            raise BadRequestError(f"{name} must be an integer", [FieldProblem(name, "Expected an integer")])
-
-
-def pages(total: int, page_size: int) -> int:
-    return -(-total // page_size)
-
-
 @get(
     "/users",
     tags=["users"],
@@ -96,7 +72,7 @@ def pages(total: int, page_size: int) -> int:
 async def list_users_v1(
     request: Request[Any, Any, Any],
     list_users: NamedDependency[ListUsers],
-    page: Page = 1,
+    page: PageNumber = 1,
     page_size: PageSize = 50,
     role: RoleFilter = None,
     is_active: ActiveFilter = None,
@@ -159,61 +135,5 @@ async def list_users_v2(
     return UserCursorPageOut(items=[user_out(u) for u in result.items], next_cursor=next_cursor)
 
 
-@get(
-    ORDERS_PATH,
-    tags=["orders"],
-    summary="List a user's orders (numbered pages)",
-    security=BEARER_SECURITY,
-    responses=LIST_ERRORS,
-    description=describe(ListOrders.__doc__),
-)
-async def list_orders_v1(
-    request: Request[Any, Any, Any],
-    list_orders: NamedDependency[ListOrders],
-    user_id: UserIdPath,
-    page: Page = 1,
-    page_size: PageSize = 50,
-    status: StatusFilter = None,
-) -> OrderPageOut:
-    actor = await require_actor(request)
-    require_plain_integers(request, "page", "page_size")
-    where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
-    items, total = await list_orders.execute(actor, where, page, page_size)
-    return OrderPageOut(
-        items=[order_out(o) for o in items],
-        total=total,
-        page=page,
-        page_size=page_size,
-        total_pages=pages(total, page_size),
-    )
-
-
-@get(
-    ORDERS_PATH,
-    tags=["orders"],
-    summary="List a user's orders (cursor pages)",
-    security=BEARER_SECURITY,
-    responses=LIST_ERRORS,
-    description=describe(ListOrders.__doc__),
-)
-async def list_orders_v2(
-    request: Request[Any, Any, Any],
-    list_orders: NamedDependency[ListOrders],
-    cursors: NamedDependency[CursorCodec],
-    user_id: UserIdPath,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-    status: StatusFilter = None,
-) -> OrderCursorPageOut:
-    actor = await require_actor(request)
-    require_plain_integers(request, "limit")
-    where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
-    signature = f"orders|{where.user_id}|{status}"
-    after = cursors.decode(cursor, signature) if cursor else None
-    result = await list_orders.after(actor, where, limit, after)
-    next_cursor = cursors.encode(result.next_after, signature) if result.next_after else None
-    return OrderCursorPageOut(items=[order_out(o) for o in result.items], next_cursor=next_cursor)
-
-
-V1_ROUTES = [list_users_v1, list_orders_v1]
-V2_ROUTES = [list_users_v2, list_orders_v2]
+V1_ROUTES = [list_users_v1]
+V2_ROUTES = [list_users_v2]

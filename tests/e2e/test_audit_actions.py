@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 
 from gatehouse.application.ports.audit import AuditAction
-from tests.e2e.conftest import PASSWORD, Api, assert_envelope
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     AUTH,
     CONFIRM,
     NEW_PASSWORD,
@@ -22,6 +21,7 @@ from tests.e2e.lifecycle_support import (
     pending_to,
     sign_up,
 )
+from tests.e2e.conftest import PASSWORD, Api, assert_envelope
 from tests.e2e.orders_support import ORDER
 
 WRONG_PASSWORD = "Wrong-Guess-5150"

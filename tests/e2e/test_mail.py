@@ -11,8 +11,7 @@ from sqlalchemy import update
 from gatehouse.adapters.sqlalchemy.tables import mail_outbox
 from gatehouse.entrypoints.mail_relay import MailRelay
 from tests.databases import ENGINES
-from tests.e2e.conftest import Api
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     RESET,
     VERIFY,
     custom_api,
@@ -24,6 +23,7 @@ from tests.e2e.lifecycle_support import (
     text_of,
     token_in,
 )
+from tests.e2e.conftest import Api
 from tests.mail_grep import token_by_grep
 from tests.mail_server import SmtpSink, closed_port
 

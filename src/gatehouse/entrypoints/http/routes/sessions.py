@@ -1,24 +1,19 @@
-"""Routes of one's own sessions, and an admin's sign-out-everywhere."""
+"""Routes of sessions: one's own (`/users/me/sessions…`), and an admin's sign-out-everywhere."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, delete, get
 from litestar.di import NamedDependency
-from litestar.params import PathParameter
 
 from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.conditional import parse_id
 from gatehouse.entrypoints.http.docs import errors
-from gatehouse.entrypoints.http.lifecycle_schemas import SessionListOut, session_out
+from gatehouse.entrypoints.http.ids import SessionIdPath, UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import describe
-from gatehouse.entrypoints.http.params import ID_SCHEMA, UserIdPath
+from gatehouse.entrypoints.http.schemas.sessions import SessionListOut, session_out
 
 AnyRequest = Request[Any, Any, Any]
 TAG = ["sessions"]
-SessionIdPath = Annotated[
-    str, PathParameter(description="The session id (a positive integer)", schema_extra=ID_SCHEMA)
-]
 
 
 @get(

@@ -1,4 +1,4 @@
-"""Helpers for the account-lifecycle tests (CONTRACT §10): sign-ups, the outbox, mail links, audit pages."""
+"""Helpers for the account tests (CONTRACT §10): sign-ups, the outbox, mail links, audit pages."""
 
 import re
 from collections.abc import AsyncIterator

@@ -1,4 +1,4 @@
-"""Routes of `/users`: sign-up, reads, replace, patch, delete, password change."""
+"""Routes of `/users`: sign-up, reads, replace, patch, delete, password change (the lists: user_lists.py)."""
 
 from typing import Any
 
@@ -17,13 +17,13 @@ from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.user import User
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, OPTIONAL_BEARER, optional_actor, require_actor
 from gatehouse.entrypoints.http.body import decode_body
-from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
+from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, expected_versions, not_modified
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
-from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, UserIdPath
-from gatehouse.entrypoints.http.schemas import (
+from gatehouse.entrypoints.http.schemas.users import (
     ChangePasswordIn,
     PatchUserIn,
     ReplaceUserIn,

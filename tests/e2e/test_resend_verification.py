@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import Account, Api, assert_envelope
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     RESEND,
     USERS,
     VERIFY,
@@ -14,6 +13,7 @@ from tests.e2e.lifecycle_support import (
     pending_to,
     signed_up,
 )
+from tests.e2e.conftest import Account, Api, assert_envelope
 
 
 async def unverified(api: Api, role: str) -> Account:

@@ -1,34 +1,55 @@
-"""Routes of `/users/{uid}/orders/…` other than the lists (see listing.py)."""
+"""Routes of `/users/{uid}/orders…`: place, read, move, delete; the lists (v1 numbered, v2 by cursor)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from gatehouse.application.ports.idempotency import StoredResponse
+from gatehouse.application.ports.orders import OrderFilter
 from gatehouse.application.use_cases.orders import (
     ChangeOrderStatus,
     CreateOrder,
     DeleteOrder,
     GetOrder,
     ItemInput,
+    ListOrders,
 )
-from gatehouse.domain.order import Order
+from gatehouse.domain.order import Order, OrderStatus
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.body import decode_body
-from gatehouse.entrypoints.http.conditional import etag, expected_versions, not_modified, parse_id
+from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, expected_versions, not_modified
 from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.ids import OrderIdPath, UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
-from gatehouse.entrypoints.http.params import IfMatch, IfNoneMatch, OrderIdPath, UserIdPath
-from gatehouse.entrypoints.http.schemas import OrderIn, OrderOut, OrderStatusIn, order_out
+from gatehouse.entrypoints.http.paging import (
+    Cursor,
+    Limit,
+    PageNumber,
+    PageSize,
+    pages,
+    require_plain_integers,
+)
+from gatehouse.entrypoints.http.schemas.orders import (
+    OrderCursorPageOut,
+    OrderIn,
+    OrderOut,
+    OrderPageOut,
+    OrderStatusIn,
+    order_out,
+)
 
 AnyRequest = Request[Any, Any, Any]
 ORDERS = "/users/{user_id:str}/orders"
 ORDER = "/users/{user_id:str}/orders/{order_id:str}"
 TAG = ["orders"]
+StatusFilter = Annotated[str | None, QueryParameter(pattern="^(pending|paid|shipped|delivered|cancelled)$")]
+LIST_ERRORS = errors(400, 401, 403, 404, 429, 503)
 
 
 def with_etag(order: Order) -> Response[OrderOut]:
@@ -156,4 +177,62 @@ async def delete_order(
     )
 
 
+@get(
+    ORDERS,
+    tags=TAG,
+    summary="List a user's orders (numbered pages)",
+    security=BEARER_SECURITY,
+    responses=LIST_ERRORS,
+    description=describe(ListOrders.__doc__),
+)
+async def list_orders_v1(
+    request: AnyRequest,
+    list_orders: NamedDependency[ListOrders],
+    user_id: UserIdPath,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
+    status: StatusFilter = None,
+) -> OrderPageOut:
+    actor = await require_actor(request)
+    require_plain_integers(request, "page", "page_size")
+    where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
+    items, total = await list_orders.execute(actor, where, page, page_size)
+    return OrderPageOut(
+        items=[order_out(o) for o in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+        total_pages=pages(total, page_size),
+    )
+
+
+@get(
+    ORDERS,
+    tags=TAG,
+    summary="List a user's orders (cursor pages)",
+    security=BEARER_SECURITY,
+    responses=LIST_ERRORS,
+    description=describe(ListOrders.__doc__),
+)
+async def list_orders_v2(
+    request: AnyRequest,
+    list_orders: NamedDependency[ListOrders],
+    cursors: NamedDependency[CursorCodec],
+    user_id: UserIdPath,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    status: StatusFilter = None,
+) -> OrderCursorPageOut:
+    actor = await require_actor(request)
+    require_plain_integers(request, "limit")
+    where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
+    signature = f"orders|{where.user_id}|{status}"
+    after = cursors.decode(cursor, signature) if cursor else None
+    result = await list_orders.after(actor, where, limit, after)
+    next_cursor = cursors.encode(result.next_after, signature) if result.next_after else None
+    return OrderCursorPageOut(items=[order_out(o) for o in result.items], next_cursor=next_cursor)
+
+
 ROUTES = [create_order, read_order, change_order_status, delete_order]
+V1_ROUTES = [list_orders_v1]
+V2_ROUTES = [list_orders_v2]

@@ -5,8 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Account, Api, assert_envelope
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     AUTH,
     CONFIRM,
     NEW_PASSWORD,
@@ -22,6 +21,7 @@ from tests.e2e.lifecycle_support import (
     me,
     pending_to,
 )
+from tests.e2e.conftest import Account, Api, assert_envelope
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 

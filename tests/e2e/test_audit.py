@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Account, Api, assert_envelope
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     AUDIT,
     AUTH,
     assert_unauthenticated,
@@ -16,6 +15,7 @@ from tests.e2e.lifecycle_support import (
     headers,
     sign_up,
 )
+from tests.e2e.conftest import Account, Api, assert_envelope
 
 PATHS = ["/api/v1/audit-events", "/api/v2/audit-events", "/audit-events"]
 EVENT_FIELDS = {"id", "at", "action", "actor_id", "user_id", "ip", "request_id", "details"}

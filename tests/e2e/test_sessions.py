@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import update
 
 from gatehouse.adapters.sqlalchemy.tables import sessions
-from tests.e2e.conftest import Account, Api, assert_envelope
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     AUTH,
     USERS,
     assert_unauthenticated,
     caller,
     headers,
 )
+from tests.e2e.conftest import Account, Api, assert_envelope
 
 MINE = f"{USERS}/me/sessions"
 SESSION_FIELDS = {"id", "created_at", "last_used_at", "ip", "user_agent", "current"}

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from tests.databases import ENGINES
-from tests.e2e.conftest import Api, assert_envelope
-from tests.e2e.lifecycle_support import (
+from tests.e2e.account_support import (
     AUTH,
     SIGN_UP_PASSWORD,
     USERS,
@@ -27,6 +26,7 @@ from tests.e2e.lifecycle_support import (
     sign_up,
     signed_up,
 )
+from tests.e2e.conftest import Api, assert_envelope
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 

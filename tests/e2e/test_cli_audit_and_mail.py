@@ -1,4 +1,4 @@
-"""§1/§10 the lifecycle CLI: `audit list`, `audit prune`, `mail deliver`, run as the installed command."""
+"""§1/§10 the CLI's maintenance commands: `audit list`, `audit prune`, `mail deliver`, run as installed."""
 
 import asyncio
 import json
@@ -15,9 +15,9 @@ from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.tables import audit_events, mail_outbox
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.entrypoints.settings import Settings
+from tests.e2e.account_support import SIGN_UP_PASSWORD, eml_files, text_of, token_in
 from tests.e2e.cli_support import Cli, assert_one_line_error
 from tests.e2e.conftest import start, test_settings
-from tests.e2e.lifecycle_support import SIGN_UP_PASSWORD, eml_files, text_of, token_in
 from tests.mail_server import closed_port
 
 T = TypeVar("T")
@@ -257,7 +257,7 @@ def test_mail_deliver_to_an_unreachable_server_says_why_in_one_line(cli: Cli, tm
 
 
 @pytest.mark.parametrize("args", [("audit", "list"), ("audit", "prune"), ("mail", "deliver")], ids=" ".join)
-def test_lifecycle_commands_on_a_missing_database_say_to_run_db_upgrade(
+def test_maintenance_commands_on_a_missing_database_say_to_run_db_upgrade(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     bare = Cli(tmp_path)

@@ -38,7 +38,7 @@ async def openapi(api: Api) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("route", "method", "answers"), DOCUMENTED, ids=[f"{m} {r}" for r, m, _ in DOCUMENTED]
 )
-async def test_every_lifecycle_route_is_documented_with_its_answers(
+async def test_every_account_route_is_documented_with_its_answers(
     api: Api, version: str, route: str, method: str, answers: set[str]
 ) -> None:
     operation = (await openapi(api))["paths"][f"{version}{route}"][method]
@@ -60,7 +60,7 @@ async def test_the_accepted_answers_document_their_body(api: Api) -> None:
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-async def test_every_lifecycle_route_is_served_under_each_prefix(api: Api, prefix: str) -> None:
+async def test_every_account_route_is_served_under_each_prefix(api: Api, prefix: str) -> None:
     admin = await api.admin()
     client = api.client
 
