@@ -13,7 +13,6 @@ from gatehouse.application.ports.users import (
     UserSortField,
     user_sort_value,
 )
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 
 
@@ -69,17 +68,13 @@ class InMemoryUserQueries(UserQueries):
         return KeysetPage(page, next_after)
 
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
-        actor = await self.find_actor(session_id=session_id, user_id=user_id, now=now)
-        return await self.get(user_id) if actor is not None else None
-
-    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
         session = self._db.state.sessions.get(session_id)
         user = self._db.state.users.get(user_id)
         if session is None or user is None or session.user_id != user_id:
             return None
         if not session.is_live(now) or not user.is_active:
             return None
-        return Actor(user_id=user.id, role=user.role, session_id=session.id)
+        return replace(user)
 
 
 def _contains(user: User, needle: str) -> bool:

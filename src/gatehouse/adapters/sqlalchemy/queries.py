@@ -20,7 +20,6 @@ from gatehouse.application.ports.users import (
     UserSortField,
     user_sort_value,
 )
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import Session, User
 
 
@@ -60,10 +59,6 @@ class SqlAlchemyUserQueries(UserQueries):
     async def find_for_login(self, identifier: str) -> User | None:
         rows = await self._fetch(LOGIN_USER, {"ident": identifier})
         return to_user(rows[0]) if rows else None
-
-    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
-        user = await self.find_principal(session_id=session_id, user_id=user_id, now=now)
-        return Actor(user_id=user.id, role=user.role, session_id=session_id) if user else None
 
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         rows = await self._fetch(PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now})
