@@ -7,10 +7,10 @@ from typing import Any
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.application.ports.users import (
+    UserFilter,
     UserKeysetQuery,
     UserPageQuery,
     UserQueries,
-    UserSortField,
     user_sort_value,
 )
 from gatehouse.domain.user import User
@@ -31,28 +31,14 @@ class InMemoryUserQueries(UserQueries):
         return None
 
     async def page(self, query: UserPageQuery) -> Page[User]:
-        f = query.filter
-        matches = [
-            u
-            for u in self._db.state.users.values()
-            if (f.role is None or u.role is f.role)
-            and (f.is_active is None or u.is_active is f.is_active)
-            and (f.search is None or _contains(u, f.search.lower()))
-        ]
+        matches = self._matching(query.filter)
         matches.sort(key=lambda u: u.id, reverse=query.descending)
-        matches.sort(key=lambda u: _sort_key(u, query.sort), reverse=query.descending)
+        matches.sort(key=lambda u: user_sort_value(u, query.sort), reverse=query.descending)
         start = (query.page - 1) * query.page_size
         return Page(items=[replace(u) for u in matches[start : start + query.page_size]], total=len(matches))
 
     async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]:
-        f = query.filter
-        matches = [
-            u
-            for u in self._db.state.users.values()
-            if (f.role is None or u.role is f.role)
-            and (f.is_active is None or u.is_active is f.is_active)
-            and (f.search is None or _contains(u, f.search.lower()))
-        ]
+        matches = self._matching(query.filter)
 
         def key(u: User) -> tuple[Any, int]:
             return (user_sort_value(u, query.sort), u.id)
@@ -66,6 +52,16 @@ class InMemoryUserQueries(UserQueries):
         last = page[-1] if page else None
         next_after = After(user_sort_value(last, query.sort), last.id) if more and last else None
         return KeysetPage(page, next_after)
+
+    def _matching(self, f: UserFilter) -> list[User]:
+        needle = f.search.lower() if f.search is not None else None
+        return [
+            u
+            for u in self._db.state.users.values()
+            if (f.role is None or u.role is f.role)
+            and (f.is_active is None or u.is_active is f.is_active)
+            and (needle is None or _contains(u, needle))
+        ]
 
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         session = self._db.state.sessions.get(session_id)
@@ -84,13 +80,3 @@ def _contains(user: User, needle: str) -> bool:
         (user.full_name.value if user.full_name else "").lower(),
     )
     return any(needle in h for h in haystacks)
-
-
-def _sort_key(user: User, field: UserSortField) -> str | int | datetime:
-    if field is UserSortField.USERNAME:
-        return user.username.canonical
-    if field is UserSortField.EMAIL:
-        return user.email.value
-    if field is UserSortField.CREATED_AT:
-        return user.created_at
-    return user.id
