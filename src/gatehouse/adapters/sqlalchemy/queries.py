@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_
 from sqlalchemy.sql.elements import UnaryExpression
 
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
-from gatehouse.adapters.sqlalchemy.rows import to_session, to_user
+from gatehouse.adapters.sqlalchemy.rows import USER_SELECT, to_session, to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
 from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.application.ports.sessions import SessionQueries
@@ -28,13 +28,13 @@ def _escape_like(text: str) -> str:
 
 
 # The per-request look-ups, with named parameters: the portable path executes them as they are,
-# the one-hop paths (fast_reads.py) compile them once for their driver.
-GET_USER = select(users).where(users.c.id == bindparam("user_id"))
-LOGIN_USER = select(users).where(
+# the one-hop paths (fast_reads.py) compile them once for their driver and read rows by position.
+GET_USER = select(*USER_SELECT).where(users.c.id == bindparam("user_id"))
+LOGIN_USER = select(*USER_SELECT).where(
     or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
 )
 PRINCIPAL = (
-    select(users)
+    select(*USER_SELECT)
     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
     .where(
         sessions.c.id == bindparam("session_id"),
@@ -129,7 +129,7 @@ class SqlAlchemyUserQueries(UserQueries):
         # COUNT(*) OVER () it does not make the engine materialise every matching row.
         total = select(func.count()).select_from(users).where(where).scalar_subquery()
         return (
-            select(*users.c, total.label("total"))
+            select(*USER_SELECT, total.label("total"))
             .where(where)
             .order_by(*self.order_by(query.sort, query.descending))
             .limit(bindparam("limit"))
