@@ -13,7 +13,13 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.queries import GET_USER, LOGIN_USER, PRINCIPAL, SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.queries import (
+    GET_USER,
+    LOGIN_USER,
+    PRINCIPAL,
+    SqlAlchemyUserQueries,
+    filter_values,
+)
 from gatehouse.adapters.sqlalchemy.rows import user_from_driver_row
 from gatehouse.application.ports.paging import Page
 from gatehouse.application.ports.users import UserPageQuery
@@ -30,12 +36,6 @@ class Statement:
 
     def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(values[name] for name in self.names)
-
-
-def page_shape(query: UserPageQuery) -> tuple[Any, ...]:
-    """What decides a page statement's SQL (values aside): one compiled statement per shape."""
-    f = query.filter
-    return (f.role is not None, f.is_active is not None, bool(f.search), query.sort, query.descending)
 
 
 class OneHopUserQueries(SqlAlchemyUserQueries):
@@ -82,10 +82,11 @@ class OneHopUserQueries(SqlAlchemyUserQueries):
 
     async def page(self, query: UserPageQuery) -> Page[User]:
         """Items and the total in one statement; the portable count only past the last page."""
-        shape = page_shape(query)
+        values = filter_values(query.filter)
+        # What decides the statement's SQL (values aside): one compiled statement per shape.
+        shape = (*values, query.sort, query.descending)
         if shape not in self._pages:
             self._pages[shape] = Statement(self.page_select(query), self._dialect)
-        values = self.filter_values(query.filter)
         values["limit"], values["offset"] = query.page_size, (query.page - 1) * query.page_size
         rows = await self.fetch_many(self._pages[shape], values)
         if rows:
