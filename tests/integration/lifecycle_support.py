@@ -9,12 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gatehouse.adapters.memory.lifecycle import InMemoryAuditQueries, InMemoryMailQueue
+from gatehouse.adapters.memory.audit_trail import InMemoryAuditQueries
+from gatehouse.adapters.memory.mail_outbox import InMemoryMailQueue
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
-from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
+from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
+from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.tables import account_tokens, mail_outbox
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gatehouse.adapters.memory.lifecycle import FixedOrigin
+from gatehouse.adapters.memory.fakes import FixedOrigin
 from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery, NewAuditEvent, Origin
 from gatehouse.application.ports.paging import After
 from tests.integration.builders import T0, assert_utc, new_user, store_users

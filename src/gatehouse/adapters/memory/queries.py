@@ -1,11 +1,13 @@
-"""Read-side look-ups over the in-memory database."""
+"""Read-side look-ups of accounts and sessions over the committed state of the in-memory database."""
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from gatehouse.adapters.memory.store import InMemoryDatabase
+from gatehouse.adapters.memory.state import HasState
 from gatehouse.application.ports.paging import After, KeysetPage, Page
+from gatehouse.application.ports.sessions import SessionQueries
 from gatehouse.application.ports.users import (
     UserFilter,
     UserKeysetQuery,
@@ -13,11 +15,11 @@ from gatehouse.application.ports.users import (
     UserQueries,
     user_sort_value,
 )
-from gatehouse.domain.user import User
+from gatehouse.domain.user import Session, User
 
 
 class InMemoryUserQueries(UserQueries):
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: HasState) -> None:
         self._db = database
 
     async def get(self, user_id: int) -> User | None:
@@ -80,3 +82,12 @@ def _contains(user: User, needle: str) -> bool:
         (user.full_name.value if user.full_name else "").lower(),
     )
     return any(needle in h for h in haystacks)
+
+
+class InMemorySessionQueries(SessionQueries):
+    def __init__(self, database: HasState) -> None:
+        self._db = database
+
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        live = [s for s in self._db.state.sessions.values() if s.user_id == user_id and s.is_live(now)]
+        return [replace(s) for s in sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)]
