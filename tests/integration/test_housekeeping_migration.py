@@ -10,7 +10,7 @@ from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyTaskLease
 from gatehouse.adapters.sqlalchemy.migrate import SchemaState, schema_state, upgrade
 from gatehouse.adapters.sqlalchemy.tables import users
 from tests.integration.builders import T0
-from tests.integration.test_lifecycle_migration import add_user, migrate
+from tests.integration.test_migration_0003 import add_user, migrate
 
 HOUR = timedelta(hours=1)
 
