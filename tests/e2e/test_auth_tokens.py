@@ -113,7 +113,7 @@ async def test_payload_changed_without_re_signing_is_401(api: Api) -> None:
 async def test_unsigned_alg_none_token_is_401(api: Api) -> None:
     account = await api.create_account()
     claims = {**issued_claims(account), "exp": int(time.time()) + 600}
-    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": kid(TEST_SECRET)})
+    unsigned = jwt.encode(claims, "", algorithm="none", headers={"kid": kid(TEST_SECRET)})
 
     assert_unauthorized(await me_with(api, unsigned))
 
