@@ -22,7 +22,6 @@ from gatehouse.application.ports.users import UserFilter, UserPageQuery
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.cli import lifecycle_commands, preflight
@@ -32,7 +31,7 @@ from gatehouse.entrypoints.logs import configure_logging
 from gatehouse.entrypoints.settings import DEFAULT_DATABASE_URL, SERVE_URL, Settings, load_settings, serve_url
 
 # The operator at the console acts as an admin who is no account (so never "self").
-OPERATOR = Actor.operator()
+OPERATOR = lifecycle_commands.OPERATOR
 ASGI_FACTORY = "gatehouse.entrypoints.http.asgi:create"
 
 
