@@ -1,4 +1,4 @@
-"""The in-memory database's tables: plain dicts, deep-copied per unit of work."""
+"""The in-memory database's tables (plain dicts, deep-copied per unit of work) and what readers need of it."""
 
 import asyncio
 from dataclasses import dataclass, field
