@@ -11,10 +11,10 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.orders import InMemoryOrderQueries
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
+from gatehouse.application.idempotency import AfterCreate
 from gatehouse.application.ports.orders import OrderFilter
 from gatehouse.application.ports.paging import After
 from gatehouse.application.use_cases.orders import (
-    BeforeCommit,
     ChangeOrderStatus,
     CreateOrder,
     DeleteOrder,
@@ -59,12 +59,10 @@ class OrderCases:
         items: Sequence[ItemInput] = (BOOK,),
         *,
         currency: str = "EUR",
-        before_commit: BeforeCommit | None = None,
+        after_create: AfterCreate[Order] | None = None,
     ) -> Order:
-        command = CreateOrder.Command(
-            actor=actor, user_id=user_id, currency=currency, items=items, before_commit=before_commit
-        )
-        return await self.create.execute(command)
+        command = CreateOrder.Command(actor=actor, user_id=user_id, currency=currency, items=items)
+        return await self.create.execute(command, after_create=after_create)
 
     async def move(
         self,

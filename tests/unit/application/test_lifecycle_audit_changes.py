@@ -144,7 +144,7 @@ async def test_an_order_rolled_back_before_commit_leaves_no_event(
         raise RuntimeError("crash before commit")
 
     with pytest.raises(RuntimeError):
-        await orders.place(actor_of(me), me.id, before_commit=boom)
+        await orders.place(actor_of(me), me.id, after_create=boom)
     assert written(cases) == before
     assert cases.database.state.orders == {}
 

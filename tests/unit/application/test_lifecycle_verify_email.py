@@ -112,11 +112,9 @@ async def test_a_sign_up_rolled_back_before_commit_leaves_no_account_mail_or_eve
     async def boom(_uow: UnitOfWork, _user: User) -> None:
         raise RuntimeError("crash before commit")
 
-    command = RegisterUser.Command(
-        email="ada@example.com", username="ada", password=PASSWORD, before_commit=boom
-    )
+    command = RegisterUser.Command(email="ada@example.com", username="ada", password=PASSWORD)
     with pytest.raises(RuntimeError):
-        await register.execute(command)
+        await register.execute(command, after_create=boom)
     state = cases.database.state
     assert (state.users, state.mails, state.audit_events, state.account_tokens) == ({}, {}, {}, {})
 

@@ -236,7 +236,7 @@ async def test_only_an_admin_deletes_an_order_and_only_at_the_expected_version(
         await cases.get.execute(ADMIN, owner.id, placed.id)
 
 
-async def test_before_commit_runs_inside_the_unit_of_work_and_its_writes_commit_with_the_order(
+async def test_after_create_runs_inside_the_unit_of_work_and_its_writes_commit_with_the_order(
     accounts: Accounts, cases: OrderCases
 ) -> None:
     owner = await accounts.user()
@@ -247,7 +247,7 @@ async def test_before_commit_runs_inside_the_unit_of_work_and_its_writes_commit_
         await uow.idempotency.start("user:1", "key", "fp", cases.clock.now(), None)
         await uow.idempotency.finish("user:1", "key", StoredResponse(201, b"{}", f"/orders/{order.id}"))
 
-    placed = await cases.place(actor_of(owner), owner.id, before_commit=hook)
+    placed = await cases.place(actor_of(owner), owner.id, after_create=hook)
 
     assert seen == [(placed, False)]
     assert cases.stored(placed.id) == (PENDING, 1)
@@ -255,7 +255,7 @@ async def test_before_commit_runs_inside_the_unit_of_work_and_its_writes_commit_
     assert record.response == StoredResponse(201, b"{}", f"/orders/{placed.id}")
 
 
-async def test_an_error_raised_by_before_commit_rolls_the_order_back(
+async def test_an_error_raised_by_after_create_rolls_the_order_back(
     accounts: Accounts, cases: OrderCases
 ) -> None:
     owner = await accounts.user()
@@ -265,7 +265,7 @@ async def test_an_error_raised_by_before_commit_rolls_the_order_back(
         raise RuntimeError("the response could not be stored")
 
     with pytest.raises(RuntimeError, match="could not be stored"):
-        await cases.place(actor_of(owner), owner.id, before_commit=hook)
+        await cases.place(actor_of(owner), owner.id, after_create=hook)
     assert cases.database.state.orders == {}
     assert cases.database.state.idempotency == {}
     assert await cases.listing.execute(actor_of(owner), OrderFilter(owner.id), 1, 50) == ([], 0)

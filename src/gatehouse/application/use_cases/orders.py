@@ -1,10 +1,11 @@
 """Orders of one user: create, read, list, move through the status machine, delete."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gatehouse.application.audit_log import record
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
+from gatehouse.application.idempotency import AfterCreate
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries
@@ -19,8 +20,6 @@ from gatehouse.domain.policy import (
     check_can_move_order,
     check_can_read,
 )
-
-BeforeCommit = Callable[[UnitOfWork, Order], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +57,14 @@ class CreateOrder:
         user_id: int
         currency: str
         items: Sequence[ItemInput]
-        before_commit: BeforeCommit | None = None
 
     def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
         self._uow = uow
         self._users = users
         self._clock = clock
 
-    async def execute(self, command: Command) -> Order:
+    async def execute(self, command: Command, after_create: AfterCreate[Order] | None = None) -> Order:
+        """`after_create` runs in the same transaction, after the order is written."""
         await _owner_exists(self._users, command.actor, command.user_id)
         check_can_create_order(command.actor, command.user_id)
         items = line_items([LineItem(i.sku, i.quantity, i.unit_price_cents) for i in command.items])
@@ -84,8 +83,8 @@ class CreateOrder:
                     "currency": new.currency.code,
                 },
             )
-            if command.before_commit is not None:
-                await command.before_commit(uow, order)
+            if after_create is not None:
+                await after_create(uow, order)
             await uow.commit()
         return order
 

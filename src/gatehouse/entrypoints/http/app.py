@@ -13,6 +13,7 @@ from litestar.routes import BaseRoute, HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from gatehouse.adapters.redis_counters import RedisCounters
+from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.housekeeping import HousekeepingTask
 from gatehouse.entrypoints.http import account_pages, health
@@ -21,7 +22,6 @@ from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
 from gatehouse.entrypoints.http.errors import handle_exception
-from gatehouse.entrypoints.http.idempotency import IdempotentCreation
 from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, RouteTemplates, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.openapi import package_version

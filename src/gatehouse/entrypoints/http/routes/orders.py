@@ -7,6 +7,7 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.ports.orders import OrderFilter
 from gatehouse.application.use_cases.orders import (
@@ -24,7 +25,7 @@ from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, e
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.idempotency import create_once
 from gatehouse.entrypoints.http.ids import OrderIdPath, UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.paging import (
@@ -88,13 +89,8 @@ async def create_order(
     def render(order: Order) -> StoredResponse:
         return StoredResponse(201, msgspec.json.encode(order_out(order)), f"{prefix}/{order.id}")
 
-    async def execute(before_commit: BeforeCommit[Order]) -> Order:
-        command = CreateOrder.Command(
-            actor=actor, user_id=uid, currency=body.currency, items=items, before_commit=before_commit
-        )
-        return await create_order.execute(command)
-
-    return await idempotency.run(request, actor, execute, render)
+    command = CreateOrder.Command(actor=actor, user_id=uid, currency=body.currency, items=items)
+    return await create_once(request, actor, idempotency, create_order, command, render)
 
 
 @get(
