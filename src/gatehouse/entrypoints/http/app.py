@@ -47,6 +47,7 @@ USE_CASES = (
     "create_order",
     "get_order",
     "list_orders",
+    "browse_orders",
     "change_order_status",
     "delete_order",
     "verify_email",
@@ -57,7 +58,7 @@ USE_CASES = (
     "list_my_sessions",
     "revoke_my_session",
     "revoke_all_sessions",
-    "list_audit_events",
+    "browse_audit_events",
 )
 
 
