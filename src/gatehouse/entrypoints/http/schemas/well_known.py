@@ -38,15 +38,5 @@ class DiscoveryOut(msgspec.Struct):
 
 
 def jwk_out(key: PublicJwk) -> JwkOut:
-    return msgspec.convert(
-        {
-            "kty": key.kty,
-            "crv": key.crv,
-            "x": key.x,
-            "y": key.y,
-            "kid": key.kid,
-            "alg": key.alg,
-            "use": key.use,
-        },
-        JwkOut,
-    )
+    members = {"kty": key.kty, "crv": key.crv, "x": key.x, "kid": key.kid, "alg": key.alg, "use": key.use}
+    return msgspec.convert(members if key.y is None else {**members, "y": key.y}, JwkOut)
