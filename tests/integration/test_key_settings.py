@@ -214,9 +214,23 @@ def test_the_private_key_never_shows_in_the_settings_repr() -> None:
     assert "EdDSA" in repr(settings)
 
 
-def test_the_new_variables_earn_no_unknown_variable_warning() -> None:
+def test_the_key_variables_earn_no_warning_where_they_are_read() -> None:
     settings = load(
-        GATEHOUSE_JWT_ALGORITHM="HS256", GATEHOUSE_JWT_PRIVATE_KEY="x", GATEHOUSE_JWT_PREVIOUS_KEYS="y"
+        GATEHOUSE_JWT_ALGORITHM="EdDSA", GATEHOUSE_JWT_PRIVATE_KEY="x", GATEHOUSE_JWT_PREVIOUS_KEYS="y"
     )
 
     assert settings.warnings == ()
+
+
+def test_with_hs256_a_key_setting_is_a_warning_that_it_is_ignored() -> None:
+    settings = load(
+        GATEHOUSE_JWT_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n",
+        GATEHOUSE_JWT_PREVIOUS_KEYS="y",
+    )
+
+    reason = "is ignored: GATEHOUSE_JWT_ALGORITHM is HS256 (tokens are signed with the secret)"
+    assert settings.warnings == (
+        f"GATEHOUSE_JWT_PRIVATE_KEY {reason}",
+        f"GATEHOUSE_JWT_PREVIOUS_KEYS {reason}",
+    )
+    assert "MC4CAQ" not in " ".join(settings.warnings)

@@ -9,6 +9,7 @@ from gatehouse.entrypoints.settings_checks import (
     SettingsError as SettingsError,  # defined beside the checks that raise it; importers find it here
 )
 from gatehouse.entrypoints.settings_checks import (
+    ignored_key_settings,
     parse_bool,
     parse_database_url,
     parse_int,
@@ -69,7 +70,8 @@ class Settings:
     outbox_dir: str = "var/outbox"
     mail_poll_seconds: float = 1.0
     housekeeping_seconds: float = 3600.0
-    # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?): the CLI prints them.
+    # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?), or does not read with
+    # the other settings given (a key with HS256): the CLI prints them.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def require_jwt_secret(self) -> str:
@@ -135,7 +137,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     )
     unknown = sorted(name for name in env if name.startswith("GATEHOUSE_") and name not in known)
     candidates = known - DEVELOPER_VARIABLES - {SERVE_URL}  # never hint at a test or `serve` variable
-    return replace(settings, warnings=tuple(unknown_variable(name, candidates) for name in unknown))
+    ignored = ignored_key_settings(settings.jwt_algorithm, get)
+    return replace(settings, warnings=(*(unknown_variable(name, candidates) for name in unknown), *ignored))
 
 
 def serve_url(host: str, port: int) -> str:

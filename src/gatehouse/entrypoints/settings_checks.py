@@ -176,6 +176,18 @@ def parse_jwt_algorithm(raw: str | None) -> str:
     return spelled
 
 
+def ignored_key_settings(algorithm: str, get: Callable[[str], str | None]) -> tuple[str, ...]:
+    """A warning for each key setting that HS256 does not read: a key set without the algorithm
+    that uses it is more likely a forgotten GATEHOUSE_JWT_ALGORITHM than a wish."""
+    if algorithm != "HS256":
+        return ()
+    return tuple(
+        f"GATEHOUSE_{name} is ignored: GATEHOUSE_JWT_ALGORITHM is HS256 (tokens are signed with the secret)"
+        for name in ("JWT_PRIVATE_KEY", "JWT_PREVIOUS_KEYS")
+        if get(name) is not None
+    )
+
+
 def parse_networks(entries: tuple[str, ...]) -> tuple[str, ...]:
     for entry in entries:
         try:
