@@ -69,7 +69,7 @@ class PublicJwk:
 @runtime_checkable  # Litestar checks the type of what the container hands a handler
 class PublishedKeys(Protocol):
     """The public keys that verify access tokens, the signing key's first: what other services
-    verify them with, never holding a secret. None with HS256 (a shared secret is never published)."""
+    verify them with, never holding a secret. Empty with HS256 (a shared secret is never published)."""
 
     def public_keys(self) -> Sequence[PublicJwk]: ...
 
