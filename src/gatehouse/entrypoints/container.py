@@ -17,6 +17,7 @@ from gatehouse.adapters.mail_smtp import SmtpMailTransport
 from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
+from gatehouse.adapters.signing_keys import NoPublishedKeys, PemKeyGenerator, SigningKeyRing
 from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyHousekeeping, SqlAlchemyTaskLease
@@ -30,6 +31,7 @@ from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
 from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import PublishedKeys
 from gatehouse.application.ports.mail import MailTransport
 from gatehouse.application.ports.operations import Reachable
 from gatehouse.application.ports.users import UserQueries
@@ -65,6 +67,7 @@ from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.passwords import ClassicPasswordPolicy, NistPasswordPolicy, PasswordPolicy
 from gatehouse.entrypoints.common_passwords import load_common_passwords
+from gatehouse.entrypoints.key_settings import require_signing_keys
 from gatehouse.entrypoints.settings import Settings
 
 
@@ -110,14 +113,19 @@ def password_policy(name: str) -> PasswordPolicy:
     return ClassicPasswordPolicy()
 
 
-def token_issuer(settings: Settings) -> JwtTokenIssuer:
-    """Built on first use, so commands that sign nothing never need the secret."""
+def token_issuer(settings: Settings, key_ring: SigningKeyRing | None) -> JwtTokenIssuer:
+    """Built on first use, so commands that sign nothing never need the secret (nor the keys)."""
     return JwtTokenIssuer(
         settings.require_jwt_secret(),
         previous_secrets=settings.jwt_previous_secrets,
         access_ttl=settings.access_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
+        key_ring=key_ring,
     )
+
+
+def published_keys_for(key_ring: SigningKeyRing | None) -> PublishedKeys:
+    return key_ring if key_ring is not None else NoPublishedKeys()
 
 
 def shared_counters_for(resources: Resources, url: str | None, local: InProcessCounters) -> Counters:
@@ -185,7 +193,10 @@ class Container(containers.DeclarativeContainer):
         max_queue=settings.provided.hash_queue,
         observe_depth=hash_depth_observer,
     )
-    tokens = providers.Singleton(token_issuer, settings=settings)
+    signing_keys = providers.Singleton(require_signing_keys, settings=settings)
+    tokens = providers.Singleton(token_issuer, settings=settings, key_ring=signing_keys)
+    published_keys = providers.Singleton(published_keys_for, key_ring=signing_keys)
+    key_generator = providers.Singleton(PemKeyGenerator)
     local_counters = providers.Singleton(InProcessCounters, clock=clock)
     shared_counters = providers.Singleton(
         shared_counters_for, resources=resources, url=settings.provided.redis_url, local=local_counters

@@ -9,9 +9,11 @@ from gatehouse.entrypoints.settings_checks import (
     SettingsError as SettingsError,  # defined beside the checks that raise it; importers find it here
 )
 from gatehouse.entrypoints.settings_checks import (
+    ignored_key_settings,
     parse_bool,
     parse_database_url,
     parse_int,
+    parse_jwt_algorithm,
     parse_list,
     parse_log_level,
     parse_mail_from,
@@ -24,6 +26,7 @@ from gatehouse.entrypoints.settings_checks import (
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gatehouse.db"
 SECRET_FILE = Path("var/jwt_secret")
+PRIVATE_KEY_FILE = Path("var/jwt_private.pem")  # read by key_settings.py, written by `keys generate`
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "Gatehouse <no-reply@localhost>"
 # Upper bounds of the numeric settings: far beyond any sensible value, and far below what would
@@ -42,6 +45,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     jwt_secret: str | None = field(default=None, repr=False)
     jwt_previous_secrets: tuple[str, ...] = field(default=(), repr=False)
+    jwt_algorithm: str = "HS256"
+    jwt_private_key: str | None = field(default=None, repr=False)  # PEM; unset: PRIVATE_KEY_FILE
+    jwt_previous_keys: tuple[str, ...] = ()  # paths of PEM files
     access_token_ttl: int = 1800
     refresh_token_ttl: int = 1209600
     rate_limit_per_minute: int = 100
@@ -64,7 +70,8 @@ class Settings:
     outbox_dir: str = "var/outbox"
     mail_poll_seconds: float = 1.0
     housekeeping_seconds: float = 3600.0
-    # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?): the CLI prints them.
+    # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?), or does not read with
+    # the other settings given (a key with HS256): the CLI prints them.
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def require_jwt_secret(self) -> str:
@@ -99,6 +106,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         database_url=parse_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         jwt_secret=get("JWT_SECRET") or _read_secret_file(),
         jwt_previous_secrets=parse_list(get("JWT_PREVIOUS_SECRETS")),
+        jwt_algorithm=parse_jwt_algorithm(get("JWT_ALGORITHM")),
+        jwt_private_key=get("JWT_PRIVATE_KEY"),
+        jwt_previous_keys=parse_list(get("JWT_PREVIOUS_KEYS")),
         access_token_ttl=parse_int(get, "ACCESS_TOKEN_TTL", 1800, 1, TEN_YEARS_S, "seconds (10 years)"),
         refresh_token_ttl=parse_int(get, "REFRESH_TOKEN_TTL", 1209600, 1, TEN_YEARS_S, "seconds (10 years)"),
         rate_limit_per_minute=parse_int(get, "RATE_LIMIT_PER_MINUTE", 100, 0, 1_000_000),
@@ -127,7 +137,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     )
     unknown = sorted(name for name in env if name.startswith("GATEHOUSE_") and name not in known)
     candidates = known - DEVELOPER_VARIABLES - {SERVE_URL}  # never hint at a test or `serve` variable
-    return replace(settings, warnings=tuple(unknown_variable(name, candidates) for name in unknown))
+    ignored = ignored_key_settings(settings.jwt_algorithm, get)
+    return replace(settings, warnings=(*(unknown_variable(name, candidates) for name in unknown), *ignored))
 
 
 def serve_url(host: str, port: int) -> str:

@@ -28,6 +28,7 @@ ASYNCPG_QUERY_CHOICES = {
 }
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 REDIS_URL_EXAMPLE = "redis://127.0.0.1:6379/0 (or rediss://…, unix:///path/to/socket)"
+JWT_ALGORITHMS = ("HS256", "EdDSA", "ES256")
 
 
 class SettingsError(ValueError):
@@ -163,6 +164,28 @@ def parse_log_level(raw: str) -> str:
     if level not in LOG_LEVELS:
         raise SettingsError(f"GATEHOUSE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
     return level
+
+
+def parse_jwt_algorithm(raw: str | None) -> str:
+    """One of `JWT_ALGORITHMS`, in any case, spelled as JOSE spells it."""
+    spelled = {name.lower(): name for name in JWT_ALGORITHMS}.get((raw or "HS256").lower())
+    if spelled is None:
+        raise SettingsError(
+            f"GATEHOUSE_JWT_ALGORITHM must be one of {', '.join(JWT_ALGORITHMS)}, not {raw!r}"
+        )
+    return spelled
+
+
+def ignored_key_settings(algorithm: str, get: Callable[[str], str | None]) -> tuple[str, ...]:
+    """A warning for each key setting that HS256 does not read: a key set without the algorithm
+    that uses it is more likely a forgotten GATEHOUSE_JWT_ALGORITHM than a wish."""
+    if algorithm != "HS256":
+        return ()
+    return tuple(
+        f"GATEHOUSE_{name} is ignored: GATEHOUSE_JWT_ALGORITHM is HS256 (tokens are signed with the secret)"
+        for name in ("JWT_PRIVATE_KEY", "JWT_PREVIOUS_KEYS")
+        if get(name) is not None
+    )
 
 
 def parse_networks(entries: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,9 +1,10 @@
 """Credentials: password hashing, access and refresh tokens, one-time account tokens."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gatehouse.domain.values import RawPassword
 
@@ -46,6 +47,46 @@ class TokenIssuer(Protocol):
     def new_opaque_token(self) -> str: ...
 
     def fingerprint(self, opaque_token: str) -> str: ...
+
+
+# The algorithms that sign access tokens with a private key (§13); HS256 uses the shared secret.
+PUBLIC_KEY_ALGORITHMS = ("EdDSA", "ES256")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicJwk:
+    """A public key as a JWK (RFC 7517): `kid` is its RFC 7638 thumbprint; `y` only for EC keys."""
+
+    kty: str
+    crv: str
+    x: str
+    y: str | None = None
+    kid: str
+    alg: str
+    use: str = "sig"
+
+
+@runtime_checkable  # Litestar checks the type of what the container hands a handler
+class PublishedKeys(Protocol):
+    """The public keys that verify access tokens, the signing key's first: what other services
+    verify them with, never holding a secret. Empty with HS256 (a shared secret is never published)."""
+
+    def public_keys(self) -> Sequence[PublicJwk]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NewSigningKey:
+    """A fresh private key as PKCS#8 PEM, and the `kid` its tokens will carry."""
+
+    algorithm: str
+    kid: str
+    pem: bytes = field(repr=False)
+
+
+class SigningKeyFactory(Protocol):
+    def generate(self, algorithm: str) -> NewSigningKey:
+        """A new key for one of `PUBLIC_KEY_ALGORITHMS`."""
+        ...
 
 
 class SecretTokens(Protocol):

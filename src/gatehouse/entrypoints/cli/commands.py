@@ -76,6 +76,7 @@ def serve(host: str, port: int, workers: int) -> int:
     settings = cli_settings()
     settings.require_jwt_secret()
     container = Container(settings=settings)
+    container.signing_keys()  # GATEHOUSE_JWT_ALGORITHM=EdDSA|ES256: its keys, read and checked now
 
     async def check() -> None:
         try:

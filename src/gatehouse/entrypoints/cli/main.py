@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
-from gatehouse.entrypoints.cli import commands, maintenance_commands, preflight
+from gatehouse.entrypoints.cli import commands, key_commands, maintenance_commands, preflight
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
@@ -131,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
 
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
     mail.add_parser("deliver", help="deliver what waits in the outbox now, then exit")
+    key_commands.add_parser(sub)
     return root
 
 
@@ -148,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return commands.serve(args.host, args.port, args.workers)
+        if args.command == "keys":
+            return key_commands.generate(args)
         return asyncio.run(commands.dispatch(args))
     except (
         DomainError,

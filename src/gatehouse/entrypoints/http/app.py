@@ -25,7 +25,7 @@ from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.openapi import package_version
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 from gatehouse.entrypoints.http.request_gate import RequestGate
-from gatehouse.entrypoints.http.routes import audit, auth, orders, sessions, user_lists, users
+from gatehouse.entrypoints.http.routes import audit, auth, orders, sessions, user_lists, users, well_known
 from gatehouse.entrypoints.mail_relay import MailRelay
 
 T = TypeVar("T")
@@ -134,6 +134,7 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
             api_v2,
             *health.ROUTES,
             metrics_endpoint,
+            *well_known.ROUTES,
             *account_pages.ROUTES,
             # Only the docs' vendored assets: the account pages serve their own, with their CSP.
             create_static_files_router(

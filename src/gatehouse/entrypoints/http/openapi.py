@@ -90,6 +90,11 @@ TAGS = [
     Tag(name="sessions", description="One's own live sessions, and an admin's sign-out-everywhere."),
     Tag(name="audit", description="The audit trail of every change, newest first (admins)."),
     Tag(
+        name="keys",
+        description="The public keys that verify access tokens (a JWK Set), for services that "
+        "verify Gatehouse's tokens offline; never rate-limited, cacheable.",
+    ),
+    Tag(
         name="operations",
         description="Probes and metrics for the people who run Gatehouse; never rate-limited.",
     ),

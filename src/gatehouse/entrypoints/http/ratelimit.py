@@ -8,7 +8,7 @@ from gatehouse.application.use_cases.rate_limit import CheckRateLimit, RateDecis
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.errors import error_body
 
-EXEMPT_PREFIXES = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json", "/static/")
+EXEMPT_PREFIXES = ("/health/", "/metrics", "/docs", "/redoc", "/openapi.json", "/static/", "/.well-known/")
 
 
 def is_exempt(path: str) -> bool:
