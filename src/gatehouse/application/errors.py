@@ -71,3 +71,7 @@ class MfaRequiredError(ApplicationError):
 
 class MfaEnrollmentRequiredError(ApplicationError):
     """The account's role must use MFA and it has not enrolled yet (403)."""
+
+
+class InvalidCodeError(ApplicationError):
+    """A code that does not confirm a pending enrolment (400)."""

@@ -102,3 +102,9 @@ def check_can_move_order(actor: Actor, owner_id: int, current: OrderStatus, targ
 def check_can_delete_order(actor: Actor) -> None:
     if not actor.is_admin:
         raise PermissionDeniedError("Only admins may delete orders")
+
+
+def check_can_reset_mfa(actor: Actor) -> None:
+    """Only an admin may turn off another account's MFA (a user does it with their own factors)."""
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only admins may reset two-factor authentication")

@@ -1,7 +1,7 @@
 """Log in: credentials for a new session, bounded by the throttle and the credential's lock."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record as audit
@@ -9,11 +9,11 @@ from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
-from gatehouse.application.ports.credentials import PasswordHasher, TokenIssuer
-from gatehouse.application.ports.sessions import NewSession
+from gatehouse.application.ports.credentials import PasswordHasher, SecretTokens, TokenIssuer
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.ports.users import UserQueries
-from gatehouse.application.use_cases.sessions import TokenPair, store_refresh_token, token_pair
+from gatehouse.application.use_cases.mfa_login import issue_challenge
+from gatehouse.application.use_cases.sessions import TokenPair, open_session
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.user import User
 from gatehouse.domain.values import RawPassword
@@ -40,6 +40,8 @@ class Login:
     - The session is written only while the password that was checked is still the account's and
       the account is still active: a concurrent password change, reset or deactivation wins.
     - A hash made with outdated parameters is replaced on success.
+    - With MFA on, a right password opens no session: 403 `MfaRequiredError` carries an
+      `mfa_token` for `CompleteMfaLogin` (after the deactivated and unverified checks).
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -58,9 +60,11 @@ class Login:
         counters: Counters,
         clock: Clock,
         max_failures: int,
+        secret_tokens: SecretTokens,
         require_verified_email: bool = False,
     ) -> None:
         self._uow = uow
+        self._secret_tokens = secret_tokens
         self._queries = queries
         self._hasher = hasher
         self._tokens = tokens
@@ -133,18 +137,18 @@ class Login:
     async def _write_session(
         self, uow: UnitOfWork, command: Command, user: User, rehashed: str | None, now: datetime
     ) -> TokenPair:
+        """The session, or, when the account uses MFA, a challenge for the second step (403)."""
         if rehashed is not None:
             await uow.users.set_password_hash(user.id, rehashed)
-        session = await uow.sessions.add(
-            NewSession(
-                user_id=user.id,
-                created_at=now,
-                expires_at=now + timedelta(seconds=self._tokens.refresh_ttl),
-                ip=command.ip,
-                user_agent=command.user_agent,
+        if user.mfa_enabled:
+            challenge = await issue_challenge(
+                uow, self._secret_tokens, user, _identifier(command.identifier), now
             )
+            await uow.commit()
+            raise challenge
+        session, pair = await open_session(
+            uow, self._tokens, user.id, now, ip=command.ip, user_agent=command.user_agent
         )
-        refresh = await store_refresh_token(uow, self._tokens, session)
         await audit(
             uow,
             AuditAction.LOGIN_SUCCEEDED,
@@ -153,7 +157,7 @@ class Login:
             actor_id=user.id,
             details={"session_id": session.id},
         )
-        return token_pair(self._tokens, session, refresh, now)
+        return pair
 
     async def _failed(self, identifier: str, user_id: int | None, reason: str) -> None:
         """Record a refused log-in; for an unknown account the submitted identifier says who was tried."""
