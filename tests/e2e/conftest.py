@@ -14,14 +14,13 @@ from gatehouse.adapters.argon2_hasher import Argon2PasswordHasher
 from gatehouse.adapters.sqlalchemy.migrate import upgrade
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.values import Role
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http.app import create_app
 from gatehouse.entrypoints.settings import Settings
 from tests.conftest import TEST_ARGON2, TEST_SECRET
 from tests.databases import ENGINES, migrated_postgres_url
 
-OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+OPERATOR = Actor.operator()
 PASSWORD = "Correct-Horse-9"
 
 

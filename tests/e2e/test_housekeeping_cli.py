@@ -11,7 +11,7 @@ from typing import TypeVar
 import pytest
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
+from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.ports.credentials import TokenPurpose
 from tests.databases import ENGINES, migrated_postgres_url

@@ -21,6 +21,7 @@ def new_user(
     role: Role = Role.USER,
     is_active: bool = True,
     created_at: datetime = T0,
+    email_verified: bool = False,
 ) -> NewUser:
     return NewUser(
         email=Email(email or f"{username.lower()}@example.com"),
@@ -30,6 +31,7 @@ def new_user(
         is_active=is_active,
         password_hash=HASH,
         created_at=created_at,
+        email_verified=email_verified,
     )
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.adapters.memory.lifecycle import InMemorySessionQueries
-from gatehouse.adapters.memory.queries import InMemoryUserQueries
+from gatehouse.adapters.memory.queries import InMemorySessionQueries, InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.migrate import upgrade

@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from gatehouse.adapters.memory.housekeeping import InMemoryHousekeeping, InMemoryTaskLease
-from gatehouse.adapters.memory.lifecycle import InMemoryMailQueue
+from gatehouse.adapters.memory.mail_outbox import InMemoryMailQueue
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyHousekeeping, SqlAlchemyTaskLease
-from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
+from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.tables import account_tokens, mail_outbox, metadata
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease

@@ -44,7 +44,7 @@ async def test_a_settled_success_frees_its_place_and_counts_nothing(counters: Co
     await counters.settle("k", counted=False, window_seconds=WINDOW)
 
     assert (await counters.reserve("k", LIMIT, WINDOW)).granted
-    assert (await counters.peek("k", WINDOW)).count == 0
+    assert (await counters.increment("k", WINDOW)).count == 1  # nothing was counted before
 
 
 async def test_counted_failures_exhaust_the_key_until_the_window_ends(counters: Counters) -> None:
@@ -57,7 +57,7 @@ async def test_counted_failures_exhaust_the_key_until_the_window_ends(counters: 
     assert not refused.granted
     assert refused.reset_after is not None
     assert 1 <= refused.reset_after <= WINDOW
-    assert (await counters.peek("k", WINDOW)).count == LIMIT
+    assert (await counters.increment("k", WINDOW)).count == LIMIT + 1  # each failure counted once
     assert (await counters.reserve("other", LIMIT, WINDOW)).granted  # keys are apart
 
 
@@ -100,4 +100,4 @@ async def test_an_attempt_that_waits_too_long_for_a_place_is_told_to_come_back(c
             pass
 
     assert refused.value.retry_after == 1
-    assert (await counters.peek("held", WINDOW)).count == 0  # nothing was counted
+    assert (await counters.increment("held", WINDOW)).count == 1  # nothing was counted before

@@ -22,7 +22,7 @@ from tests.housekeeping_builders import (
 )
 from tests.integration.builders import T0
 from tests.integration.housekeeping_support import Store, open_store
-from tests.integration.lifecycle_support import LIFECYCLE_BACKENDS
+from tests.integration.records_support import ALL_BACKENDS
 
 US = timedelta(microseconds=1)
 DAY = timedelta(days=1)
@@ -31,7 +31,7 @@ FAR = CUTOFF + timedelta(days=10)
 MANY = 100
 
 
-@pytest.fixture(params=LIFECYCLE_BACKENDS)
+@pytest.fixture(params=ALL_BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     async with open_store(request.param, tmp_path) as opened:
         yield opened

@@ -11,7 +11,7 @@ from gatehouse.adapters.sqlalchemy.migrate import schema_state, upgrade
 from gatehouse.adapters.sqlalchemy.tables import users
 from gatehouse.application.ports.operations import SchemaState
 from tests.integration.builders import T0
-from tests.integration.test_lifecycle_migration import add_user, migrate
+from tests.integration.test_migration_0003 import add_user, migrate
 
 HOUR = timedelta(hours=1)
 

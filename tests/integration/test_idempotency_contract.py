@@ -87,9 +87,6 @@ class _PausingRepository(IdempotencyRepository):
     async def release(self, scope: str, key: str) -> None:
         await self._inner.release(scope, key)
 
-    async def purge_older_than(self, moment: datetime) -> int:
-        return await self._inner.purge_older_than(moment)
-
 
 class _ChoreographedUnitOfWork(UnitOfWork):
     """A unit of work whose idempotency reads pause where a test says; `after_exit` runs on leaving."""
@@ -217,24 +214,6 @@ async def test_release_removes_a_running_record_but_never_a_finished_one(backend
         finished = await uow.idempotency.get(SCOPE, "finished")
     assert finished is not None
     assert finished.response == StoredResponse(201, b"{}", None)
-
-
-async def test_purge_removes_records_started_before_the_moment_and_counts_them(backend: Backend) -> None:
-    async with backend.new_uow() as uow:
-        for key, moment in (("old", T0 - timedelta(microseconds=1)), ("older", T0 - timedelta(days=2))):
-            await uow.idempotency.start(SCOPE, key, "f", moment, None)
-        await uow.idempotency.start(SCOPE, "at", "f", T0, None)
-        await uow.idempotency.start("user:2", "new", "f", LATER, None)
-        await uow.commit()
-    async with backend.new_uow() as uow:
-        purged = await uow.idempotency.purge_older_than(T0)
-        await uow.commit()
-
-    assert purged == 2
-    async with backend.new_uow() as uow:
-        left = [await uow.idempotency.get(s, k) is not None for s, k in [(SCOPE, "old"), (SCOPE, "older")]]
-        kept = [await uow.idempotency.get(s, k) is not None for s, k in [(SCOPE, "at"), ("user:2", "new")]]
-    assert (left, kept) == ([False, False], [True, True])
 
 
 @pytest.mark.parametrize("earlier", [None, "abandoned", "expired"])

@@ -77,28 +77,7 @@ async def test_windows_are_per_key(counters: RedisCounters) -> None:
     await counters.increment("a", WINDOW)
 
     assert (await counters.increment("b", WINDOW)).count == 1
-    assert (await counters.peek("a", WINDOW)).count == 2
-
-
-async def test_peek_reads_the_count_without_incrementing(counters: RedisCounters) -> None:
-    unseen = await counters.peek("p", WINDOW)
-    await counters.increment("p", WINDOW)
-    await counters.increment("p", WINDOW)
-
-    assert (unseen.count, unseen.reset_after) == (0, WINDOW)
-    assert (await counters.peek("p", WINDOW)).count == 2
-    assert (await counters.peek("p", WINDOW)).count == 2
-    assert (await counters.increment("p", WINDOW)).count == 3
-
-
-async def test_reset_deletes_the_count(counters: RedisCounters) -> None:
-    await counters.increment("r", WINDOW)
-    await counters.increment("r", WINDOW)
-
-    await counters.reset("r")
-
-    assert (await counters.peek("r", WINDOW)).count == 0
-    assert (await counters.increment("r", WINDOW)).count == 1
+    assert (await counters.increment("a", WINDOW)).count == 3
 
 
 async def test_concurrent_increments_are_atomic(counters: RedisCounters) -> None:
@@ -136,13 +115,13 @@ async def test_two_instances_like_two_workers_share_one_count(
             (await worker_b.increment("shared", WINDOW)).count,
             (await worker_a.increment("shared", WINDOW)).count,
         ]
-        seen_by_b = (await worker_b.peek("shared", WINDOW)).count
+        next_seen_by_b = (await worker_b.increment("shared", WINDOW)).count
     finally:
         await worker_a.close()
         await worker_b.close()
 
     assert counts == [1, 2, 3]
-    assert seen_by_b == 3
+    assert next_seen_by_b == 4
 
 
 async def test_an_outage_raises_and_logs_one_dependency_down_then_one_dependency_up(
@@ -156,9 +135,7 @@ async def test_an_outage_raises_and_logs_one_dependency_down_then_one_dependency
             await outage_counters.increment("k", WINDOW)
     for _ in range(5):
         with pytest.raises(CountersUnavailableError):
-            await outage_counters.peek("k", WINDOW)
-    with pytest.raises(CountersUnavailableError):
-        await outage_counters.reset("k")
+            await outage_counters.reserve("k", 3, WINDOW)
     assert await outage_counters.answers() is False
 
     assert len(events(caplog, "dependency_down")) == 1
@@ -208,18 +185,15 @@ async def test_fallback_counts_in_process_while_redis_is_down_and_in_redis_once_
 
     assert (await fallback.increment("login:ada", WINDOW)).count == 1
     assert (await fallback.increment("login:ada", WINDOW)).count == 2
-    assert (await fallback.peek("login:ada", WINDOW)).count == 2
-    await fallback.reset("login:ada")  # a primary that is down does not make reset fail
-    assert (await fallback.peek("login:ada", WINDOW)).count == 0
 
     throwaway_redis.start()
     await fallback.increment("login:ada", WINDOW)
     await fallback.increment("login:ada", WINDOW)
     await fallback.increment("login:ada", WINDOW)
 
-    # The counts went to Redis: another process reading Redis sees them.
-    assert (await outage_counters.peek("login:ada", WINDOW)).count == 3
-    assert (await fallback.peek("login:ada", WINDOW)).count == 3
+    # The counts went to Redis (not on top of the two counted here): another process sees them.
+    assert (await outage_counters.increment("login:ada", WINDOW)).count == 4
+    assert (await fallback.increment("login:ada", WINDOW)).count == 5
 
 
 async def test_rate_limit_lets_requests_through_while_its_counters_are_unavailable(

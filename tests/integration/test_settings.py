@@ -86,6 +86,7 @@ def test_mail_and_audit_settings_are_read_from_the_environment() -> None:
         ("GATEHOUSE_SMTP_URL", "ftp://user:hunter2secret@mail.example.com"),
         ("GATEHOUSE_SMTP_URL", "smtp://user:hunter2secret@"),
         ("GATEHOUSE_SMTP_URL", "smtp://user:hunter2secret@mail.example.com:notaport"),
+        ("GATEHOUSE_SMTP_URL", "smtp://:hunter2secret@mail.example.com"),
         ("GATEHOUSE_PUBLIC_URL", "javascript:alert(1)"),
         ("GATEHOUSE_REQUIRE_VERIFIED_EMAIL", "maybe"),
         ("GATEHOUSE_AUDIT_RETENTION_DAYS", "0"),
@@ -97,6 +98,15 @@ def test_bad_mail_and_audit_settings_are_refused_without_echoing_secrets(name: s
 
     assert name in str(raised.value)
     assert "hunter2secret" not in str(raised.value)
+
+
+def test_an_smtp_url_with_a_password_but_no_user_stops_the_start_with_the_transports_reason() -> None:
+    """The check is the SMTP transport's own parser: what the relay would refuse on every poll
+    is refused at start, for the same reason."""
+    with pytest.raises(SettingsError) as raised:
+        _load({"GATEHOUSE_SMTP_URL": "smtp://:s3cret@mail.example.com"})
+
+    assert str(raised.value) == "GATEHOUSE_SMTP_URL: the SMTP URL has a password but no user"
 
 
 def test_without_the_variable_the_secret_comes_from_var_jwt_secret() -> None:

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 
 from gatehouse.application.ports.users import UserFilter, UserPageQuery, UserSortField
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import Role
 from tests.integration.builders import T0, assert_utc, new_user, store_session, store_users
 from tests.integration.conftest import Backend
@@ -37,19 +36,22 @@ async def test_find_for_login_matches_the_email_or_the_lower_cased_username(
     assert await backend.queries.find_for_login("nobody@example.org") is None
 
 
-async def test_find_actor_gives_the_role_of_a_live_session_of_an_active_user(backend: Backend) -> None:
+async def test_find_principal_gives_the_account_and_role_behind_a_live_session_of_an_active_user(
+    backend: Backend,
+) -> None:
     [mod] = await store_users(backend, new_user("mod", role=Role.MODERATOR))
     session = await store_session(backend, mod, expires_in=timedelta(hours=2))
 
-    actor = await backend.queries.find_actor(session_id=session.id, user_id=mod.id, now=NOW)
+    principal = await backend.queries.find_principal(session_id=session.id, user_id=mod.id, now=NOW)
 
-    assert actor == Actor(user_id=mod.id, role=Role.MODERATOR, session_id=session.id)
+    assert principal is not None
+    assert (principal.id, principal.role, principal.is_active) == (mod.id, Role.MODERATOR, True)
 
 
 @pytest.mark.parametrize(
     "case", ["revoked", "expired", "expires-now", "inactive-user", "other-user", "unknown"]
 )
-async def test_find_actor_refuses_a_session_that_is_not_live_or_not_that_users(
+async def test_find_principal_refuses_a_session_that_is_not_live_or_not_that_users(
     backend: Backend, case: str
 ) -> None:
     ada, bob = await store_users(backend, new_user("ada"), new_user("bob", is_active=case != "inactive-user"))
@@ -64,7 +66,7 @@ async def test_find_actor_refuses_a_session_that_is_not_live_or_not_that_users(
     session_id = session.id + 1000 if case == "unknown" else session.id
     user_id = ada.id if case == "other-user" else bob.id
 
-    assert await backend.queries.find_actor(session_id=session_id, user_id=user_id, now=NOW) is None
+    assert await backend.queries.find_principal(session_id=session_id, user_id=user_id, now=NOW) is None
 
 
 async def _seed_for_search(backend: Backend) -> None:

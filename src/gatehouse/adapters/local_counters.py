@@ -38,16 +38,6 @@ class InProcessCounters(Counters):
         window.count += 1
         return WindowCount(window.count, _seconds_until(window.ends_at, now))
 
-    async def peek(self, key: str, window_seconds: int) -> WindowCount:
-        now = self._clock.now()
-        window = self._live(key, now)
-        if window is None:
-            return WindowCount(0, window_seconds)
-        return WindowCount(window.count, _seconds_until(window.ends_at, now))
-
-    async def reset(self, key: str) -> None:
-        self._windows.pop(key, None)
-
     async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
         # No await between the read and the write: atomic on the event loop.
         now = self._clock.now()

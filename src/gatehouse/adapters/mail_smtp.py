@@ -68,11 +68,6 @@ def parse_smtp_url(url: str) -> SmtpEndpoint:
     )
 
 
-def validate_smtp_url(url: str) -> None:
-    """Raise `ValueError` (password-free) unless `url` is a usable SMTP URL: for settings checks."""
-    parse_smtp_url(url)
-
-
 class SmtpMailTransport(MailTransport):
     """Sends each mail over a fresh SMTP session; any failure of the attempt is a `MailDeliveryError`.
 

@@ -18,11 +18,6 @@ local ttl = redis.call('TTL', KEYS[1])
 if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}
 """
-PEEK = """
-local count = redis.call('GET', KEYS[1])
-if not count then return {0, tonumber(ARGV[1])} end
-return {tonumber(count), redis.call('TTL', KEYS[1])}
-"""
 
 # KEYS[1] the window count, KEYS[2] the attempts running; ARGV: limit, window, running TTL.
 # One round trip, atomic. The running count expires on its own (a worker that died mid-attempt
@@ -71,25 +66,12 @@ class RedisCounters(Counters):
         self._prefix = prefix
         self._down = False
         self._increment = self._redis.register_script(INCREMENT)
-        self._peek = self._redis.register_script(PEEK)
         self._reserve = self._redis.register_script(RESERVE)
         self._settle = self._redis.register_script(SETTLE)
 
     async def increment(self, key: str, window_seconds: int) -> WindowCount:
         count, ttl = await self._call(self._increment, key, window_seconds)
         return WindowCount(int(count), max(1, int(ttl)))
-
-    async def peek(self, key: str, window_seconds: int) -> WindowCount:
-        count, ttl = await self._call(self._peek, key, window_seconds)
-        return WindowCount(int(count), max(1, int(ttl)))
-
-    async def reset(self, key: str) -> None:
-        try:
-            await self._redis.delete(self._prefix + key)
-        except (RedisError, OSError) as exc:
-            self._went_down(exc)
-            raise CountersUnavailableError("Redis is unreachable") from exc
-        self._came_back()
 
     async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
         keys = [self._prefix + key, self._prefix + key + RUNNING_SUFFIX]
@@ -158,19 +140,6 @@ class FallbackCounters(Counters):
             return await self._primary.increment(key, window_seconds)
         except CountersUnavailableError:
             return await self._fallback.increment(key, window_seconds)
-
-    async def peek(self, key: str, window_seconds: int) -> WindowCount:
-        try:
-            return await self._primary.peek(key, window_seconds)
-        except CountersUnavailableError:
-            return await self._fallback.peek(key, window_seconds)
-
-    async def reset(self, key: str) -> None:
-        await self._fallback.reset(key)
-        try:
-            await self._primary.reset(key)
-        except CountersUnavailableError:
-            return
 
     async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
         try:

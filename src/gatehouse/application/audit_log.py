@@ -11,7 +11,7 @@ from gatehouse.domain.policy import Actor
 
 def actor_id_of(actor: Actor | None) -> int | None:
     """The signed-in user behind a change; None for anonymous callers and the CLI operator."""
-    return actor.user_id if actor is not None and actor.user_id > 0 else None
+    return actor.user_id if actor is not None and not actor.is_operator else None
 
 
 async def record(

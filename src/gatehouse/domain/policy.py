@@ -2,6 +2,7 @@
 
 from collections.abc import Set
 from dataclasses import dataclass
+from typing import Self
 
 from gatehouse.domain.errors import LastAdminError, PermissionDeniedError
 from gatehouse.domain.order import OrderStatus
@@ -11,19 +12,31 @@ from gatehouse.domain.values import Role
 PROFILE_FIELDS = frozenset({"email", "username", "full_name"})
 PRIVILEGED_FIELDS = frozenset({"role", "is_active"})
 STAFF = frozenset({Role.ADMIN, Role.MODERATOR})
+# Stored ids start at 1: the console operator acts under an id no account can have.
+OPERATOR_ID = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The signed-in caller a rule is decided for."""
+    """The caller a rule is decided for: a signed-in account, or the operator at the console."""
 
     user_id: int
     role: Role
     session_id: int
 
+    @classmethod
+    def operator(cls) -> Self:
+        """The operator at the console (the CLI): an admin who is no account, so never "self"."""
+        return cls(user_id=OPERATOR_ID, role=Role.ADMIN, session_id=0)
+
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_operator(self) -> bool:
+        """True for the console operator: no stored account stands behind it (ids start at 1)."""
+        return self.user_id <= OPERATOR_ID
 
 
 def may_read_others(actor: Actor) -> bool:

@@ -17,10 +17,10 @@ from gatehouse.adapters.mail_smtp import SmtpMailTransport
 from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
-from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
+from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
 from gatehouse.adapters.sqlalchemy.housekeeping import SqlAlchemyHousekeeping, SqlAlchemyTaskLease
-from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
+from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.migrate import AlembicSchema
 from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries

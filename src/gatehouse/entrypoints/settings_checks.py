@@ -13,7 +13,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
+from gatehouse.adapters import mail_smtp
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ASYNC_URL_EXAMPLES = "sqlite+aiosqlite:///var/gatehouse.db or postgresql+asyncpg://user@host/db"
 # The query parameters of a postgresql+asyncpg URL that both of its paths take: the engine (which
@@ -200,20 +201,14 @@ def parse_public_url(raw: str) -> str:
 
 
 def parse_smtp_url(raw: str | None) -> str | None:
-    """Checked here so a typo stops the start; the message never repeats the URL (it may hold a password)."""
+    """Checked by the SMTP transport's own parser, so what the relay would refuse stops the start,
+    with the parser's reason (which never repeats the URL: it may hold a password)."""
     if raw is None:
         return None
     try:
-        parts = urlsplit(raw)
-        ok = parts.scheme in SMTP_SCHEMES and bool(parts.hostname)
-        _ = parts.port
-    except ValueError:
-        ok = False
-    if not ok:
-        raise SettingsError(
-            "GATEHOUSE_SMTP_URL must look like smtp://[user:password@]host[:port] "
-            "(or smtp+starttls://, smtps://)"
-        )
+        mail_smtp.parse_smtp_url(raw)
+    except ValueError as exc:
+        raise SettingsError(f"GATEHOUSE_SMTP_URL: {exc}") from None
     return raw
 
 

@@ -27,7 +27,7 @@ PASSWORD = "Secret123"
 PUBLIC_URL = "https://gatehouse.test"
 MAX_FAILURES = 3
 # Creates the seed accounts; an admin's creation needs no stored admin behind the actor.
-BOOTSTRAP_ADMIN = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+BOOTSTRAP_ADMIN = Actor.operator()
 
 
 def actor_of(user: User, session_id: int = 0) -> Actor:

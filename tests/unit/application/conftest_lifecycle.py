@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from gatehouse.adapters.memory.fakes import FixedClock
-from gatehouse.adapters.memory.lifecycle import InMemorySessionQueries
-from gatehouse.adapters.memory.queries import InMemoryUserQueries
+from gatehouse.adapters.memory.queries import InMemorySessionQueries, InMemoryUserQueries
 from gatehouse.adapters.memory.state import StoredMail
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.random_tokens import RandomSecretTokens

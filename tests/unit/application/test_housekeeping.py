@@ -8,7 +8,7 @@ import pytest
 
 from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.housekeeping import InMemoryHousekeeping, InMemoryTaskLease
-from gatehouse.adapters.memory.lifecycle import InMemoryMailQueue
+from gatehouse.adapters.memory.mail_outbox import InMemoryMailQueue
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.use_cases.housekeeping import PruneExpiredRows, PruneReport, RunHousekeeping
 from tests.housekeeping_builders import (

@@ -3,8 +3,7 @@
 import pytest
 
 from gatehouse.adapters.local_counters import InProcessCounters
-from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
-from gatehouse.adapters.memory.lifecycle import FixedOrigin
+from gatehouse.adapters.memory.fakes import FixedClock, FixedOrigin, InMemoryPasswordHasher
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.errors import AuthenticationError, RateLimitedError

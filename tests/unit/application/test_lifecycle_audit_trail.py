@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from gatehouse.adapters.memory.audit_trail import InMemoryAuditQueries
 from gatehouse.adapters.memory.fakes import FixedClock
-from gatehouse.adapters.memory.lifecycle import InMemoryAuditQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery

@@ -6,7 +6,7 @@ import pytest
 
 from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
-from gatehouse.adapters.memory.lifecycle import InMemoryMailQueue
+from gatehouse.adapters.memory.mail_outbox import InMemoryMailQueue
 from gatehouse.adapters.memory.state import StoredMail
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import MailDeliveryError

@@ -66,14 +66,6 @@ class RecordingCounters(InProcessCounters):
         self.log.append("counters.increment")
         return await super().increment(key, window_seconds)
 
-    async def peek(self, key: str, window_seconds: int) -> WindowCount:
-        self.log.append("counters.peek")
-        return await super().peek(key, window_seconds)
-
-    async def reset(self, key: str) -> None:
-        self.log.append("counters.reset")
-        await super().reset(key)
-
 
 class RecordingSecretTokens(RandomSecretTokens):
     def __init__(self, log: list[str]) -> None:

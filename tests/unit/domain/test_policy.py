@@ -201,3 +201,25 @@ def test_the_last_active_admin_cannot_be_deleted_demoted_or_deactivated(
 @pytest.mark.parametrize("role", ROLES)
 def test_actor_is_admin_only_for_the_admin_role(role: Role) -> None:
     assert actor(role).is_admin is (role is ADMIN)
+
+
+def test_the_operator_is_an_admin_that_is_no_account() -> None:
+    operator = Actor.operator()
+
+    assert operator.is_operator
+    assert operator.is_admin
+    assert operator == Actor.operator()  # one operator, however often it is asked for
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_signed_in_account_is_never_the_operator(role: Role) -> None:
+    assert not actor(role).is_operator
+    assert not Actor(user_id=1, role=role, session_id=1).is_operator  # the first id an account gets
+
+
+def test_the_operator_may_read_replace_and_patch_any_account() -> None:
+    operator = Actor.operator()
+
+    check_can_read(operator, ACTOR_ID)
+    check_can_replace(operator, ACTOR_ID)
+    check_can_patch(operator, account(ACTOR_ID, ADMIN), {"role", "is_active"})

@@ -1,9 +1,10 @@
-"""Deterministic stand-ins for the clock, the hasher and the token issuer."""
+"""Deterministic stand-ins for the clock, the hasher, the token issuer and the request's origin."""
 
 import itertools
 from datetime import UTC, datetime, timedelta
 
 from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.ports.audit import Origin, OriginSource
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.credentials import AccessClaims, PasswordHasher, TokenIssuer
 from gatehouse.domain.values import RawPassword
@@ -67,3 +68,11 @@ class InMemoryTokenIssuer(TokenIssuer):
 
     def fingerprint(self, opaque_token: str) -> str:
         return f"fp({opaque_token})"
+
+
+class FixedOrigin(OriginSource):
+    def __init__(self, origin: Origin | None = None) -> None:
+        self.origin = origin or Origin()
+
+    def current(self) -> Origin:
+        return self.origin

@@ -4,8 +4,7 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import TypeVar
 
-from gatehouse.adapters.memory.lifecycle import HasState
-from gatehouse.adapters.memory.state import StoredMail
+from gatehouse.adapters.memory.state import HasState, StoredMail
 from gatehouse.application.ports.credentials import AccountToken
 from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
 from gatehouse.domain.user import Session

@@ -78,12 +78,6 @@ class InMemoryIdempotencyRepository(IdempotencyRepository):
         if record is not None and record.response is None:
             del self._s.idempotency[(scope, key)]
 
-    async def purge_older_than(self, moment: datetime) -> int:
-        old = [k for k, r in self._s.idempotency.items() if r.started_at < moment]
-        for k in old:
-            del self._s.idempotency[k]
-        return len(old)
-
 
 class InMemoryOrderQueries(OrderQueries):
     """Reads the committed state of an in-memory database (`state()` returns it)."""

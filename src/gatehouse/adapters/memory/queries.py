@@ -1,24 +1,25 @@
-"""Read-side look-ups over the in-memory database."""
+"""Read-side look-ups of accounts and sessions over the committed state of the in-memory database."""
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from gatehouse.adapters.memory.store import InMemoryDatabase
+from gatehouse.adapters.memory.state import HasState
 from gatehouse.application.ports.paging import After, KeysetPage, Page
+from gatehouse.application.ports.sessions import SessionQueries
 from gatehouse.application.ports.users import (
+    UserFilter,
     UserKeysetQuery,
     UserPageQuery,
     UserQueries,
-    UserSortField,
     user_sort_value,
 )
-from gatehouse.domain.policy import Actor
-from gatehouse.domain.user import User
+from gatehouse.domain.user import Session, User
 
 
 class InMemoryUserQueries(UserQueries):
-    def __init__(self, database: InMemoryDatabase) -> None:
+    def __init__(self, database: HasState) -> None:
         self._db = database
 
     async def get(self, user_id: int) -> User | None:
@@ -32,28 +33,14 @@ class InMemoryUserQueries(UserQueries):
         return None
 
     async def page(self, query: UserPageQuery) -> Page[User]:
-        f = query.filter
-        matches = [
-            u
-            for u in self._db.state.users.values()
-            if (f.role is None or u.role is f.role)
-            and (f.is_active is None or u.is_active is f.is_active)
-            and (f.search is None or _contains(u, f.search.lower()))
-        ]
+        matches = self._matching(query.filter)
         matches.sort(key=lambda u: u.id, reverse=query.descending)
-        matches.sort(key=lambda u: _sort_key(u, query.sort), reverse=query.descending)
+        matches.sort(key=lambda u: user_sort_value(u, query.sort), reverse=query.descending)
         start = (query.page - 1) * query.page_size
         return Page(items=[replace(u) for u in matches[start : start + query.page_size]], total=len(matches))
 
     async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]:
-        f = query.filter
-        matches = [
-            u
-            for u in self._db.state.users.values()
-            if (f.role is None or u.role is f.role)
-            and (f.is_active is None or u.is_active is f.is_active)
-            and (f.search is None or _contains(u, f.search.lower()))
-        ]
+        matches = self._matching(query.filter)
 
         def key(u: User) -> tuple[Any, int]:
             return (user_sort_value(u, query.sort), u.id)
@@ -68,18 +55,24 @@ class InMemoryUserQueries(UserQueries):
         next_after = After(user_sort_value(last, query.sort), last.id) if more and last else None
         return KeysetPage(page, next_after)
 
-    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
-        actor = await self.find_actor(session_id=session_id, user_id=user_id, now=now)
-        return await self.get(user_id) if actor is not None else None
+    def _matching(self, f: UserFilter) -> list[User]:
+        needle = f.search.lower() if f.search is not None else None
+        return [
+            u
+            for u in self._db.state.users.values()
+            if (f.role is None or u.role is f.role)
+            and (f.is_active is None or u.is_active is f.is_active)
+            and (needle is None or _contains(u, needle))
+        ]
 
-    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
+    async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         session = self._db.state.sessions.get(session_id)
         user = self._db.state.users.get(user_id)
         if session is None or user is None or session.user_id != user_id:
             return None
         if not session.is_live(now) or not user.is_active:
             return None
-        return Actor(user_id=user.id, role=user.role, session_id=session.id)
+        return replace(user)
 
 
 def _contains(user: User, needle: str) -> bool:
@@ -91,11 +84,10 @@ def _contains(user: User, needle: str) -> bool:
     return any(needle in h for h in haystacks)
 
 
-def _sort_key(user: User, field: UserSortField) -> str | int | datetime:
-    if field is UserSortField.USERNAME:
-        return user.username.canonical
-    if field is UserSortField.EMAIL:
-        return user.email.value
-    if field is UserSortField.CREATED_AT:
-        return user.created_at
-    return user.id
+class InMemorySessionQueries(SessionQueries):
+    def __init__(self, database: HasState) -> None:
+        self._db = database
+
+    async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
+        live = [s for s in self._db.state.sessions.values() if s.user_id == user_id and s.is_live(now)]
+        return [replace(s) for s in sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)]

@@ -1,7 +1,9 @@
-"""The in-memory database's tables: plain dicts, deep-copied per unit of work."""
+"""The in-memory database's tables (plain dicts, deep-copied per unit of work) and what readers need of it."""
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from gatehouse.application.ports.audit import AuditEvent
 from gatehouse.application.ports.credentials import AccountToken
@@ -40,3 +42,14 @@ class MemoryState:
     def new_id(self, table: str) -> int:
         self.next_id[table] = self.next_id.get(table, 0) + 1
         return self.next_id[table]
+
+
+class HasState(Protocol):
+    """What the read side, the mail queue and housekeeping need of `InMemoryDatabase` (a protocol,
+    so that they need not import the units of work's module, which imports theirs).
+
+    They write the committed state under the writer lock, as a unit of work does: a unit of
+    work open meanwhile would otherwise publish its older copy over their changes."""
+
+    state: MemoryState
+    writer: asyncio.Lock

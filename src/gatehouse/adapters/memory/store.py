@@ -8,11 +8,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Self
 
-from gatehouse.adapters.memory.lifecycle import (
-    InMemoryAccountTokenRepository,
-    InMemoryAuditTrail,
-    InMemoryMailOutbox,
-)
+from gatehouse.adapters.memory.account_tokens import InMemoryAccountTokenRepository
+from gatehouse.adapters.memory.audit_trail import InMemoryAuditTrail
+from gatehouse.adapters.memory.mail_outbox import InMemoryMailOutbox
 from gatehouse.adapters.memory.orders import InMemoryIdempotencyRepository, InMemoryOrderRepository
 from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError

@@ -1,22 +1,29 @@
 """The shape shared by the per-engine hot read paths (ADR 0011).
 
 The statements are Core `select()`s — the same SQL as the portable queries — compiled once per
-driver; a subclass says how a statement runs on its raw driver connection and how a row maps.
+driver; a subclass says how a statement runs on its raw driver connection and how its driver
+returns a timestamp. Rows map by position through the one user mapping of `rows.py`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.queries import GET_USER, LOGIN_USER, PRINCIPAL, SqlAlchemyUserQueries
+from gatehouse.adapters.sqlalchemy.queries import (
+    GET_USER,
+    LOGIN_USER,
+    PRINCIPAL,
+    SqlAlchemyUserQueries,
+    filter_values,
+)
+from gatehouse.adapters.sqlalchemy.rows import user_from_driver_row
 from gatehouse.application.ports.paging import Page
 from gatehouse.application.ports.users import UserPageQuery
 from gatehouse.domain.user import User
-from gatehouse.domain.values import Email, FullName, Role, Username
 
 
 class Statement:
@@ -31,30 +38,16 @@ class Statement:
         return tuple(values[name] for name in self.names)
 
 
-V = TypeVar("V", Email, Username, FullName)
-ROLES = {role.value: role for role in Role}
-
-
-def stored(kind: type[V], value: str) -> V:
-    """A value object read back from our own table: it was validated when it was written, so
-    the check is not repeated (50 rows a page × 3 regexes is a fifth of a page's CPU)."""
-    obj = object.__new__(kind)
-    object.__setattr__(obj, "value", value)
-    return obj
-
-
-def page_shape(query: UserPageQuery) -> tuple[Any, ...]:
-    """What decides a page statement's SQL (values aside): one compiled statement per shape."""
-    f = query.filter
-    return (f.role is not None, f.is_active is not None, bool(f.search), query.sort, query.descending)
-
-
 class OneHopUserQueries(SqlAlchemyUserQueries):
     """The portable queries, with the per-request ones on one round trip each."""
 
-    def __init__(self, database: Database, dialect: Dialect) -> None:
+    def __init__(
+        self, database: Database, dialect: Dialect, read_time: Callable[[Any], datetime] | None = None
+    ) -> None:
+        """`read_time` makes a timestamp as this driver returns it aware UTC (None: it is already)."""
         super().__init__(database)
         self._dialect = dialect
+        self._read_time = read_time
         self._get, self._login, self._principal = (
             Statement(s, dialect) for s in (GET_USER, LOGIN_USER, PRINCIPAL)
         )
@@ -68,7 +61,7 @@ class OneHopUserQueries(SqlAlchemyUserQueries):
         raise NotImplementedError
 
     def user_from(self, row: Sequence[Any]) -> User:
-        raise NotImplementedError
+        return user_from_driver_row(row, self._read_time)
 
     def moment(self, now: datetime) -> Any:
         """A timestamp as this driver binds it."""
@@ -89,10 +82,11 @@ class OneHopUserQueries(SqlAlchemyUserQueries):
 
     async def page(self, query: UserPageQuery) -> Page[User]:
         """Items and the total in one statement; the portable count only past the last page."""
-        shape = page_shape(query)
+        values = filter_values(query.filter)
+        # What decides the statement's SQL (values aside): one compiled statement per shape.
+        shape = (*values, query.sort, query.descending)
         if shape not in self._pages:
             self._pages[shape] = Statement(self.page_select(query), self._dialect)
-        values = self.filter_values(query.filter)
         values["limit"], values["offset"] = query.page_size, (query.page - 1) * query.page_size
         rows = await self.fetch_many(self._pages[shape], values)
         if rows:

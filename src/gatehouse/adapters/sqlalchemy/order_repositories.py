@@ -135,7 +135,3 @@ class SqlAlchemyIdempotencyRepository(IdempotencyRepository):
             self._this(scope, key), idempotency_keys.c.response_status.is_(None)
         )
         await self._conn.execute(stmt)
-
-    async def purge_older_than(self, moment: datetime) -> int:
-        stmt = delete(idempotency_keys).where(idempotency_keys.c.started_at < moment)
-        return (await self._conn.execute(stmt)).rowcount

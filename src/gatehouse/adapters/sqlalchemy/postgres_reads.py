@@ -6,7 +6,6 @@ rollback; on the raw pool it is one round trip on a prepared statement.
 
 import asyncio
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -18,10 +17,8 @@ from gatehouse.adapters.sqlalchemy.database import (
     is_unavailable,
     log_slow_query,
 )
-from gatehouse.adapters.sqlalchemy.fast_reads import ROLES, OneHopUserQueries, Statement, stored
+from gatehouse.adapters.sqlalchemy.fast_reads import OneHopUserQueries, Statement
 from gatehouse.application.errors import ServiceUnavailableError
-from gatehouse.domain.user import User
-from gatehouse.domain.values import Email, FullName, Username
 
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 UNAVAILABLE = (
@@ -33,22 +30,6 @@ UNAVAILABLE = (
     asyncpg.AdminShutdownError,
     asyncpg.InternalClientError,  # a connection left mid-protocol when the server went away
 )
-
-
-def user_from_record(row: Sequence[Any]) -> User:
-    return User(
-        id=row[0],
-        email=stored(Email, row[1]),
-        username=stored(Username, row[2]),
-        full_name=stored(FullName, row[3]) if row[3] is not None else None,
-        role=ROLES[row[4]],
-        is_active=row[5],
-        password_hash=row[6],
-        created_at=row[7],
-        updated_at=row[8],
-        version=row[9],
-        email_verified=row[10],
-    )
 
 
 class AsyncpgReadPool:
@@ -108,6 +89,3 @@ class PostgresUserQueries(OneHopUserQueries):
 
     async def fetch_many(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
         return await self._pool.fetch(statement, values)
-
-    def user_from(self, row: Sequence[Any]) -> User:
-        return user_from_record(row)

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_
 from sqlalchemy.sql.elements import UnaryExpression
 
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
-from gatehouse.adapters.sqlalchemy.rows import to_session, to_user
+from gatehouse.adapters.sqlalchemy.rows import USER_SELECT, to_session, to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
 from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.application.ports.sessions import SessionQueries
@@ -20,7 +20,6 @@ from gatehouse.application.ports.users import (
     UserSortField,
     user_sort_value,
 )
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import Session, User
 
 
@@ -29,13 +28,13 @@ def _escape_like(text: str) -> str:
 
 
 # The per-request look-ups, with named parameters: the portable path executes them as they are,
-# the one-hop paths (fast_reads.py) compile them once for their driver.
-GET_USER = select(users).where(users.c.id == bindparam("user_id"))
-LOGIN_USER = select(users).where(
+# the one-hop paths (fast_reads.py) compile them once for their driver and read rows by position.
+GET_USER = select(*USER_SELECT).where(users.c.id == bindparam("user_id"))
+LOGIN_USER = select(*USER_SELECT).where(
     or_(users.c.email == bindparam("ident"), func.lower(users.c.username) == bindparam("ident"))
 )
 PRINCIPAL = (
-    select(users)
+    select(*USER_SELECT)
     .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
     .where(
         sessions.c.id == bindparam("session_id"),
@@ -45,6 +44,19 @@ PRINCIPAL = (
         users.c.is_active.is_(True),
     )
 )
+
+
+def filter_values(f: UserFilter) -> dict[str, Any]:
+    """The listing filter's parameters, one per condition that applies: `SqlAlchemyUserQueries
+    .filter_clause` builds the WHERE clause from exactly these names."""
+    values: dict[str, Any] = {}
+    if f.role is not None:
+        values["role"] = f.role.value
+    if f.is_active is not None:
+        values["is_active"] = f.is_active
+    if f.search:
+        values["pattern"] = f"%{_escape_like(f.search.lower())}%"
+    return values
 
 
 class SqlAlchemyUserQueries(UserQueries):
@@ -61,16 +73,12 @@ class SqlAlchemyUserQueries(UserQueries):
         rows = await self._fetch(LOGIN_USER, {"ident": identifier})
         return to_user(rows[0]) if rows else None
 
-    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
-        user = await self.find_principal(session_id=session_id, user_id=user_id, now=now)
-        return Actor(user_id=user.id, role=user.role, session_id=session_id) if user else None
-
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         rows = await self._fetch(PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now})
         return to_user(rows[0]) if rows else None
 
     async def page(self, query: UserPageQuery) -> Page[User]:
-        where = self.filter_clause(query.filter)
+        where, values = self.filter_clause(query.filter), filter_values(query.filter)
         total_stmt = select(func.count()).select_from(users).where(where)
         items_stmt = (
             select(users)
@@ -80,8 +88,8 @@ class SqlAlchemyUserQueries(UserQueries):
             .offset((query.page - 1) * query.page_size)
         )
         async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
-            total = (await conn.execute(total_stmt)).scalar_one()
-            rows = (await conn.execute(items_stmt)).all() if total else []
+            total = (await conn.execute(total_stmt, values)).scalar_one()
+            rows = (await conn.execute(items_stmt, values)).all() if total else []
         return Page(items=[to_user(r) for r in rows], total=total)
 
     async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]:
@@ -94,7 +102,7 @@ class SqlAlchemyUserQueries(UserQueries):
             .order_by(*self.order_by(query.sort, query.descending))
             .limit(query.limit + 1)
         )
-        found = [to_user(r) for r in await self._fetch(stmt)]
+        found = [to_user(r) for r in await self._fetch(stmt, filter_values(query.filter))]
         page = found[: query.limit]
         more = len(found) > query.limit
         last = page[-1] if page else None
@@ -111,13 +119,16 @@ class SqlAlchemyUserQueries(UserQueries):
         return or_(key > after.value, and_(key == after.value, users.c.id > after.id))
 
     def filter_clause(self, f: UserFilter) -> ColumnElement[bool]:
+        """The listing's WHERE clause: one condition per parameter of `filter_values(f)`, bound by that
+        name, so a statement built with it runs with those values (and compiles once per shape)."""
+        applies = filter_values(f)
         clauses: list[ColumnElement[bool]] = []
-        if f.role is not None:
-            clauses.append(users.c.role == f.role.value)
-        if f.is_active is not None:
-            clauses.append(users.c.is_active.is_(f.is_active))
-        if f.search:
-            pattern = f"%{_escape_like(f.search.lower())}%"
+        if "role" in applies:
+            clauses.append(users.c.role == bindparam("role"))
+        if "is_active" in applies:
+            clauses.append(users.c.is_active == bindparam("is_active"))
+        if "pattern" in applies:
+            pattern = bindparam("pattern", type_=String())
             clauses.append(
                 or_(
                     users.c.email.like(pattern, escape="\\"),
@@ -129,46 +140,17 @@ class SqlAlchemyUserQueries(UserQueries):
 
     def page_select(self, query: UserPageQuery) -> Select[Any]:
         """A numbered page with its total in every row, with named parameters (limit, offset, filters)."""
-        where = self.filter_clause_bound(query.filter)
+        where = self.filter_clause(query.filter)
         # An uncorrelated scalar subquery is evaluated once per statement; unlike
         # COUNT(*) OVER () it does not make the engine materialise every matching row.
         total = select(func.count()).select_from(users).where(where).scalar_subquery()
         return (
-            select(*users.c, total.label("total"))
+            select(*USER_SELECT, total.label("total"))
             .where(where)
             .order_by(*self.order_by(query.sort, query.descending))
             .limit(bindparam("limit"))
             .offset(bindparam("offset"))
         )
-
-    def filter_clause_bound(self, f: UserFilter) -> ColumnElement[bool]:
-        """The same filter with named parameters, for statements compiled once (see `filter_values`)."""
-        clauses: list[ColumnElement[bool]] = []
-        if f.role is not None:
-            clauses.append(users.c.role == bindparam("role"))
-        if f.is_active is not None:
-            clauses.append(users.c.is_active == bindparam("is_active"))
-        if f.search:
-            pattern = bindparam("pattern", type_=String())
-            clauses.append(
-                or_(
-                    users.c.email.like(pattern, escape="\\"),
-                    func.lower(users.c.username).like(pattern, escape="\\"),
-                    self._lower(users.c.full_name).like(pattern, escape="\\"),
-                )
-            )
-        return and_(True, *clauses)
-
-    @staticmethod
-    def filter_values(f: UserFilter) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if f.role is not None:
-            values["role"] = f.role.value
-        if f.is_active is not None:
-            values["is_active"] = f.is_active
-        if f.search:
-            values["pattern"] = f"%{_escape_like(f.search.lower())}%"
-        return values
 
     def sort_expression(self, field: UserSortField) -> ColumnElement[Any]:
         """The sort key; text keys compare lower-cased bytes so every engine orders alike."""

@@ -8,7 +8,6 @@ statements are still written in Core, so they stay the same SQL as the portable 
 import asyncio
 import sqlite3
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +15,8 @@ import aiosqlite
 from sqlalchemy.dialects import sqlite
 
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, log_slow_query, unicode_lower
-from gatehouse.adapters.sqlalchemy.fast_reads import ROLES, OneHopUserQueries, Statement, stored
+from gatehouse.adapters.sqlalchemy.fast_reads import OneHopUserQueries, Statement
 from gatehouse.application.errors import ServiceUnavailableError
-from gatehouse.domain.user import User
-from gatehouse.domain.values import Email, FullName, Username
 
 DIALECT = sqlite.dialect()
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores values
@@ -29,21 +26,9 @@ def stored_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(SQLITE_FORMAT)
 
 
-def user_from_row(row: Sequence[Any]) -> User:
-    """A row of `select(users)` in column order."""
-    return User(
-        id=row[0],
-        email=stored(Email, row[1]),
-        username=stored(Username, row[2]),
-        full_name=stored(FullName, row[3]) if row[3] is not None else None,
-        role=ROLES[row[4]],
-        is_active=bool(row[5]),
-        password_hash=row[6],
-        created_at=datetime.fromisoformat(row[7]).replace(tzinfo=UTC),
-        updated_at=datetime.fromisoformat(row[8]).replace(tzinfo=UTC),
-        version=row[9],
-        email_verified=bool(row[10]),
-    )
+def read_time(text: str) -> datetime:
+    """A timestamp as SQLAlchemy's SQLite `DateTime` stores it (naive UTC text), made aware."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class SqliteReadPool:
@@ -129,7 +114,7 @@ class SqliteUserQueries(OneHopUserQueries):
     """Look-ups inline on the loop (sqlite3), pages on an aiosqlite thread."""
 
     def __init__(self, database: Database) -> None:
-        super().__init__(database, DIALECT)
+        super().__init__(database, DIALECT, read_time)
         path = database.url.database or ""
         self._pool = SqliteReadPool(path, database.options.pool_size, database.options.slow_query_ms)
         database.on_dispose(self._pool.close)
@@ -139,9 +124,6 @@ class SqliteUserQueries(OneHopUserQueries):
 
     async def fetch_many(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
         return await self._pool.fetch(statement, values)
-
-    def user_from(self, row: Sequence[Any]) -> User:
-        return user_from_row(row)
 
     def moment(self, now: datetime) -> Any:
         return stored_time(now)

@@ -6,12 +6,10 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse.adapters.sqlalchemy.account_tokens import SqlAlchemyAccountTokenRepository
+from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditTrail
 from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
-from gatehouse.adapters.sqlalchemy.lifecycle_repositories import (
-    SqlAlchemyAccountTokenRepository,
-    SqlAlchemyAuditTrail,
-    SqlAlchemyMailOutbox,
-)
+from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
 from gatehouse.adapters.sqlalchemy.order_repositories import (
     SqlAlchemyIdempotencyRepository,
     SqlAlchemyOrderRepository,

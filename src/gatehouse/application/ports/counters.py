@@ -27,10 +27,6 @@ class Counters(Protocol):
 
     async def increment(self, key: str, window_seconds: int) -> WindowCount: ...
 
-    async def peek(self, key: str, window_seconds: int) -> WindowCount: ...
-
-    async def reset(self, key: str) -> None: ...
-
     async def reserve(self, key: str, limit: int, window_seconds: int) -> Reservation:
         """Take one of `limit` places for an attempt whose outcome is not known yet, atomically.
 

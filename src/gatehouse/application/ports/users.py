@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Protocol
 
 from gatehouse.application.ports.paging import After, KeysetPage, Page, SortValue
-from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Email, FullName, Role, Username
 
@@ -129,10 +128,6 @@ class UserQueries(Protocol):
     async def page(self, query: UserPageQuery) -> Page[User]: ...
 
     async def keyset(self, query: UserKeysetQuery) -> KeysetPage[User]: ...
-
-    async def find_actor(self, *, session_id: int, user_id: int, now: datetime) -> Actor | None:
-        """The actor of a live session of an active user, in one round trip."""
-        ...
 
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         """The active user behind a live session of theirs, in one round trip (session ⋈ user)."""

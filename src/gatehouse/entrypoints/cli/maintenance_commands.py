@@ -10,11 +10,10 @@ from gatehouse.application.audit_filters import AuditFilterError, parse_action, 
 from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery
 from gatehouse.application.use_cases.deliver_mail import DeliveryReport
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.values import Role
 from gatehouse.entrypoints.cli.output import print_json, table_time, utc
 from gatehouse.entrypoints.container import Container
 
-OPERATOR = Actor(user_id=0, role=Role.ADMIN, session_id=0)
+OPERATOR = Actor.operator()
 PAGE = 100
 MAX_PASSES = 10_000  # a bound on `mail deliver`, far above any real outbox
 

@@ -1,54 +1,12 @@
-"""The lifecycle's write-side repositories: audit events, the mail outbox and one-time tokens."""
+"""One-time account tokens (email verification, password reset), bound to one transaction."""
 
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse.adapters.sqlalchemy.tables import account_tokens, audit_events, mail_outbox
-from gatehouse.application.ports.audit import AuditTrail, NewAuditEvent, OriginSource
+from gatehouse.adapters.sqlalchemy.tables import account_tokens
 from gatehouse.application.ports.credentials import AccountToken, AccountTokenRepository, TokenPurpose
-from gatehouse.application.ports.mail import MailMessage, MailOutbox
-
-
-class SqlAlchemyAuditTrail(AuditTrail):
-    """Stamps each event with the request's origin (client IP, request id)."""
-
-    def __init__(self, conn: AsyncConnection, origin: OriginSource) -> None:
-        self._conn = conn
-        self._origin = origin
-
-    async def record(self, event: NewAuditEvent) -> None:
-        origin = self._origin.current()
-        await self._conn.execute(
-            insert(audit_events).values(
-                at=event.at,
-                action=event.action.value,
-                actor_id=event.actor_id,
-                user_id=event.user_id,
-                ip=origin.ip,
-                request_id=origin.request_id,
-                details=dict(event.details),
-            )
-        )
-
-
-class SqlAlchemyMailOutbox(MailOutbox):
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
-        await self._conn.execute(
-            insert(mail_outbox).values(
-                recipient=message.recipient,
-                subject=message.subject,
-                body=message.body if deliver else "",
-                status="pending" if deliver else "suppressed",
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
-        )
 
 
 class SqlAlchemyAccountTokenRepository(AccountTokenRepository):

@@ -1,4 +1,5 @@
-"""The lifecycle ports on memory, SQLite and PostgreSQL, for contract tests that run on each alike."""
+"""What a change writes beside itself (mails in the outbox, one-time account tokens, audit events)
+on memory, SQLite and PostgreSQL, for the contract tests that hold each alike."""
 
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -9,12 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from gatehouse.adapters.memory.lifecycle import InMemoryAuditQueries, InMemoryMailQueue
+from gatehouse.adapters.memory.audit_trail import InMemoryAuditQueries
+from gatehouse.adapters.memory.mail_outbox import InMemoryMailQueue
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
-from gatehouse.adapters.sqlalchemy.audit_queries import SqlAlchemyAuditQueries
+from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database
-from gatehouse.adapters.sqlalchemy.mail_queue import SqlAlchemyMailQueue
+from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.tables import account_tokens, mail_outbox
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -24,10 +26,10 @@ from gatehouse.application.ports.unit_of_work import UnitOfWork
 from tests.databases import ENGINES
 from tests.integration.conftest import Backend, open_database
 
-LIFECYCLE_BACKENDS = ["memory", *ENGINES]
-# The per-run PostgreSQL database is emptied between tests by `tests.databases`; these lifecycle
+ALL_BACKENDS = ["memory", *ENGINES]
+# The per-run PostgreSQL database is emptied between tests by `tests.databases`; these two
 # tables have no foreign key to `users`, so its TRUNCATE … CASCADE does not reach them.
-LIFECYCLE_TABLES = ("mail_outbox", "audit_events")
+UNLINKED_TABLES = ("mail_outbox", "audit_events")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class MailRow:
 
 
 @dataclass(frozen=True)
-class Lifecycle:
+class Records:
     """One backend: units of work (optionally stamped with an origin), the relay's queue, the
     audit trail's read side, a second sender over the same data, and a look past the ports."""
 
@@ -68,18 +70,18 @@ def fingerprint(name: str) -> str:
 
 
 @asynccontextmanager
-async def open_lifecycle(kind: str, tmp_path: Path) -> AsyncIterator[Lifecycle]:
+async def open_records(kind: str, tmp_path: Path) -> AsyncIterator[Records]:
     if kind == "memory":
-        yield _memory_lifecycle()
+        yield _memory_records()
         return
     async with open_database(kind, tmp_path, migrated=True) as db:
         if not db.is_sqlite:
             async with db.write_engine.begin() as conn:
-                await conn.exec_driver_sql(f"TRUNCATE {', '.join(LIFECYCLE_TABLES)} RESTART IDENTITY")
-        yield _sql_lifecycle(kind, db)
+                await conn.exec_driver_sql(f"TRUNCATE {', '.join(UNLINKED_TABLES)} RESTART IDENTITY")
+        yield _sql_records(kind, db)
 
 
-def _memory_lifecycle() -> Lifecycle:
+def _memory_records() -> Records:
     memory = InMemoryDatabase()
 
     @asynccontextmanager
@@ -95,7 +97,7 @@ def _memory_lifecycle() -> Lifecycle:
     async def token_rows(fp: str) -> int:
         return 1 if fp in memory.state.account_tokens else 0
 
-    return Lifecycle(
+    return Records(
         name="memory",
         backend=Backend("memory", lambda: InMemoryUnitOfWork(memory), InMemoryUserQueries(memory)),
         uow_with_origin=lambda origin: InMemoryUnitOfWork(memory, origin=origin),
@@ -107,7 +109,7 @@ def _memory_lifecycle() -> Lifecycle:
     )
 
 
-def _sql_lifecycle(kind: str, db: Database) -> Lifecycle:
+def _sql_records(kind: str, db: Database) -> Records:
     @asynccontextmanager
     async def other_sender() -> AsyncIterator[MailQueue]:
         other = Database(db.url.render_as_string(hide_password=False))
@@ -130,7 +132,7 @@ def _sql_lifecycle(kind: str, db: Database) -> Lifecycle:
         async with db.read_engine.connect() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
-    return Lifecycle(
+    return Records(
         name=kind,
         backend=Backend(kind, lambda: SqlAlchemyUnitOfWork(db), SqlAlchemyUserQueries(db)),
         uow_with_origin=lambda origin: SqlAlchemyUnitOfWork(db, origin=origin),

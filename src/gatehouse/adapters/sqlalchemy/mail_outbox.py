@@ -1,22 +1,42 @@
-"""The relay's side of the outbox: claim due mails under a lease, then record each outcome.
+"""The mail outbox: mails added inside a change's own transaction, and the relay's queue over them.
 
-A claim is one short write transaction that pushes the claimed mails' next attempt to the end of
-the lease, so another sender (another worker, the CLI) skips them; the sending itself happens
-outside any transaction, so an SMTP server that is slow to answer never holds SQLite's single
-writer or a PostgreSQL row lock. If the sender dies mid-way, the lease runs out and the mail is
-sent again: delivery is at least once, and the stable Message-ID lets a receiver drop a repeat.
+The relay claims due mails under a lease, then records each outcome. A claim is one short write
+transaction that pushes the claimed mails' next attempt to the end of the lease, so another sender
+(another worker, the CLI) skips them; the sending itself happens outside any transaction, so an SMTP
+server that is slow to answer never holds SQLite's single writer or a PostgreSQL row lock. If the
+sender dies mid-way, the lease runs out and the mail is sent again: delivery is at least once, and
+the stable Message-ID lets a receiver drop a repeat.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.tables import mail_outbox
-from gatehouse.application.ports.mail import MailMessage, MailQueue, PendingMail
+from gatehouse.application.ports.mail import MailMessage, MailOutbox, MailQueue, PendingMail
 
 PENDING = "pending"
+
+
+class SqlAlchemyMailOutbox(MailOutbox):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
+        await self._conn.execute(
+            insert(mail_outbox).values(
+                recipient=message.recipient,
+                subject=message.subject,
+                body=message.body if deliver else "",
+                status="pending" if deliver else "suppressed",
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
 
 
 class SqlAlchemyMailQueue(MailQueue):

@@ -1,4 +1,5 @@
-"""SqliteUserQueries (the one-hop read path) answers exactly as the portable SqlAlchemyUserQueries does."""
+"""The one-hop read paths (SqliteUserQueries, PostgresUserQueries) answer exactly as the portable
+SqlAlchemyUserQueries does."""
 
 import itertools
 from collections.abc import AsyncIterator
@@ -8,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from gatehouse.adapters.sqlalchemy.fast_reads import OneHopUserQueries
+from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.ports.users import USER_FIELDS, UserFilter, UserPageQuery, UserSortField
 from gatehouse.domain.user import User
 from gatehouse.domain.values import FullName, Role, Username
+from tests.databases import ENGINES
 from tests.integration.builders import T0, new_user, store_session, store_users
 from tests.integration.conftest import Backend, open_database
 
@@ -24,20 +28,19 @@ NOT_LIVE = ("revoked", "expired", "expires-now", "inactive", "other-user", "unkn
 
 @dataclass(frozen=True)
 class Pair:
-    """The fast path and the portable path over one migrated SQLite file."""
+    """The fast path and the portable path over one migrated database."""
 
     backend: Backend
-    fast: SqliteUserQueries
+    fast: OneHopUserQueries
     portable: SqlAlchemyUserQueries
 
 
-@pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
-    async with open_database("sqlite", tmp_path, migrated=True) as db:
+@pytest.fixture(params=ENGINES)
+async def pair(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Pair]:
+    async with open_database(request.param, tmp_path, migrated=True) as db:
         portable = SqlAlchemyUserQueries(db)
-        yield Pair(
-            Backend("sqlite", lambda: SqlAlchemyUnitOfWork(db), portable), SqliteUserQueries(db), portable
-        )
+        fast = SqliteUserQueries(db) if db.is_sqlite else PostgresUserQueries(db)
+        yield Pair(Backend(request.param, lambda: SqlAlchemyUnitOfWork(db), portable), fast, portable)
 
 
 def whole(user: User | None) -> Whole | None:
@@ -61,6 +64,8 @@ def whole(user: User | None) -> Whole | None:
         user.created_at.tzinfo,
         user.updated_at.tzinfo,
         user.version,
+        type(user.email_verified),
+        user.email_verified,
     )
 
 
@@ -74,7 +79,7 @@ async def seed(pair: Pair) -> list[User]:
         new_user("Alice", email="b_alice@example.com", full_name=None),
         new_user("a_x", email="b+x@example.com", full_name="C:\\temp", role=Role.MODERATOR),
         new_user("aBx", email="b.ab@example.com", created_at=T0 + timedelta(microseconds=1), is_active=False),
-        new_user("a0z", email="b0@example.com", full_name="Zed", role=Role.ADMIN),
+        new_user("a0z", email="b0@example.com", full_name="Zed", role=Role.ADMIN, email_verified=True),
         new_user(
             "under_score", email="per%cent@example.com", full_name="x_y", role=Role.ADMIN, is_active=False
         ),

@@ -1,14 +1,44 @@
-"""The read side of the audit trail, and its pruning."""
+"""The audit trail: events written in a change's own transaction, their read side and their pruning."""
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.tables import audit_events
-from gatehouse.application.ports.audit import AuditEvent, AuditQueries, AuditQuery
+from gatehouse.application.ports.audit import (
+    AuditEvent,
+    AuditQueries,
+    AuditQuery,
+    AuditTrail,
+    NewAuditEvent,
+    OriginSource,
+)
 from gatehouse.application.ports.paging import After, KeysetPage
+
+
+class SqlAlchemyAuditTrail(AuditTrail):
+    """Stamps each event with the request's origin (client IP, request id)."""
+
+    def __init__(self, conn: AsyncConnection, origin: OriginSource) -> None:
+        self._conn = conn
+        self._origin = origin
+
+    async def record(self, event: NewAuditEvent) -> None:
+        origin = self._origin.current()
+        await self._conn.execute(
+            insert(audit_events).values(
+                at=event.at,
+                action=event.action.value,
+                actor_id=event.actor_id,
+                user_id=event.user_id,
+                ip=origin.ip,
+                request_id=origin.request_id,
+                details=dict(event.details),
+            )
+        )
 
 
 def to_event(row: Any) -> AuditEvent:

@@ -1,0 +1,63 @@
+"""In-memory twins of the audit trail: the writer inside a unit of work, the read side and pruning."""
+
+from datetime import datetime
+
+from gatehouse.adapters.memory.fakes import FixedOrigin
+from gatehouse.adapters.memory.state import HasState, MemoryState
+from gatehouse.application.ports.audit import (
+    AuditEvent,
+    AuditQueries,
+    AuditQuery,
+    AuditTrail,
+    NewAuditEvent,
+    OriginSource,
+)
+from gatehouse.application.ports.paging import After, KeysetPage
+
+
+class InMemoryAuditTrail(AuditTrail):
+    def __init__(self, state: MemoryState, origin: OriginSource | None) -> None:
+        self._s = state
+        self._origin = origin or FixedOrigin()
+
+    async def record(self, event: NewAuditEvent) -> None:
+        origin = self._origin.current()
+        event_id = self._s.new_id("audit_events")
+        self._s.audit_events[event_id] = AuditEvent(
+            id=event_id,
+            at=event.at,
+            action=event.action.value,
+            actor_id=event.actor_id,
+            user_id=event.user_id,
+            ip=origin.ip,
+            request_id=origin.request_id,
+            details=dict(event.details),
+        )
+
+
+class InMemoryAuditQueries(AuditQueries):
+    def __init__(self, database: HasState) -> None:
+        self._db = database
+
+    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
+        found = [
+            e
+            for e in sorted(self._db.state.audit_events.values(), key=lambda e: e.id, reverse=True)
+            if (query.before_id is None or e.id < query.before_id)
+            and (query.action is None or e.action == query.action.value)
+            and (query.user_id is None or e.user_id == query.user_id)
+            and (query.since is None or e.at >= query.since)
+        ]
+        page = found[: query.limit]
+        more = len(found) > query.limit and page
+        return KeysetPage(page, After(page[-1].id, page[-1].id) if more else None)
+
+    async def prune(self, before: datetime) -> int:
+        async with self._db.writer:
+            return self._prune(before)
+
+    def _prune(self, before: datetime) -> int:
+        old = [eid for eid, e in self._db.state.audit_events.items() if e.at < before]
+        for eid in old:
+            del self._db.state.audit_events[eid]
+        return len(old)
