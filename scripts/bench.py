@@ -145,7 +145,8 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | Non
 def start_server(db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_RATE_LIMIT_PER_MINUTE="0", GATEHOUSE_LOG_LEVEL="WARNING")
+    env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_DATA_KEY=SECRET[::-1], GATEHOUSE_RATE_LIMIT_PER_MINUTE="0")
+    env.update(GATEHOUSE_LOG_LEVEL="WARNING")
     if db == "postgres":
         url = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
         name = f"gh_bench_{os.getpid()}"

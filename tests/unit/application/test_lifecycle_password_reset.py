@@ -21,7 +21,7 @@ from tests.unit.application.conftest import PUBLIC_URL, Accounts
 from tests.unit.application.conftest_lifecycle import RESET_PAGE, Lifecycle, lifecycle
 
 ALLOWED = 3
-PORTS = ("users", "sessions", "orders", "idempotency", "audit", "outbox", "account_tokens")
+PORTS = ("users", "sessions", "orders", "idempotency", "audit", "outbox", "account_tokens", "mfa")
 
 
 class Recording:

@@ -75,6 +75,7 @@ def fresh_metrics_dir() -> str:
 def serve(host: str, port: int, workers: int) -> int:
     settings = cli_settings()
     settings.require_jwt_secret()
+    settings.require_data_key()
     container = Container(settings=settings)
 
     async def check() -> None:

@@ -18,7 +18,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-
 def upgrade() -> None:
     op.add_column("users", sa.Column("mfa_enabled", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_table(
