@@ -9,9 +9,10 @@ from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher, 
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.adapters.random_tokens import RandomSecretTokens
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.application.use_cases.login import LOGIN_WINDOW_SECONDS, Login
+from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.errors import PermissionDeniedError

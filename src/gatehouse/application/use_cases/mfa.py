@@ -7,7 +7,7 @@ from datetime import datetime
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record
-from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password, login_throttle_key
 from gatehouse.application.errors import AuthenticationError, ConflictError, InvalidCodeError, NotFoundError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
@@ -156,7 +156,7 @@ class RenewRecoveryCodes:
             user = await uow.users.get(command.actor.user_id)
         if user is None:
             raise AuthenticationError("Account no longer exists")
-        async with mfa.attempts.attempt(f"login-failures:{user.email.value}") as outcome:
+        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
             now = mfa.clock.now()
             async with mfa.uow as uow:
                 user = await _own_account(uow, command.actor)
@@ -197,7 +197,7 @@ class DisableMfa:
         if user is None:
             raise AuthenticationError("Account no longer exists")
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password or code is wrong")
-        async with mfa.attempts.attempt(f"login-failures:{user.email.value}") as outcome:
+        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
             now = mfa.clock.now()
             async with mfa.uow as uow:
                 user = await _own_account(uow, command.actor)
@@ -227,27 +227,30 @@ class ResetMfa:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, command: Command) -> None:
+    async def execute(self, command: Command) -> User:
         check_can_reset_mfa(command.actor)
         now = self._clock.now()
         async with self._uow as uow:
             user = await uow.users.lock(command.user_id, exclusive=True)
             if user is None:
                 raise NotFoundError(f"User with id {command.user_id} not found")
-            await _turn_off(uow, user, command.actor, now, reset=True)
+            after = await _turn_off(uow, user, command.actor, now, reset=True)
             await uow.commit()
+        return after
 
 
-async def _turn_off(uow: UnitOfWork, user: User, actor: Actor, now: datetime, *, reset: bool = False) -> None:
+async def _turn_off(uow: UnitOfWork, user: User, actor: Actor, now: datetime, *, reset: bool = False) -> User:
     """MFA off: the enrolment (confirmed or pending), its recovery codes and any log-in waiting for
-    a code go; when it was on, the change is audited and the account told."""
+    a code go; when it was on, the change is audited and the account told. The account after."""
     await uow.mfa.remove(user.id)
     await uow.mfa.end_challenges(user.id)
     if not user.mfa_enabled:
-        return
-    off = user.changed(now, mfa_enabled=False)
-    await uow.users.update(off, fields=["mfa_enabled"], expected_versions=None)
+        return user
+    off = await uow.users.update(
+        user.changed(now, mfa_enabled=False), fields=["mfa_enabled"], expected_versions=None
+    )
     details = {"reset": True} if reset else None
     await record(uow, AuditAction.MFA_DISABLED, at=now, user_id=user.id, actor=actor, details=details)
     recipient, username = user.email.value, user.username.value
     await send_notice(uow, Notice.MFA_DISABLED, recipient=recipient, username=username, at=now)
+    return off
