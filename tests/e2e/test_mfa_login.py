@@ -1,6 +1,7 @@
 """§12 log-in with MFA on: the 403 `MfaRequiredError` of the password step, then `POST /auth/token/mfa`."""
 
 import secrets
+import time
 
 import pytest
 from sqlalchemy import update
@@ -187,3 +188,45 @@ async def test_the_second_step_answers_on_v2_too(api: Api) -> None:
 
     assert response.status_code == 200, response.text
     assert response.headers["x-api-version"] == "2"
+
+
+async def test_an_mfa_token_is_neither_an_access_token_nor_a_refresh_token(api: Api) -> None:
+    enrolled = await enrolled_account(api)
+    token = await mfa_token(api, enrolled.account.email)
+
+    assert_unauthenticated(await me(api, token))
+    assert_unauthenticated(await api.client.post(REFRESH, json={"refresh_token": token}))
+    # Offering it where it does not belong spends nothing.
+    assert (await second_step(api, token, enrolled.recovery_codes[0])).status_code == 200
+
+
+async def test_a_code_two_steps_away_is_refused_and_spends_nothing(api: Api) -> None:
+    enrolled = await enrolled_account(api)
+    token = await mfa_token(api, enrolled.account.email)
+    now = time.time()
+
+    for offset in (60, 90):
+        assert_unauthenticated(await second_step(api, token, enrolled.app.totp.at(now + offset)))
+
+    right = await second_step(api, token, await enrolled.app.code())
+    assert right.status_code == 200, right.text
+
+
+async def test_the_session_of_a_two_step_log_in_is_listed_as_current(api: Api) -> None:
+    enrolled = await enrolled_account(api)
+    token = await mfa_token(api, enrolled.account.email)
+
+    response = await api.client.post(
+        TOKEN_MFA,
+        json={"mfa_token": token, "code": await enrolled.app.code()},
+        headers={"User-Agent": "mfa-e2e/1.0"},
+    )
+
+    assert response.status_code == 200, response.text
+    listed = await api.client.get(
+        "/api/v1/users/me/sessions", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+    )
+    assert listed.status_code == 200, listed.text
+    [current] = [s for s in listed.json()["items"] if s["current"]]
+    assert current["user_agent"] == "mfa-e2e/1.0"
+    assert current["ip"] == "127.0.0.1"
