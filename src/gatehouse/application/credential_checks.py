@@ -9,9 +9,17 @@ from gatehouse.domain.values import RawPassword
 LOGIN_WINDOW_SECONDS = 15 * 60
 
 
+THROTTLE_PREFIX = "login-failures:"
+
+
 def login_throttle_key(identifier: str) -> str:
     """The log-in throttle's key for a submitted email or username (lower-cased)."""
-    return f"login-failures:{identifier}"
+    return THROTTLE_PREFIX + identifier
+
+
+def identifier_of(throttle_key: str) -> str:
+    """The email or username a log-in throttle key counts for."""
+    return throttle_key.removeprefix(THROTTLE_PREFIX)
 
 
 async def confirm_password(

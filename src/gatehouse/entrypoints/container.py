@@ -317,6 +317,7 @@ class Container(containers.DeclarativeContainer):
     complete_mfa_login = providers.Factory(
         CompleteMfaLogin,
         uow=uow,
+        queries=user_queries,
         factor=second_factor,
         secret_tokens=secret_tokens,
         tokens=tokens,

@@ -98,7 +98,7 @@ def mfa(
         renew=RenewRecoveryCodes(settings),
         disable=DisableMfa(settings),
         reset=ResetMfa(uow, clock),
-        complete=CompleteMfaLogin(uow, factor, secret_tokens, tokens, counters, clock, MAX_FAILURES),
+        complete=CompleteMfaLogin(uow, queries, factor, secret_tokens, tokens, counters, clock, MAX_FAILURES),
     )
 
 

@@ -5,12 +5,20 @@ import asyncio
 
 import pytest
 
+from gatehouse.adapters.local_counters import InProcessCounters
+from gatehouse.adapters.memory.fakes import InMemoryTokenIssuer
+from gatehouse.adapters.memory.queries import InMemoryUserQueries
+from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
+from gatehouse.adapters.random_tokens import RandomSecretTokens
+from gatehouse.adapters.secret_box import AesGcmSecretBox
+from gatehouse.adapters.totp import PyotpCodes
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
+from gatehouse.application.second_factor import SecondFactor
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.mfa_login import CompleteMfaLogin
 from gatehouse.domain.values import Role
 from tests.unit.application.conftest import PASSWORD, Accounts
-from tests.unit.application.mfa_support import Mfa, events, mfa, subjects
+from tests.unit.application.mfa_support import DATA_KEY, Mfa, events, mfa, subjects
 
 __all__ = ["mfa"]
 
@@ -82,19 +90,21 @@ async def test_wrong_codes_fail_are_audited_and_exhaust_the_throttle(accounts: A
     assert len(events(mfa.database, "auth.mfa_failed")) == 3
 
 
-async def test_five_wrong_codes_kill_the_token(accounts: Accounts, mfa: Mfa) -> None:
+async def test_five_wrong_codes_kill_the_token(
+    accounts: Accounts,
+    mfa: Mfa,
+    database: InMemoryDatabase,
+    tokens: InMemoryTokenIssuer,
+    counters: InProcessCounters,
+    secret_tokens: RandomSecretTokens,
+) -> None:
     me = await accounts.user()
     await mfa.enrol(me)
     token = await mfa.password_step(me)
-    roomy = CompleteMfaLogin(
-        mfa.complete._uow,
-        mfa.complete._factor,
-        mfa.complete._secret_tokens,
-        mfa.complete._tokens,
-        mfa.complete._attempts._counters,
-        mfa.clock,
-        max_failures=100,
-    )
+    factor = SecondFactor(PyotpCodes(), AesGcmSecretBox(DATA_KEY))
+    queries = InMemoryUserQueries(database)
+    uow = InMemoryUnitOfWork(database)
+    roomy = CompleteMfaLogin(uow, queries, factor, secret_tokens, tokens, counters, mfa.clock, 100)
     wrong = "000000" if mfa.code(me, steps=1) != "000000" else "111111"
     for _ in range(5):
         with pytest.raises(AuthenticationError):

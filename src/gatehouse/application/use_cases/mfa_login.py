@@ -5,16 +5,18 @@ from datetime import datetime, timedelta
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record
-from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, login_throttle_key
-from gatehouse.application.errors import AuthenticationError, MfaRequiredError
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, identifier_of, login_throttle_key
+from gatehouse.application.errors import AuthenticationError, MfaRequiredError, RateLimitedError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import SecretTokens, TokenIssuer
 from gatehouse.application.ports.mfa import MfaChallenge
 from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.ports.users import UserQueries
 from gatehouse.application.second_factor import Factor, SecondFactor
 from gatehouse.application.security_notices import Notice, send_notice
+from gatehouse.application.throttle_notice import ThrottleNotice
 from gatehouse.application.use_cases.sessions import TokenPair, open_session
 from gatehouse.domain.user import User
 
@@ -48,7 +50,8 @@ class CompleteMfaLogin:
     - The code is the current TOTP code (±1 step; each step accepted once per account) or an unused
       recovery code (then spent, audited, and the account told).
     - A wrong code: 401, `auth.mfa_failed`; it counts toward the log-in throttle of the identifier
-      used at the password step (429 once that is exhausted) and against the token (5 kill it).
+      used at the password step (429 once that is exhausted, and the account told once per
+      window) and against the token (5 kill it).
     - The token and the code are spent only with the session they open, in one transaction: of
       two simultaneous requests with one token and one code, exactly one gets the pair.
     - A deactivated account, or one whose MFA was turned off or reset since: 401 (the token died).
@@ -64,6 +67,7 @@ class CompleteMfaLogin:
     def __init__(
         self,
         uow: UnitOfWork,
+        queries: UserQueries,
         factor: SecondFactor,
         secret_tokens: SecretTokens,
         tokens: TokenIssuer,
@@ -72,6 +76,7 @@ class CompleteMfaLogin:
         max_failures: int,
     ) -> None:
         self._uow = uow
+        self._notice = ThrottleNotice(uow, queries, counters, clock)
         self._factor = factor
         self._secret_tokens = secret_tokens
         self._tokens = tokens
@@ -84,9 +89,13 @@ class CompleteMfaLogin:
             challenge = await uow.mfa.find_challenge(fingerprint)
         if challenge is None or not challenge.is_usable(self._clock.now(), MAX_WRONG_CODES):
             raise AuthenticationError(DEAD_TOKEN)
-        async with self._attempts.attempt(challenge.throttle_key) as outcome:
-            pair = await self._try(command, challenge)
-            outcome.failed = pair is None
+        try:
+            async with self._attempts.attempt(challenge.throttle_key) as outcome:
+                pair = await self._try(command, challenge)
+                outcome.failed = pair is None
+        except RateLimitedError:
+            await self._notice.throttled(identifier_of(challenge.throttle_key))
+            raise
         if pair is None:
             await self._count_wrong_code(challenge)
             raise AuthenticationError(WRONG_CODE)
