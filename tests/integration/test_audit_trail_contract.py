@@ -43,8 +43,13 @@ async def record(records: Records, *events: NewAuditEvent, origin: Origin = ORIG
         await uow.commit()
 
 
+def below(event_id: int) -> After:
+    """Where a newest-first walk resumes: the events with an id below `event_id`."""
+    return After(event_id, event_id)
+
+
 async def everything(records: Records) -> list[AuditEvent]:
-    return list((await records.audit.page(AuditQuery(limit=1000))).items)
+    return list((await records.audit.keyset(AuditQuery(limit=1000))).items)
 
 
 def signature(events: Any) -> list[tuple[str, int | None, datetime]]:
@@ -111,17 +116,17 @@ async def test_a_page_is_newest_first_by_id_and_resumes_below_an_id(records: Rec
     # `at` out of id order on purpose: the order is the id's.
     await record(records, *(event(CREATED, n, at=T0 - n * H) for n in range(1, 6)))
 
-    first = await records.audit.page(AuditQuery(limit=2))
+    first = await records.audit.keyset(AuditQuery(limit=2))
     assert [e.user_id for e in first.items] == [5, 4]
     assert first.next_after == After(first.items[-1].id, first.items[-1].id)
-    second = await records.audit.page(AuditQuery(limit=2, before_id=first.items[-1].id))
+    second = await records.audit.keyset(AuditQuery(limit=2, after=below(first.items[-1].id)))
     assert [e.user_id for e in second.items] == [3, 2]
-    last = await records.audit.page(AuditQuery(limit=2, before_id=second.items[-1].id))
+    last = await records.audit.keyset(AuditQuery(limit=2, after=below(second.items[-1].id)))
     assert [e.user_id for e in last.items] == [1]
     assert last.next_after is None
     ids = [e.id for e in (*first.items, *second.items, *last.items)]
     assert ids == sorted(ids, reverse=True)
-    exact = await records.audit.page(AuditQuery(limit=5))
+    exact = await records.audit.keyset(AuditQuery(limit=5))
     assert (len(exact.items), exact.next_after) == (5, None)
 
 
@@ -137,7 +142,7 @@ async def test_filters_combine(records: Records) -> None:
     )
 
     async def matching(**filters: Any) -> list[tuple[str, int | None, datetime]]:
-        return signature((await records.audit.page(AuditQuery(limit=100, **filters))).items)
+        return signature((await records.audit.keyset(AuditQuery(limit=100, **filters))).items)
 
     assert await matching(action=LOGIN) == [
         ("auth.login_succeeded", 1, T0 - H),
@@ -162,13 +167,13 @@ async def test_filters_combine(records: Records) -> None:
         ("auth.login_succeeded", 1, T0 + 4 * H),
         ("auth.login_succeeded", 1, T0 + H),
     ]
-    newest_first = await records.audit.page(AuditQuery(limit=100))
+    newest_first = await records.audit.keyset(AuditQuery(limit=100))
     fourth_id = newest_first.items[2].id  # the failed log-in
-    assert await matching(action=LOGIN, user_id=1, since=T0, before_id=fourth_id) == [
+    assert await matching(action=LOGIN, user_id=1, since=T0, after=below(fourth_id)) == [
         ("auth.login_succeeded", 1, T0 + H),
     ]
     assert await matching(action=AuditAction.USER_DELETED) == []
-    page = await records.audit.page(AuditQuery(limit=1, action=LOGIN, user_id=1))
+    page = await records.audit.keyset(AuditQuery(limit=1, action=LOGIN, user_id=1))
     assert signature(page.items) == [("auth.login_succeeded", 1, T0 - H)]
     assert page.next_after is not None
 
@@ -182,7 +187,7 @@ async def test_events_outlive_the_account_they_are_about(records: Records) -> No
         await uow.audit.record(event(AuditAction.USER_DELETED, ada.id, at=T0 + 2 * H, actor_id=99))
         await uow.commit()
 
-    kept = (await records.audit.page(AuditQuery(user_id=ada.id))).items
+    kept = (await records.audit.keyset(AuditQuery(user_id=ada.id))).items
     assert signature(kept) == [
         ("user.deleted", ada.id, T0 + 2 * H),
         ("auth.login_succeeded", ada.id, T0 + H),

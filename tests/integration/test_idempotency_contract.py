@@ -233,7 +233,10 @@ async def test_of_two_concurrent_claims_of_one_key_exactly_one_proceeds(
 
     racing = racing_units_of_work(store)
     claims = [ClaimIdempotencyKey(uow, clock) for uow in racing]
-    outcomes = await asyncio.gather(*(c.execute(SCOPE, KEY, "f") for c in claims), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(c.execute(ClaimIdempotencyKey.Command(scope=SCOPE, key=KEY, fingerprint="f")) for c in claims),
+        return_exceptions=True,
+    )
 
     assert sorted(type(o).__name__ for o in outcomes) == ["Claim", "ConflictError"], outcomes
     assert [o for o in outcomes if isinstance(o, Claim)] == [Claim(ClaimOutcome.PROCEED)]

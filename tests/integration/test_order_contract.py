@@ -14,8 +14,14 @@ from gatehouse.adapters.sqlalchemy.order_queries import SqlAlchemyOrderQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
-from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries
-from gatehouse.application.ports.paging import After
+from gatehouse.application.ports.orders import (
+    NewOrder,
+    OrderFilter,
+    OrderKeysetQuery,
+    OrderPageQuery,
+    OrderQueries,
+)
+from gatehouse.application.ports.paging import After, Page
 from gatehouse.domain.order import Currency, LineItem, Order, OrderStatus
 from tests.databases import ENGINES
 from tests.integration.builders import T0, assert_utc, new_user, store_users
@@ -88,7 +94,7 @@ async def test_an_order_added_without_commit_is_not_stored(orders: Orders) -> No
         added = await uow.orders.add(NewOrder(ada.id, Currency("EUR"), ITEMS, T0))
 
     assert await orders.queries.get(added.id) is None
-    assert await orders.queries.page(OrderFilter(ada.id), 1, 10) == ([], 0)
+    assert await orders.queries.page(OrderPageQuery(OrderFilter(ada.id), 1, 10)) == Page([], 0)
 
 
 async def test_update_stores_the_status_and_bumps_the_version(orders: Orders) -> None:
@@ -166,7 +172,7 @@ async def test_deleting_a_user_deletes_their_orders_and_only_theirs(orders: Orde
 
     assert [await orders.queries.get(o.id) for o in theirs] == [None, None]
     assert await orders.queries.get(kept.id) == kept
-    assert await orders.queries.page(OrderFilter(ada.id), 1, 10) == ([], 0)
+    assert await orders.queries.page(OrderPageQuery(OrderFilter(ada.id), 1, 10)) == Page([], 0)
 
 
 async def _seeded(orders: Orders) -> tuple[int, list[int]]:
@@ -184,8 +190,8 @@ async def test_page_gives_the_users_orders_by_id_with_the_total_and_a_status_fil
     ada_id, ids = await _seeded(orders)
 
     async def page(number: int, status: OrderStatus | None = None) -> tuple[list[int], int]:
-        items, total = await orders.queries.page(OrderFilter(ada_id, status), number, 2)
-        return [o.id for o in items], total
+        found = await orders.queries.page(OrderPageQuery(OrderFilter(ada_id, status), number, 2))
+        return [o.id for o in found.items], found.total
 
     assert [await page(n) for n in (1, 2, 3, 4)] == [(ids[:2], 5), (ids[2:4], 5), (ids[4:], 5), ([], 5)]
     assert await page(1, OrderStatus.CANCELLED) == ([ids[1], ids[3]], 2)
@@ -197,7 +203,7 @@ async def walk(orders: Orders, user_id: int, status: OrderStatus | None, limit: 
     pages: list[list[int]] = []
     after: After | None = None
     while True:
-        page = await orders.queries.keyset(OrderFilter(user_id, status), limit, after)
+        page = await orders.queries.keyset(OrderKeysetQuery(OrderFilter(user_id, status), limit, after))
         pages.append([o.id for o in page.items])
         if page.next_after is None:
             return pages

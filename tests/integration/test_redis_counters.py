@@ -201,7 +201,7 @@ async def test_rate_limit_lets_requests_through_while_its_counters_are_unavailab
 ) -> None:
     check = CheckRateLimit(outage_counters, FrozenClock(), per_minute=2)
 
-    decisions = [await check.execute("198.51.100.7") for _ in range(5)]
+    decisions = [await check.execute(CheckRateLimit.Command(client="198.51.100.7")) for _ in range(5)]
 
     assert all(d.allowed for d in decisions)
     assert all(d.limit == 2 and d.remaining == 2 for d in decisions)
@@ -211,8 +211,8 @@ async def test_rate_limit_lets_requests_through_while_its_counters_are_unavailab
 async def test_rate_limit_over_redis_refuses_past_the_budget(counters: RedisCounters) -> None:
     check = CheckRateLimit(counters, FrozenClock(), per_minute=2)
 
-    decisions = [await check.execute("198.51.100.7") for _ in range(3)]
-    other_client = await check.execute("198.51.100.8")
+    decisions = [await check.execute(CheckRateLimit.Command(client="198.51.100.7")) for _ in range(3)]
+    other_client = await check.execute(CheckRateLimit.Command(client="198.51.100.8"))
 
     assert [d.allowed for d in decisions] == [True, True, False]
     assert [d.remaining for d in decisions] == [1, 0, 0]

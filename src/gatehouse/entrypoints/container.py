@@ -30,12 +30,13 @@ from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from gatehouse.adapters.totp import PyotpCodes
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
+from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.mail import MailTransport
 from gatehouse.application.ports.operations import Reachable
 from gatehouse.application.ports.users import UserQueries
 from gatehouse.application.second_factor import SecondFactor
-from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
+from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.change_password import ChangePassword
@@ -60,6 +61,7 @@ from gatehouse.application.use_cases.mfa import (
 from gatehouse.application.use_cases.mfa_login import CompleteMfaLogin
 from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
 from gatehouse.application.use_cases.orders import (
+    BrowseOrders,
     ChangeOrderStatus,
     CreateOrder,
     DeleteOrder,
@@ -260,10 +262,12 @@ class Container(containers.DeclarativeContainer):
     create_order = providers.Factory(CreateOrder, uow=uow, users=user_queries, clock=clock)
     get_order = providers.Factory(GetOrder, users=user_queries, orders=order_queries)
     list_orders = providers.Factory(ListOrders, users=user_queries, orders=order_queries)
+    browse_orders = providers.Factory(BrowseOrders, users=user_queries, orders=order_queries)
     change_order_status = providers.Factory(ChangeOrderStatus, uow=uow, users=user_queries, clock=clock)
     delete_order = providers.Factory(DeleteOrder, uow=uow, users=user_queries, clock=clock)
     claim_idempotency = providers.Factory(ClaimIdempotencyKey, uow=uow, clock=clock)
     release_idempotency = providers.Factory(ReleaseIdempotencyKey, uow=uow)
+    idempotency = providers.Factory(IdempotentCreation, claim=claim_idempotency, release=release_idempotency)
 
     verify_email = providers.Factory(VerifyEmail, uow=uow, tokens=secret_tokens, clock=clock)
     resend_verification = providers.Factory(
@@ -284,7 +288,7 @@ class Container(containers.DeclarativeContainer):
     revoke_all_sessions = providers.Factory(RevokeAllSessions, uow=uow, clock=clock)
 
     audit_queries = providers.Singleton(SqlAlchemyAuditQueries, database=database)
-    list_audit_events = providers.Factory(ListAuditEvents, queries=audit_queries)
+    browse_audit_events = providers.Factory(BrowseAuditEvents, queries=audit_queries)
     prune_audit_events = providers.Factory(
         PruneAuditEvents,
         queries=audit_queries,

@@ -85,7 +85,8 @@ class Accounts:
     async def sign_in(self, user: User, password: str = PASSWORD) -> tuple[TokenPair, Actor]:
         """Log in as `user` and resolve the access token into its actor."""
         pair = await self._login.execute(Login.Command(identifier=user.email.value, password=password))
-        return pair, await self._authenticate.execute(pair.access_token)
+        actor, _user = await self._authenticate.execute(Authenticate.Query(token=pair.access_token))
+        return pair, actor
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.orders import InMemoryOrderQueries
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
-from gatehouse.application.ports.orders import OrderFilter
+from gatehouse.application.idempotency import AfterCreate
+from gatehouse.application.ports.orders import OrderFilter, OrderKeysetQuery, OrderPageQuery
 from gatehouse.application.ports.paging import After
 from gatehouse.application.use_cases.orders import (
-    BeforeCommit,
+    BrowseOrders,
     ChangeOrderStatus,
     CreateOrder,
     DeleteOrder,
@@ -49,6 +50,7 @@ class OrderCases:
     create: CreateOrder
     get: GetOrder
     listing: ListOrders
+    browsing: BrowseOrders
     change: ChangeOrderStatus
     delete: DeleteOrder
 
@@ -59,12 +61,10 @@ class OrderCases:
         items: Sequence[ItemInput] = (BOOK,),
         *,
         currency: str = "EUR",
-        before_commit: BeforeCommit | None = None,
+        after_create: AfterCreate[Order] | None = None,
     ) -> Order:
-        command = CreateOrder.Command(
-            actor=actor, user_id=user_id, currency=currency, items=items, before_commit=before_commit
-        )
-        return await self.create.execute(command)
+        command = CreateOrder.Command(actor=actor, user_id=user_id, currency=currency, items=items)
+        return await self.create.execute(command, after_create=after_create)
 
     async def move(
         self,
@@ -83,6 +83,17 @@ class OrderCases:
         )
         return await self.change.execute(command)
 
+    async def read(self, actor: Actor, user_id: int, order_id: int) -> Order:
+        return await self.get.execute(GetOrder.Query(actor=actor, user_id=user_id, order_id=order_id))
+
+    async def remove(
+        self, actor: Actor, user_id: int, order_id: int, expected_versions: Sequence[int] | None = None
+    ) -> None:
+        command = DeleteOrder.Command(
+            actor=actor, user_id=user_id, order_id=order_id, expected_versions=expected_versions
+        )
+        await self.delete.execute(command)
+
     async def ids(
         self, actor: Actor, user_id: int, *, status: OrderStatus | None = None, limit: int = 2
     ) -> list[list[int]]:
@@ -90,7 +101,8 @@ class OrderCases:
         pages: list[list[int]] = []
         after: After | None = None
         while True:
-            page = await self.listing.after(actor, OrderFilter(user_id, status), limit, after)
+            keyset = OrderKeysetQuery(OrderFilter(user_id, status), limit, after)
+            page = await self.browsing.execute(BrowseOrders.Query(actor=actor, keyset=keyset))
             pages.append([o.id for o in page.items])
             if page.next_after is None:
                 return pages
@@ -106,12 +118,16 @@ class OrderCases:
     def attempt(self, operation: str, actor: Actor, user_id: int, order_id: int) -> Awaitable[object]:
         """One use case (`get`, `list`, `after`, `create`, `change`, `delete`) on `user_id`'s path."""
         calls: dict[str, Callable[[], Awaitable[object]]] = {
-            "get": lambda: self.get.execute(actor, user_id, order_id),
-            "list": lambda: self.listing.execute(actor, OrderFilter(user_id), 1, 50),
-            "after": lambda: self.listing.after(actor, OrderFilter(user_id), 50, None),
+            "get": lambda: self.read(actor, user_id, order_id),
+            "list": lambda: self.listing.execute(
+                ListOrders.Query(actor=actor, page=OrderPageQuery(OrderFilter(user_id), 1, 50))
+            ),
+            "after": lambda: self.browsing.execute(
+                BrowseOrders.Query(actor=actor, keyset=OrderKeysetQuery(OrderFilter(user_id), 50, None))
+            ),
             "create": lambda: self.place(actor, user_id),
             "change": lambda: self.move(actor, user_id, order_id, OrderStatus.CANCELLED),
-            "delete": lambda: self.delete.execute(actor, user_id, order_id),
+            "delete": lambda: self.remove(actor, user_id, order_id),
         }
         return calls[operation]()
 
@@ -119,8 +135,10 @@ class OrderCases:
         self, actor: Actor, user_id: int, page: int, *, status: OrderStatus | None = None, size: int = 2
     ) -> tuple[list[int], int]:
         """The order ids of one numbered page and the total."""
-        items, total = await self.listing.execute(actor, OrderFilter(user_id, status), page, size)
-        return [o.id for o in items], total
+        numbered = await self.listing.execute(
+            ListOrders.Query(actor=actor, page=OrderPageQuery(OrderFilter(user_id, status), page, size))
+        )
+        return [o.id for o in numbered.items], numbered.total
 
     async def five_orders(self, owner_id: int, other_id: int) -> list[int]:
         """Five orders of the owner (the 2nd and 4th cancelled) between orders of another user."""
@@ -147,6 +165,7 @@ def order_cases(
         create=CreateOrder(uow, queries, clock),
         get=GetOrder(queries, orders),
         listing=ListOrders(queries, orders),
+        browsing=BrowseOrders(queries, orders),
         change=ChangeOrderStatus(uow, queries, clock),
         delete=DeleteOrder(uow, queries, clock),
     )

@@ -57,7 +57,7 @@ async def test_a_wrong_current_password_is_denied_and_changes_nothing(
     with pytest.raises(PermissionDeniedError):
         await change_password.execute(command(actor, current=current))
     assert database.state.users[me.id].password_hash == f"fake1${PASSWORD}"
-    assert (await authenticate.execute(pair.access_token)).user_id == me.id
+    assert (await authenticate.execute(Authenticate.Query(token=pair.access_token)))[0].user_id == me.id
 
 
 @pytest.mark.parametrize("new", ["short1A", "alllower123", "ALLUPPER123", "NoDigitsHere", "A1b" * 43])
@@ -81,9 +81,9 @@ async def test_every_session_of_the_user_ends_this_one_included(
     await change_password.execute(command(actor))
     for pair in (this_pair, other_pair):
         with pytest.raises(AuthenticationError):
-            await authenticate.execute(pair.access_token)
+            await authenticate.execute(Authenticate.Query(token=pair.access_token))
         with pytest.raises(AuthenticationError):
-            await refresh.execute(pair.refresh_token)
+            await refresh.execute(RefreshSession.Command(refresh_token=pair.refresh_token))
 
 
 async def test_sessions_of_other_users_stay_live(
@@ -93,7 +93,9 @@ async def test_sessions_of_other_users_stay_live(
     _, actor = await accounts.sign_in(me)
     other_pair, _ = await accounts.sign_in(other)
     await change_password.execute(command(actor))
-    assert (await authenticate.execute(other_pair.access_token)).user_id == other.id
+    assert (await authenticate.execute(Authenticate.Query(token=other_pair.access_token)))[
+        0
+    ].user_id == other.id
 
 
 async def test_the_current_password_is_verified_against_the_stored_hash(

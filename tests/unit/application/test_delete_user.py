@@ -32,7 +32,7 @@ async def test_deleting_an_account_ends_its_sessions(
     await delete_user.execute(DeleteUser.Command(actor=actor_of(admin), user_id=other.id))
     assert all(s.user_id != other.id for s in database.state.sessions.values())
     with pytest.raises(AuthenticationError):
-        await authenticate.execute(pair.access_token)
+        await authenticate.execute(Authenticate.Query(token=pair.access_token))
 
 
 @pytest.mark.parametrize("role", [Role.MODERATOR, Role.USER])

@@ -118,7 +118,7 @@ async def test_a_log_in_checked_against_the_old_password_opens_no_session_after_
     with pytest.raises(AuthenticationError):
         await racing
     with pytest.raises(AuthenticationError):
-        await authenticate.execute(pair.access_token)
+        await authenticate.execute(Authenticate.Query(token=pair.access_token))
 
 
 async def test_a_log_in_racing_a_deactivation_opens_no_session(

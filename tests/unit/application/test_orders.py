@@ -7,7 +7,6 @@ from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
 from gatehouse.application.ports.idempotency import StoredResponse
-from gatehouse.application.ports.orders import OrderFilter
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.orders import ItemInput
 from gatehouse.domain.errors import IllegalTransitionError, InvalidValueError, PermissionDeniedError
@@ -50,7 +49,7 @@ async def test_the_owner_places_a_pending_order_whose_total_is_computed(
     ]
     assert placed.total_cents == 2500 + 1_000_000_000
     assert placed.created_at == placed.updated_at == clock.now()
-    assert await cases.get.execute(actor_of(me), me.id, placed.id) == placed
+    assert await cases.read(actor_of(me), me.id, placed.id) == placed
 
 
 @pytest.mark.parametrize(
@@ -176,7 +175,7 @@ async def test_the_owner_cancels_a_pending_order(
     assert (cancelled.status, cancelled.version) == (CANCELLED, 2)
     assert (cancelled.created_at, cancelled.updated_at) == (placed.created_at, clock.now())
     assert cases.stored(placed.id) == (CANCELLED, 2)
-    assert await cases.get.execute(actor_of(owner), owner.id, placed.id) == cancelled
+    assert await cases.read(actor_of(owner), owner.id, placed.id) == cancelled
 
 
 @pytest.mark.parametrize(
@@ -224,19 +223,19 @@ async def test_only_an_admin_deletes_an_order_and_only_at_the_expected_version(
     placed = await cases.place(actor_of(owner), owner.id)
     for actor in (actor_of(owner), MODERATOR):
         with pytest.raises(PermissionDeniedError):
-            await cases.delete.execute(actor, owner.id, placed.id)
+            await cases.remove(actor, owner.id, placed.id)
     with pytest.raises(PreconditionFailedError):
-        await cases.delete.execute(ADMIN, owner.id, placed.id, expected_versions=[2])
+        await cases.remove(ADMIN, owner.id, placed.id, expected_versions=[2])
     assert cases.stored(placed.id) == (PENDING, 1)
 
-    await cases.delete.execute(ADMIN, owner.id, placed.id, expected_versions=[1])
+    await cases.remove(ADMIN, owner.id, placed.id, expected_versions=[1])
 
     assert cases.stored(placed.id) is None
     with pytest.raises(NotFoundError):
-        await cases.get.execute(ADMIN, owner.id, placed.id)
+        await cases.read(ADMIN, owner.id, placed.id)
 
 
-async def test_before_commit_runs_inside_the_unit_of_work_and_its_writes_commit_with_the_order(
+async def test_after_create_runs_inside_the_unit_of_work_and_its_writes_commit_with_the_order(
     accounts: Accounts, cases: OrderCases
 ) -> None:
     owner = await accounts.user()
@@ -247,7 +246,7 @@ async def test_before_commit_runs_inside_the_unit_of_work_and_its_writes_commit_
         await uow.idempotency.start("user:1", "key", "fp", cases.clock.now(), None)
         await uow.idempotency.finish("user:1", "key", StoredResponse(201, b"{}", f"/orders/{order.id}"))
 
-    placed = await cases.place(actor_of(owner), owner.id, before_commit=hook)
+    placed = await cases.place(actor_of(owner), owner.id, after_create=hook)
 
     assert seen == [(placed, False)]
     assert cases.stored(placed.id) == (PENDING, 1)
@@ -255,7 +254,7 @@ async def test_before_commit_runs_inside_the_unit_of_work_and_its_writes_commit_
     assert record.response == StoredResponse(201, b"{}", f"/orders/{placed.id}")
 
 
-async def test_an_error_raised_by_before_commit_rolls_the_order_back(
+async def test_an_error_raised_by_after_create_rolls_the_order_back(
     accounts: Accounts, cases: OrderCases
 ) -> None:
     owner = await accounts.user()
@@ -265,10 +264,10 @@ async def test_an_error_raised_by_before_commit_rolls_the_order_back(
         raise RuntimeError("the response could not be stored")
 
     with pytest.raises(RuntimeError, match="could not be stored"):
-        await cases.place(actor_of(owner), owner.id, before_commit=hook)
+        await cases.place(actor_of(owner), owner.id, after_create=hook)
     assert cases.database.state.orders == {}
     assert cases.database.state.idempotency == {}
-    assert await cases.listing.execute(actor_of(owner), OrderFilter(owner.id), 1, 50) == ([], 0)
+    assert await cases.numbered(actor_of(owner), owner.id, 1, size=50) == ([], 0)
 
 
 async def test_list_pages_a_users_orders_by_number_with_the_total(
@@ -282,7 +281,7 @@ async def test_list_pages_a_users_orders_by_number_with_the_total(
     assert await cases.numbered(MODERATOR, owner_id, 1, status=CANCELLED) == ([ids[1], ids[3]], 2)
     assert await cases.numbered(MODERATOR, owner_id, 2, status=PENDING) == ([ids[4]], 3)
     assert await cases.numbered(MODERATOR, owner_id, 1, status=PAID) == ([], 0)
-    assert (await cases.get.execute(MODERATOR, owner_id, ids[1])).status is CANCELLED
+    assert (await cases.read(MODERATOR, owner_id, ids[1])).status is CANCELLED
 
 
 async def test_list_after_a_cursor_walks_every_matching_order_once_in_id_order(

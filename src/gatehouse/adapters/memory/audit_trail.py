@@ -39,11 +39,11 @@ class InMemoryAuditQueries(AuditQueries):
     def __init__(self, database: HasState) -> None:
         self._db = database
 
-    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
+    async def keyset(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
         found = [
             e
             for e in sorted(self._db.state.audit_events.values(), key=lambda e: e.id, reverse=True)
-            if (query.before_id is None or e.id < query.before_id)
+            if (query.after is None or e.id < query.after.id)
             and (query.action is None or e.action == query.action.value)
             and (query.user_id is None or e.user_id == query.user_id)
             and (query.since is None or e.at >= query.since)

@@ -7,8 +7,15 @@ from datetime import datetime
 from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
 from gatehouse.application.ports.idempotency import IdempotencyRecord, IdempotencyRepository, StoredResponse
-from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries, OrderRepository
-from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.orders import (
+    NewOrder,
+    OrderFilter,
+    OrderKeysetQuery,
+    OrderPageQuery,
+    OrderQueries,
+    OrderRepository,
+)
+from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.domain.order import Order, OrderStatus
 
 
@@ -97,13 +104,14 @@ class InMemoryOrderQueries(OrderQueries):
         ]
         return sorted(found, key=lambda o: o.id)
 
-    async def page(self, where: OrderFilter, page: int, page_size: int) -> tuple[Sequence[Order], int]:
-        found = self._matching(where)
-        start = (page - 1) * page_size
-        return [replace(o) for o in found[start : start + page_size]], len(found)
+    async def page(self, query: OrderPageQuery) -> Page[Order]:
+        found = self._matching(query.filter)
+        start = (query.page - 1) * query.page_size
+        return Page([replace(o) for o in found[start : start + query.page_size]], len(found))
 
-    async def keyset(self, where: OrderFilter, limit: int, after: After | None) -> KeysetPage[Order]:
-        found = [o for o in self._matching(where) if after is None or o.id > after.id]
+    async def keyset(self, query: OrderKeysetQuery) -> KeysetPage[Order]:
+        after, limit = query.after, query.limit
+        found = [o for o in self._matching(query.filter) if after is None or o.id > after.id]
         page = [replace(o) for o in found[:limit]]
         more = len(found) > limit
         return KeysetPage(page, After(page[-1].id, page[-1].id) if more and page else None)

@@ -60,11 +60,11 @@ class SqlAlchemyAuditQueries(AuditQueries):
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
+    async def keyset(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
         c = audit_events.c
         stmt = select(audit_events).order_by(c.id.desc()).limit(query.limit + 1)
-        if query.before_id is not None:
-            stmt = stmt.where(c.id < query.before_id)
+        if query.after is not None:
+            stmt = stmt.where(c.id < query.after.id)
         if query.action is not None:
             stmt = stmt.where(c.action == query.action.value)
         if query.user_id is not None:

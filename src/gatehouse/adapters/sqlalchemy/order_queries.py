@@ -1,6 +1,5 @@
 """The read side of orders: one statement per look-up on the read engine."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
@@ -8,8 +7,8 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.order_repositories import to_order
 from gatehouse.adapters.sqlalchemy.tables import orders
-from gatehouse.application.ports.orders import OrderFilter, OrderQueries
-from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.orders import OrderFilter, OrderKeysetQuery, OrderPageQuery, OrderQueries
+from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.domain.order import Order
 
 
@@ -28,19 +27,18 @@ class SqlAlchemyOrderQueries(OrderQueries):
         rows = await self._fetch(select(orders).where(orders.c.id == order_id))
         return to_order(rows[0]) if rows else None
 
-    async def page(self, where: OrderFilter, page: int, page_size: int) -> tuple[Sequence[Order], int]:
-        clause = _where(where)
+    async def page(self, query: OrderPageQuery) -> Page[Order]:
+        clause = _where(query.filter)
         total_stmt = select(func.count()).select_from(orders).where(clause)
-        items_stmt = (
-            select(orders).where(clause).order_by(orders.c.id).limit(page_size).offset((page - 1) * page_size)
-        )
+        offset = (query.page - 1) * query.page_size
+        items_stmt = select(orders).where(clause).order_by(orders.c.id).limit(query.page_size).offset(offset)
         async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             total = (await conn.execute(total_stmt)).scalar_one()
             rows = (await conn.execute(items_stmt)).all() if total else []
-        return [to_order(r) for r in rows], total
+        return Page([to_order(r) for r in rows], total)
 
-    async def keyset(self, where: OrderFilter, limit: int, after: After | None) -> KeysetPage[Order]:
-        clause = _where(where)
+    async def keyset(self, query: OrderKeysetQuery) -> KeysetPage[Order]:
+        clause, after, limit = _where(query.filter), query.after, query.limit
         if after is not None:
             clause = and_(clause, orders.c.id > after.id)
         rows = await self._fetch(select(orders).where(clause).order_by(orders.c.id).limit(limit + 1))

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from gatehouse.application.ports.paging import KeysetPage
+from gatehouse.application.ports.paging import After, KeysetPage
 
 
 class AuditAction(StrEnum):
@@ -86,17 +86,23 @@ class AuditTrail(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AuditQuery:
-    """Newest first: up to `limit` events with an id below `before_id`, matching every filter given."""
+    """A cursor page, newest first: up to `limit` events with an id below `after`'s, matching every
+    filter given (`since`: at or after it)."""
 
     limit: int = 50
-    before_id: int | None = None
+    after: After | None = None
     action: AuditAction | None = None
     user_id: int | None = None
     since: datetime | None = None
 
+    def scope(self) -> str:
+        action = self.action.value if self.action is not None else None
+        since = self.since.isoformat() if self.since is not None else None
+        return f"audit|{action}|{self.user_id}|{since}"
+
 
 class AuditQueries(Protocol):
-    async def page(self, query: AuditQuery) -> KeysetPage[AuditEvent]: ...
+    async def keyset(self, query: AuditQuery) -> KeysetPage[AuditEvent]: ...
 
     async def prune(self, before: datetime) -> int:
         """Delete events older than `before`; the number deleted."""

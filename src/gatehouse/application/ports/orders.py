@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.domain.order import Currency, LineItem, Order, OrderStatus
 
 
@@ -21,6 +21,28 @@ class NewOrder:
 class OrderFilter:
     user_id: int
     status: OrderStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPageQuery:
+    """A numbered page of one user's orders by id: `page` ≥ 1, `page_size` 1–100."""
+
+    filter: OrderFilter
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKeysetQuery:
+    """A cursor page of one user's orders: up to `limit` with an id above `after`'s."""
+
+    filter: OrderFilter
+    limit: int = 50
+    after: After | None = None
+
+    def scope(self) -> str:
+        status = self.filter.status.value if self.filter.status is not None else None
+        return f"orders|{self.filter.user_id}|{status}"
 
 
 class OrderRepository(Protocol):
@@ -43,8 +65,8 @@ class OrderRepository(Protocol):
 class OrderQueries(Protocol):
     async def get(self, order_id: int) -> Order | None: ...
 
-    async def page(self, where: OrderFilter, page: int, page_size: int) -> tuple[Sequence[Order], int]:
+    async def page(self, query: OrderPageQuery) -> Page[Order]:
         """One numbered page (newest id last) and the total matching."""
         ...
 
-    async def keyset(self, where: OrderFilter, limit: int, after: After | None) -> KeysetPage[Order]: ...
+    async def keyset(self, query: OrderKeysetQuery) -> KeysetPage[Order]: ...

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -12,6 +12,8 @@ SortValue = int | str | datetime
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
+    """A numbered page: its items, and how many match in all."""
+
     items: Sequence[T]
     total: int
 
@@ -26,5 +28,18 @@ class After:
 
 @dataclass(frozen=True, slots=True)
 class KeysetPage(Generic[T]):
+    """A cursor page: its items, and where the next one resumes (None: this is the last)."""
+
     items: Sequence[T]
     next_after: After | None
+
+
+class KeysetQuery(Protocol):
+    """The query of a cursor walk, which a cursor issued for it is bound to."""
+
+    def scope(self) -> str:
+        """The listing, its filters and its order (never the position or the page size), as text.
+
+        Cursors already issued carry it: the strings of a listing must stay byte for byte.
+        """
+        ...

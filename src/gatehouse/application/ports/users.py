@@ -60,6 +60,11 @@ class UserKeysetQuery:
     limit: int = 50
     after: After | None = None
 
+    def scope(self) -> str:
+        role = self.filter.role.value if self.filter.role is not None else None
+        sort = f"{'-' if self.descending else ''}{self.sort.value}"
+        return f"users|{role}|{self.filter.is_active}|{self.filter.search}|{sort}"
+
 
 def user_sort_value(user: User, sort: UserSortField) -> SortValue:
     """The value a user sorts by: text keys lower-cased, as the queries compare them."""

@@ -10,19 +10,24 @@ from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
 
 
-class ListAuditEvents:
+class BrowseAuditEvents:
     """Audit events, newest first, filtered by action, account and time.
 
     - Admins only (403).
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        keyset: AuditQuery
+
     def __init__(self, queries: AuditQueries) -> None:
         self._queries = queries
 
-    async def execute(self, actor: Actor, query: AuditQuery) -> KeysetPage[AuditEvent]:
-        if not actor.is_admin:
+    async def execute(self, query: Query) -> KeysetPage[AuditEvent]:
+        if not query.actor.is_admin:
             raise PermissionDeniedError("Only an admin may read the audit trail")
-        return await self._queries.page(query)
+        return await self._queries.keyset(query.keyset)
 
 
 @dataclass(frozen=True, slots=True)

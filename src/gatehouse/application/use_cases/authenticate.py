@@ -1,5 +1,7 @@
 """Turn a bearer access token into the actor it speaks for."""
 
+from dataclasses import dataclass, field
+
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.credentials import TokenIssuer
@@ -16,18 +18,18 @@ class Authenticate:
     - One look-up joins session and user: this runs on every authenticated request.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        token: str = field(repr=False)
+
     def __init__(self, tokens: TokenIssuer, queries: UserQueries, clock: Clock) -> None:
         self._tokens = tokens
         self._queries = queries
         self._clock = clock
 
-    async def execute(self, token: str) -> Actor:
-        actor, _user = await self.resolve(token)
-        return actor
-
-    async def resolve(self, token: str) -> tuple[Actor, User]:
+    async def execute(self, query: Query) -> tuple[Actor, User]:
         """The actor and the account it is, from the same single look-up."""
-        claims = self._tokens.read_access(token)
+        claims = self._tokens.read_access(query.token)
         user = await self._queries.find_principal(
             session_id=claims.session_id, user_id=claims.user_id, now=self._clock.now()
         )

@@ -1,5 +1,7 @@
 """Prove an email address: confirm a verification token, or ask for a new one."""
 
+from dataclasses import dataclass, field
+
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.audit_log import record
 from gatehouse.application.errors import (
@@ -31,13 +33,17 @@ class VerifyEmail:
     - `auth.email_verified` is recorded.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        token: str = field(repr=False)
+
     def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock) -> None:
         self._uow = uow
         self._tokens = tokens
         self._clock = clock
 
-    async def execute(self, token: str) -> None:
-        fingerprint = self._tokens.fingerprint(token)
+    async def execute(self, command: Command) -> None:
+        fingerprint = self._tokens.fingerprint(command.token)
         now = self._clock.now()
         async with self._uow as uow:
             found = await uow.account_tokens.find(TokenPurpose.VERIFY_EMAIL, fingerprint)
@@ -65,6 +71,10 @@ class ResendVerification:
     - Already verified: 409. A 4th resend within an hour (the sign-up mail does not count): 429.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+
     def __init__(
         self,
         uow: UnitOfWork,
@@ -79,8 +89,8 @@ class ResendVerification:
         self._clock = clock
         self._mailer = mailer
 
-    async def execute(self, actor: Actor) -> None:
-        user = await self._queries.get(actor.user_id)
+    async def execute(self, command: Command) -> None:
+        user = await self._queries.get(command.actor.user_id)
         if user is None:
             raise AuthenticationError("Account no longer exists")
         if user.email_verified:
@@ -106,14 +116,18 @@ class ResendVerificationByEmail:
     - A 4th request within an hour for one submitted email: 429.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        email: str
+
     def __init__(self, uow: UnitOfWork, counters: Counters, clock: Clock, mailer: AccountMailer) -> None:
         self._uow = uow
         self._counters = counters
         self._clock = clock
         self._mailer = mailer
 
-    async def execute(self, email: str) -> None:
-        address = Email(email)
+    async def execute(self, command: Command) -> None:
+        address = Email(command.email)
         await throttle(self._counters, f"verify-resend:email:{address.value}")
         now = self._clock.now()
         async with self._uow as uow:

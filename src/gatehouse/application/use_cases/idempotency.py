@@ -1,4 +1,4 @@
-"""Claim and release idempotency keys; the creating use case stores the answer in its own transaction."""
+"""Claim and release idempotency keys (the whole creation: application/idempotency.py)."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,23 +34,30 @@ class ClaimIdempotencyKey:
     - Same key, different request: 422.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        scope: str  # whose key: `user:<id>`, or `ip:<address>` for an anonymous caller
+        key: str
+        fingerprint: str  # of the request (method, path, body): the same key with another is 422
+
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, scope: str, key: str, fingerprint: str) -> Claim:
+    async def execute(self, command: Command) -> Claim:
         now = self._clock.now()
+        scope, key = command.scope, command.key
         async with self._uow as uow:
             record = await uow.idempotency.get(scope, key)
             fresh = record is not None and record.started_at > now - KEY_LIFETIME
             if record is not None and fresh:
-                if record.fingerprint != fingerprint:
+                if record.fingerprint != command.fingerprint:
                     raise InvalidValueError("Idempotency-Key", "This key was used with a different request")
                 if record.response is not None:
                     return Claim(ClaimOutcome.REPLAY, record.response)
                 if record.started_at > now - ABANDONED_AFTER:
                     raise ConflictError("A request with this Idempotency-Key is still running")
-            await uow.idempotency.start(scope, key, fingerprint, now, replacing=record)
+            await uow.idempotency.start(scope, key, command.fingerprint, now, replacing=record)
             await uow.commit()
         return Claim(ClaimOutcome.PROCEED)
 
@@ -58,10 +65,15 @@ class ClaimIdempotencyKey:
 class ReleaseIdempotencyKey:
     """Free a key whose request failed without an answer worth replaying (a 5xx)."""
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        scope: str
+        key: str
+
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def execute(self, scope: str, key: str) -> None:
+    async def execute(self, command: Command) -> None:
         async with self._uow as uow:
-            await uow.idempotency.release(scope, key)
+            await uow.idempotency.release(command.scope, command.key)
             await uow.commit()

@@ -24,11 +24,16 @@ class SessionView:
 class ListMySessions:
     """The caller's live sessions, newest first, with the one making the request marked current."""
 
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+
     def __init__(self, queries: SessionQueries, clock: Clock) -> None:
         self._queries = queries
         self._clock = clock
 
-    async def execute(self, actor: Actor) -> Sequence[SessionView]:
+    async def execute(self, query: Query) -> Sequence[SessionView]:
+        actor = query.actor
         live = await self._queries.list_live(actor.user_id, self._clock.now())
         return [SessionView(s, s.id == actor.session_id) for s in live]
 
@@ -40,11 +45,17 @@ class RevokeMySession:
     - `session.revoked` is recorded.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        session_id: int
+
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, actor: Actor, session_id: int) -> None:
+    async def execute(self, command: Command) -> None:
+        actor, session_id = command.actor, command.session_id
         now = self._clock.now()
         async with self._uow as uow:
             session = await uow.sessions.get(session_id)
@@ -66,14 +77,20 @@ class RevokeAllSessions:
     - `session.revoked` is recorded with the number of sessions ended.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, actor: Actor, user_id: int) -> None:
+    async def execute(self, command: Command) -> None:
+        actor = command.actor
         now = self._clock.now()
         async with self._uow as uow:
-            user = await load_visible(uow, actor, user_id)
+            user = await load_visible(uow, actor, command.user_id)
             if not actor.is_admin:
                 raise PermissionDeniedError("Only an admin may end another account's sessions")
             ended = await uow.sessions.revoke_all(user.id, now)

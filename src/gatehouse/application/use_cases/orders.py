@@ -1,14 +1,15 @@
 """Orders of one user: create, read, list, move through the status machine, delete."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gatehouse.application.audit_log import record
 from gatehouse.application.errors import NotFoundError, PreconditionFailedError
+from gatehouse.application.idempotency import AfterCreate
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
-from gatehouse.application.ports.orders import NewOrder, OrderFilter, OrderQueries
-from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.orders import NewOrder, OrderKeysetQuery, OrderPageQuery, OrderQueries
+from gatehouse.application.ports.paging import KeysetPage, Page
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.ports.users import UserQueries
 from gatehouse.domain.order import Currency, LineItem, Order, line_items, parse_status
@@ -19,8 +20,6 @@ from gatehouse.domain.policy import (
     check_can_move_order,
     check_can_read,
 )
-
-BeforeCommit = Callable[[UnitOfWork, Order], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +57,14 @@ class CreateOrder:
         user_id: int
         currency: str
         items: Sequence[ItemInput]
-        before_commit: BeforeCommit | None = None
 
     def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
         self._uow = uow
         self._users = users
         self._clock = clock
 
-    async def execute(self, command: Command) -> Order:
+    async def execute(self, command: Command, after_create: AfterCreate[Order] | None = None) -> Order:
+        """`after_create` runs in the same transaction, after the order is written."""
         await _owner_exists(self._users, command.actor, command.user_id)
         check_can_create_order(command.actor, command.user_id)
         items = line_items([LineItem(i.sku, i.quantity, i.unit_price_cents) for i in command.items])
@@ -84,8 +83,8 @@ class CreateOrder:
                     "currency": new.currency.code,
                 },
             )
-            if command.before_commit is not None:
-                await command.before_commit(uow, order)
+            if after_create is not None:
+                await after_create(uow, order)
             await uow.commit()
         return order
 
@@ -93,33 +92,57 @@ class CreateOrder:
 class GetOrder:
     """Read one order: owner, moderator or admin; another user's order under this path is 404."""
 
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        user_id: int
+        order_id: int
+
     def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
         self._users = users
         self._orders = orders
 
-    async def execute(self, actor: Actor, user_id: int, order_id: int) -> Order:
-        await _owner_exists(self._users, actor, user_id)
-        return _of_owner(await self._orders.get(order_id), user_id, order_id)
+    async def execute(self, query: Query) -> Order:
+        await _owner_exists(self._users, query.actor, query.user_id)
+        return _of_owner(await self._orders.get(query.order_id), query.user_id, query.order_id)
 
 
 class ListOrders:
     """A user's orders, by number or by cursor: owner, moderator or admin; optional status filter."""
 
+    # A numbered page, by id, with the total. The docstring states the rules of both order lists
+    # (by cursor: BrowseOrders), and is the OpenAPI description of both.
+
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        page: OrderPageQuery
+
     def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
         self._users = users
         self._orders = orders
 
-    async def execute(
-        self, actor: Actor, where: OrderFilter, page: int, page_size: int
-    ) -> tuple[Sequence[Order], int]:
-        await _owner_exists(self._users, actor, where.user_id)
-        return await self._orders.page(where, page, page_size)
+    async def execute(self, query: Query) -> Page[Order]:
+        await _owner_exists(self._users, query.actor, query.page.filter.user_id)
+        return await self._orders.page(query.page)
 
-    async def after(
-        self, actor: Actor, where: OrderFilter, limit: int, after: After | None
-    ) -> KeysetPage[Order]:
-        await _owner_exists(self._users, actor, where.user_id)
-        return await self._orders.keyset(where, limit, after)
+
+class BrowseOrders:
+    """A cursor page of a user's orders, by id: the rules of `ListOrders`; each page resumes
+    strictly after the last id seen, so a walk visits every order that existed when it began once."""
+
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        keyset: OrderKeysetQuery
+
+    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
+        self._users = users
+        self._orders = orders
+
+    async def execute(self, query: Query) -> KeysetPage[Order]:
+        await _owner_exists(self._users, query.actor, query.keyset.filter.user_id)
+        return await self._orders.keyset(query.keyset)
 
 
 class ChangeOrderStatus:
@@ -172,25 +195,30 @@ class ChangeOrderStatus:
 class DeleteOrder:
     """Delete an order: admins only (403); `If-Match` must name the current version (412)."""
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        order_id: int
+        expected_versions: Sequence[int] | None = None
+
     def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
         self._uow = uow
         self._users = users
         self._clock = clock
 
-    async def execute(
-        self, actor: Actor, user_id: int, order_id: int, expected_versions: Sequence[int] | None = None
-    ) -> None:
-        await _owner_exists(self._users, actor, user_id)
+    async def execute(self, command: Command) -> None:
+        await _owner_exists(self._users, command.actor, command.user_id)
         async with self._uow as uow:
-            order = _of_owner(await uow.orders.get(order_id), user_id, order_id)
-            check_can_delete_order(actor)
-            await uow.orders.delete(order.id, expected_versions=expected_versions)
+            order = _of_owner(await uow.orders.get(command.order_id), command.user_id, command.order_id)
+            check_can_delete_order(command.actor)
+            await uow.orders.delete(order.id, expected_versions=command.expected_versions)
             await record(
                 uow,
                 AuditAction.ORDER_DELETED,
                 at=self._clock.now(),
                 user_id=order.user_id,
-                actor=actor,
+                actor=command.actor,
                 details={"order_id": order.id, "status": order.status.value},
             )
             await uow.commit()

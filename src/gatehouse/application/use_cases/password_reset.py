@@ -32,14 +32,18 @@ class RequestPasswordReset:
     - More than 3 requests an hour for one submitted email: 429.
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        email: str
+
     def __init__(self, uow: UnitOfWork, counters: Counters, clock: Clock, mailer: AccountMailer) -> None:
         self._uow = uow
         self._counters = counters
         self._clock = clock
         self._mailer = mailer
 
-    async def execute(self, email: str) -> None:
-        address = Email(email)
+    async def execute(self, command: Command) -> None:
+        address = Email(command.email)
         await throttle(self._counters, f"password-reset:{address.value}", MAX_REQUESTS)
         now = self._clock.now()
         async with self._uow as uow:

@@ -24,12 +24,17 @@ class CheckRateLimit:
     - When the counter store is unreachable, requests are let through (fail open).
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        client: str  # whom the budget belongs to: the client IP
+
     def __init__(self, counters: Counters, clock: Clock, per_minute: int) -> None:
         self._counters = counters
         self._clock = clock
         self.limit = per_minute
 
-    async def execute(self, client: str) -> RateDecision:
+    async def execute(self, command: Command) -> RateDecision:
+        client = command.client
         seconds = int(self._clock.now().timestamp())
         window, reset_after = divmod(seconds, WINDOW_SECONDS)
         reset_after = WINDOW_SECONDS - reset_after

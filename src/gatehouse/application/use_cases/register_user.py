@@ -1,11 +1,11 @@
 """Create an account: a public sign-up, or an admin's creation with a chosen role."""
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.audit_log import record
 from gatehouse.application.errors import ConflictError
+from gatehouse.application.idempotency import AfterCreate
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.credentials import PasswordHasher
@@ -38,7 +38,6 @@ class RegisterUser:
         role: str | None = None
         is_active: bool | None = None
         actor: Actor | None = None
-        before_commit: Callable[[UnitOfWork, User], Awaitable[None]] | None = None
 
     def __init__(
         self,
@@ -54,7 +53,8 @@ class RegisterUser:
         self._clock = clock
         self._mailer = mailer
 
-    async def execute(self, command: Command) -> User:
+    async def execute(self, command: Command, after_create: AfterCreate[User] | None = None) -> User:
+        """`after_create` runs in the same transaction, after the account is written."""
         privileged = {name for name in ("role", "is_active") if getattr(command, name) is not None}
         check_can_create_with(command.actor, privileged)
         email = Email(command.email)
@@ -90,8 +90,8 @@ class RegisterUser:
                 actor=command.actor,
                 details={"email": user.email.value, "username": user.username.value, "role": user.role.value},
             )
-            if command.before_commit is not None:
-                await command.before_commit(uow, user)
+            if after_create is not None:
+                await after_create(uow, user)
             await uow.commit()
         return user
 

@@ -29,13 +29,17 @@ class RefreshSession:
     - The user must still exist and be active (401).
     """
 
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        refresh_token: str = field(repr=False)
+
     def __init__(self, uow: UnitOfWork, tokens: TokenIssuer, clock: Clock) -> None:
         self._uow = uow
         self._tokens = tokens
         self._clock = clock
 
-    async def execute(self, refresh_token: str) -> TokenPair:
-        fingerprint = self._tokens.fingerprint(refresh_token)
+    async def execute(self, command: Command) -> TokenPair:
+        fingerprint = self._tokens.fingerprint(command.refresh_token)
         now = self._clock.now()
         async with self._uow as uow:
             record = await uow.sessions.find_refresh_token(fingerprint)

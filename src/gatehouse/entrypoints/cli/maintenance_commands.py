@@ -8,6 +8,7 @@ from typing import Any
 
 from gatehouse.application.audit_filters import AuditFilterError, parse_action, parse_since
 from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery
+from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents
 from gatehouse.application.use_cases.deliver_mail import DeliveryReport
 from gatehouse.domain.policy import Actor
 from gatehouse.entrypoints.cli.output import print_json, table_time, utc
@@ -61,11 +62,13 @@ async def audit_list(container: Container, args: argparse.Namespace) -> int:
     )
     events: list[AuditEvent] = []
     while True:
-        page = await container.list_audit_events().execute(OPERATOR, query)
+        page = await container.browse_audit_events().execute(
+            BrowseAuditEvents.Query(actor=OPERATOR, keyset=query)
+        )
         events.extend(page.items)
         if page.next_after is None:
             break
-        query = replace(query, before_id=page.next_after.id)
+        query = replace(query, after=page.next_after)
     if args.json:
         print_json([event_json(e) for e in events])
         return 0

@@ -21,7 +21,6 @@ from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
 from gatehouse.entrypoints.http.errors import handle_exception
-from gatehouse.entrypoints.http.idempotency import IdempotentCreation
 from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, RouteTemplates, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.openapi import package_version
@@ -48,10 +47,6 @@ def dependencies(container: Container, metrics: Metrics) -> dict[str, Provide]:
     (`login: NamedDependency[Login]`), and Litestar refuses to build the app when a handler names
     one the container does not have."""
     deps = {name: bridge(provider) for name, provider in container.providers.items()}
-    deps["idempotency"] = Provide(
-        lambda: IdempotentCreation(container.claim_idempotency(), container.release_idempotency()),
-        sync_to_thread=False,
-    )
     settings = container.settings()
     codec = CursorCodec(settings.require_jwt_secret(), settings.jwt_previous_secrets)
     deps["cursors"] = Provide(lambda: codec, sync_to_thread=False)

@@ -42,7 +42,7 @@ async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
     if token is None:
         return None
     authenticator: Authenticate = request.app.state[STATE_KEY]
-    actor, user = await authenticator.resolve(token)
+    actor, user = await authenticator.execute(Authenticate.Query(token=token))
     ctx = context_of(request.scope)
     ctx.user_id, ctx.user = actor.user_id, user
     if not request.route_handler.opt.get("mfa_enrolment"):

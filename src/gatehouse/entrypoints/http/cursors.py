@@ -6,10 +6,11 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
-from gatehouse.application.ports.paging import After, SortValue
+from gatehouse.application.ports.paging import After, KeysetPage, KeysetQuery, SortValue
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAC_BYTES = 16
@@ -59,6 +60,14 @@ class CursorCodec:
         if payload.query != query:
             raise BadRequestError(INVALID)
         return After(_value(payload), payload.id)
+
+    def resume(self, cursor: str | None, query: KeysetQuery) -> After | None:
+        """Where the page after `cursor` starts in `query`'s walk; None for its first page."""
+        return self.decode(cursor, query.scope()) if cursor else None
+
+    def next_cursor(self, page: KeysetPage[Any], query: KeysetQuery) -> str | None:
+        """The cursor of the page after `page` in `query`'s walk; None after the last."""
+        return self.encode(page.next_after, query.scope()) if page.next_after else None
 
     @staticmethod
     def _verifies(key: bytes, raw: bytes, mac: bytes) -> bool:

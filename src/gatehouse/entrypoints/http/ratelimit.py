@@ -35,7 +35,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         ctx = context_of(scope)
-        decision = await self.check.execute(ctx.ip or "unknown")
+        decision = await self.check.execute(CheckRateLimit.Command(client=ctx.ip or "unknown"))
         extra = _headers(decision)
         if not decision.allowed:
             body = msgspec.json.encode(

@@ -1,5 +1,6 @@
 """Route of the audit trail: `GET /audit-events`, newest first, by cursor (in v1 and v2 alike)."""
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ from litestar.params import QueryParameter
 
 from gatehouse.application.audit_filters import AuditFilterError, parse_action, parse_since
 from gatehouse.application.ports.audit import AuditAction, AuditQuery
-from gatehouse.application.use_cases.audit_trail import ListAuditEvents
+from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import errors
@@ -66,11 +67,11 @@ def since_filter(raw: str | None) -> datetime | None:
     summary="Read the audit trail",
     security=BEARER_SECURITY,
     responses=errors(400, 401, 403, 429, 503),
-    description=describe(ListAuditEvents.__doc__),
+    description=describe(BrowseAuditEvents.__doc__),
 )
 async def list_audit_events(
     request: Request[Any, Any, Any],
-    list_audit_events: NamedDependency[ListAuditEvents],
+    browse_audit_events: NamedDependency[BrowseAuditEvents],
     cursors: NamedDependency[CursorCodec],
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -80,16 +81,15 @@ async def list_audit_events(
 ) -> Response[AuditPageOut]:
     actor = await require_actor(request)
     require_plain_integers(request, "limit")
-    signature = f"audit|{action}|{user_id}|{since}"
-    query = AuditQuery(
+    walk = AuditQuery(
         limit=limit,
-        before_id=cursors.decode(cursor, signature).id if cursor else None,
         action=action_filter(action),
         user_id=parse_id(user_id) if user_id is not None else None,
         since=since_filter(since),
     )
-    page = await list_audit_events.execute(actor, query)
-    next_cursor = cursors.encode(page.next_after, signature) if page.next_after else None
+    keyset = replace(walk, after=cursors.resume(cursor, walk))
+    page = await browse_audit_events.execute(BrowseAuditEvents.Query(actor=actor, keyset=keyset))
+    next_cursor = cursors.next_cursor(page, walk)
     body = AuditPageOut(items=[audit_event_out(e) for e in page.items], next_cursor=next_cursor)
     return Response(body, headers={"Cache-Control": "private, no-cache"})
 

@@ -134,7 +134,7 @@ async def issue_token_mfa(
 )
 async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSession]) -> Response[TokenOut]:
     body = await decode_body(request, RefreshIn)
-    return tokens_response(await refresh.execute(body.refresh_token))
+    return tokens_response(await refresh.execute(RefreshSession.Command(refresh_token=body.refresh_token)))
 
 
 @post(
@@ -165,7 +165,7 @@ async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
 )
 async def verify_email(request: AnyRequest, verify_email: NamedDependency[VerifyEmail]) -> None:
     body = await decode_body(request, VerifyEmailIn)
-    await verify_email.execute(body.token)
+    await verify_email.execute(VerifyEmail.Command(token=body.token))
 
 
 @post(
@@ -189,12 +189,12 @@ async def resend_verification(
         # same rules as without a token (its email well-formed too: 422).
         if await _has_body(request):
             Email((await decode_body(request, EmailIn)).email)
-        await resend_verification.execute(actor)
+        await resend_verification.execute(ResendVerification.Command(actor=actor))
         return accepted(RESENT)
     if not await _has_body(request):
         raise BodyValidationError("email", "Missing required field (or send a bearer token)")
     body = await decode_body(request, EmailIn)
-    await resend_verification_by_email.execute(body.email)
+    await resend_verification_by_email.execute(ResendVerificationByEmail.Command(email=body.email))
     return accepted(RESENT_IF_ANY)
 
 
@@ -211,7 +211,7 @@ async def request_password_reset(
     request: AnyRequest, request_password_reset: NamedDependency[RequestPasswordReset]
 ) -> Response[AcceptedOut]:
     body = await decode_body(request, EmailIn)
-    await request_password_reset.execute(body.email)
+    await request_password_reset.execute(RequestPasswordReset.Command(email=body.email))
     return accepted(RESET_IF_ANY)
 
 

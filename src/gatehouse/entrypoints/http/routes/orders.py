@@ -1,5 +1,6 @@
 """Routes of `/users/{uid}/orders…`: place, read, move, delete; the lists (v1 numbered, v2 by cursor)."""
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import msgspec
@@ -7,9 +8,11 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.ports.idempotency import StoredResponse
-from gatehouse.application.ports.orders import OrderFilter
+from gatehouse.application.ports.orders import OrderFilter, OrderKeysetQuery, OrderPageQuery
 from gatehouse.application.use_cases.orders import (
+    BrowseOrders,
     ChangeOrderStatus,
     CreateOrder,
     DeleteOrder,
@@ -24,7 +27,7 @@ from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, e
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.idempotency import create_once
 from gatehouse.entrypoints.http.ids import OrderIdPath, UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.paging import (
@@ -88,13 +91,8 @@ async def create_order(
     def render(order: Order) -> StoredResponse:
         return StoredResponse(201, msgspec.json.encode(order_out(order)), f"{prefix}/{order.id}")
 
-    async def execute(before_commit: BeforeCommit[Order]) -> Order:
-        command = CreateOrder.Command(
-            actor=actor, user_id=uid, currency=body.currency, items=items, before_commit=before_commit
-        )
-        return await create_order.execute(command)
-
-    return await idempotency.run(request, actor, execute, render)
+    command = CreateOrder.Command(actor=actor, user_id=uid, currency=body.currency, items=items)
+    return await create_once(request, actor, idempotency, create_order, command, render)
 
 
 @get(
@@ -118,7 +116,8 @@ async def read_order(
     if_none_match: IfNoneMatch,
 ) -> Response[Any]:
     actor = await require_actor(request)
-    order = await get_order.execute(actor, parse_id(user_id), parse_id(order_id, "order_id"))
+    query = GetOrder.Query(actor=actor, user_id=parse_id(user_id), order_id=parse_id(order_id, "order_id"))
+    order = await get_order.execute(query)
     if not_modified(if_none_match, order.version):
         return Response(None, status_code=304, headers={"ETag": etag(order.version)})
     return with_etag(order)
@@ -173,7 +172,12 @@ async def delete_order(
 ) -> None:
     actor = await require_actor(request)
     await delete_order.execute(
-        actor, parse_id(user_id), parse_id(order_id, "order_id"), expected_versions(if_match)
+        DeleteOrder.Command(
+            actor=actor,
+            user_id=parse_id(user_id),
+            order_id=parse_id(order_id, "order_id"),
+            expected_versions=expected_versions(if_match),
+        )
     )
 
 
@@ -196,13 +200,14 @@ async def list_orders_v1(
     actor = await require_actor(request)
     require_plain_integers(request, "page", "page_size")
     where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
-    items, total = await list_orders.execute(actor, where, page, page_size)
+    query = OrderPageQuery(filter=where, page=page, page_size=page_size)
+    result = await list_orders.execute(ListOrders.Query(actor=actor, page=query))
     return OrderPageOut(
-        items=[order_out(o) for o in items],
-        total=total,
+        items=[order_out(o) for o in result.items],
+        total=result.total,
         page=page,
         page_size=page_size,
-        total_pages=pages(total, page_size),
+        total_pages=pages(result.total, page_size),
     )
 
 
@@ -216,7 +221,7 @@ async def list_orders_v1(
 )
 async def list_orders_v2(
     request: AnyRequest,
-    list_orders: NamedDependency[ListOrders],
+    browse_orders: NamedDependency[BrowseOrders],
     cursors: NamedDependency[CursorCodec],
     user_id: UserIdPath,
     limit: Limit = 50,
@@ -226,10 +231,10 @@ async def list_orders_v2(
     actor = await require_actor(request)
     require_plain_integers(request, "limit")
     where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
-    signature = f"orders|{where.user_id}|{status}"
-    after = cursors.decode(cursor, signature) if cursor else None
-    result = await list_orders.after(actor, where, limit, after)
-    next_cursor = cursors.encode(result.next_after, signature) if result.next_after else None
+    walk = OrderKeysetQuery(filter=where, limit=limit)
+    keyset = replace(walk, after=cursors.resume(cursor, walk))
+    result = await browse_orders.execute(BrowseOrders.Query(actor=actor, keyset=keyset))
+    next_cursor = cursors.next_cursor(result, walk)
     return OrderCursorPageOut(items=[order_out(o) for o in result.items], next_cursor=next_cursor)
 
 

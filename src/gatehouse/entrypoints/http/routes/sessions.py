@@ -28,7 +28,7 @@ async def list_my_sessions(
     request: AnyRequest, list_my_sessions: NamedDependency[ListMySessions]
 ) -> Response[SessionListOut]:
     actor = await require_actor(request)
-    views = await list_my_sessions.execute(actor)
+    views = await list_my_sessions.execute(ListMySessions.Query(actor=actor))
     body = SessionListOut(items=[session_out(v) for v in views])
     return Response(body, headers={"Cache-Control": "private, no-cache"})
 
@@ -46,7 +46,9 @@ async def revoke_my_session(
     request: AnyRequest, revoke_my_session: NamedDependency[RevokeMySession], session_id: SessionIdPath
 ) -> None:
     actor = await require_actor(request)
-    await revoke_my_session.execute(actor, parse_id(session_id, "session_id"))
+    await revoke_my_session.execute(
+        RevokeMySession.Command(actor=actor, session_id=parse_id(session_id, "session_id"))
+    )
 
 
 @delete(
@@ -62,7 +64,7 @@ async def revoke_all_sessions(
     request: AnyRequest, revoke_all_sessions: NamedDependency[RevokeAllSessions], user_id: UserIdPath
 ) -> None:
     actor = await require_actor(request)
-    await revoke_all_sessions.execute(actor, parse_id(user_id))
+    await revoke_all_sessions.execute(RevokeAllSessions.Command(actor=actor, user_id=parse_id(user_id)))
 
 
 ROUTES = [list_my_sessions, revoke_my_session, revoke_all_sessions]

@@ -1,5 +1,6 @@
 """The account lists of `GET /users`: numbered pages (v1) and cursors (v2) over the same filters."""
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from litestar import Request, get
@@ -121,17 +122,12 @@ async def list_users_v2(
     actor = await require_actor(request)
     require_plain_integers(request, "limit")
     field, descending = parse_sort(sort)
-    signature = f"users|{role}|{is_active}|{search}|{sort}"
-    after = cursors.decode(cursor, signature) if cursor else None
-    query = UserKeysetQuery(
-        filter=user_filter(role, is_active, search),
-        sort=field,
-        descending=descending,
-        limit=limit,
-        after=after,
+    walk = UserKeysetQuery(
+        filter=user_filter(role, is_active, search), sort=field, descending=descending, limit=limit
     )
-    result = await browse_users.execute(BrowseUsers.Query(actor=actor, keyset=query))
-    next_cursor = cursors.encode(result.next_after, signature) if result.next_after else None
+    keyset = replace(walk, after=cursors.resume(cursor, walk))
+    result = await browse_users.execute(BrowseUsers.Query(actor=actor, keyset=keyset))
+    next_cursor = cursors.next_cursor(result, walk)
     return UserCursorPageOut(items=[user_out(u) for u in result.items], next_cursor=next_cursor)
 
 

@@ -7,6 +7,7 @@ from litestar import Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from msgspec import UNSET as MSGSPEC_UNSET
 
+from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.unset import UNSET
 from gatehouse.application.use_cases.change_password import ChangePassword
@@ -26,7 +27,7 @@ from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, expected_versions, not_modified
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import BeforeCommit, IdempotentCreation
+from gatehouse.entrypoints.http.idempotency import create_once
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.schemas.users import (
@@ -77,20 +78,16 @@ async def create_user(
     def render(user: User) -> StoredResponse:
         return StoredResponse(201, msgspec.json.encode(user_out(user)), f"{prefix}/{user.id}")
 
-    async def execute(before_commit: BeforeCommit[User]) -> User:
-        command = RegisterUser.Command(
-            email=body.email,
-            username=body.username,
-            password=body.password,
-            full_name=body.full_name,
-            role=body.role,
-            is_active=body.is_active,
-            actor=maybe_actor,
-            before_commit=before_commit,
-        )
-        return await register_user.execute(command)
-
-    return await idempotency.run(request, maybe_actor, execute, render)
+    command = RegisterUser.Command(
+        email=body.email,
+        username=body.username,
+        password=body.password,
+        full_name=body.full_name,
+        role=body.role,
+        is_active=body.is_active,
+        actor=maybe_actor,
+    )
+    return await create_once(request, maybe_actor, idempotency, register_user, command, render)
 
 
 @get(

@@ -9,14 +9,21 @@ from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.ports.audit import AuditAction, Origin
 from gatehouse.application.use_cases.change_password import ChangePassword
+from gatehouse.application.use_cases.email_verification import VerifyEmail
 from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.password_reset import RequestPasswordReset
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.passwords import ClassicPasswordPolicy
 from gatehouse.domain.values import Role
 from tests.unit.application.conftest import MAX_FAILURES, PASSWORD, Accounts, actor_of
-from tests.unit.application.conftest_lifecycle import NEW_PASSWORD, RESET_PAGE, Lifecycle, lifecycle
+from tests.unit.application.conftest_account_cases import (
+    NEW_PASSWORD,
+    RESET_PAGE,
+    AccountCases,
+    account_cases,
+)
 
 CHANGED_PASSWORD = "Changed789Pass"
 WRONG_PASSWORD = "Wrong1234Pass"
@@ -25,8 +32,8 @@ WRONG_PASSWORD = "Wrong1234Pass"
 @pytest.fixture
 def cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, counters: InProcessCounters
-) -> Lifecycle:
-    return lifecycle(database, clock, hasher, counters)
+) -> AccountCases:
+    return account_cases(database, clock, hasher, counters)
 
 
 def creds(identifier: str, password: str = PASSWORD) -> Login.Command:
@@ -34,7 +41,7 @@ def creds(identifier: str, password: str = PASSWORD) -> Login.Command:
 
 
 async def test_a_login_is_recorded_with_the_account_as_user_and_actor(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     me = await accounts.user()
     _, actor = await accounts.sign_in(me)
@@ -44,7 +51,7 @@ async def test_a_login_is_recorded_with_the_account_as_user_and_actor(
 
 
 async def test_a_wrong_password_is_recorded_as_a_failed_login_of_the_account(
-    accounts: Accounts, cases: Lifecycle, login: Login
+    accounts: Accounts, cases: AccountCases, login: Login
 ) -> None:
     me = await accounts.user()
     with pytest.raises(AuthenticationError):
@@ -55,7 +62,7 @@ async def test_a_wrong_password_is_recorded_as_a_failed_login_of_the_account(
 
 
 async def test_a_login_to_an_unknown_email_is_recorded_with_the_submitted_address(
-    cases: Lifecycle, login: Login
+    cases: AccountCases, login: Login
 ) -> None:
     with pytest.raises(AuthenticationError):
         await login.execute(creds("Ghost@Example.COM"))
@@ -65,7 +72,7 @@ async def test_a_login_to_an_unknown_email_is_recorded_with_the_submitted_addres
 
 
 async def test_a_correct_password_on_a_deactivated_account_is_recorded_as_failed(
-    accounts: Accounts, cases: Lifecycle, login: Login
+    accounts: Accounts, cases: AccountCases, login: Login
 ) -> None:
     gone = await accounts.create(Role.USER, is_active=False)
     with pytest.raises(PermissionDeniedError):
@@ -75,7 +82,9 @@ async def test_a_correct_password_on_a_deactivated_account_is_recorded_as_failed
     assert cases.events(AuditAction.LOGIN_SUCCEEDED) == []
 
 
-async def test_a_throttled_login_writes_no_event(accounts: Accounts, cases: Lifecycle, login: Login) -> None:
+async def test_a_throttled_login_writes_no_event(
+    accounts: Accounts, cases: AccountCases, login: Login
+) -> None:
     me = await accounts.user()
     for _ in range(MAX_FAILURES):
         with pytest.raises(AuthenticationError):
@@ -86,7 +95,7 @@ async def test_a_throttled_login_writes_no_event(accounts: Accounts, cases: Life
     assert cases.events(AuditAction.LOGIN_SUCCEEDED) == []
 
 
-async def test_a_logout_is_recorded(accounts: Accounts, cases: Lifecycle, logout: Logout) -> None:
+async def test_a_logout_is_recorded(accounts: Accounts, cases: AccountCases, logout: Logout) -> None:
     me = await accounts.user()
     _, actor = await accounts.sign_in(me)
     await logout.execute(Logout.Command(actor=actor))
@@ -96,14 +105,14 @@ async def test_a_logout_is_recorded(accounts: Accounts, cases: Lifecycle, logout
 
 
 async def test_reuse_of_a_spent_refresh_token_is_recorded(
-    accounts: Accounts, cases: Lifecycle, refresh: RefreshSession
+    accounts: Accounts, cases: AccountCases, refresh: RefreshSession
 ) -> None:
     me = await accounts.user()
     pair, actor = await accounts.sign_in(me)
-    await refresh.execute(pair.refresh_token)
+    await refresh.execute(RefreshSession.Command(refresh_token=pair.refresh_token))
     assert cases.events(AuditAction.REFRESH_REUSE_DETECTED) == []
     with pytest.raises(AuthenticationError):
-        await refresh.execute(pair.refresh_token)
+        await refresh.execute(RefreshSession.Command(refresh_token=pair.refresh_token))
     [event] = cases.events(AuditAction.REFRESH_REUSE_DETECTED)
     assert event.user_id == me.id
     assert pair.refresh_token not in repr(event)
@@ -111,7 +120,7 @@ async def test_reuse_of_a_spent_refresh_token_is_recorded(
 
 
 async def test_a_password_change_is_recorded(
-    accounts: Accounts, cases: Lifecycle, change_password: ChangePassword
+    accounts: Accounts, cases: AccountCases, change_password: ChangePassword
 ) -> None:
     me = await accounts.user()
     _, actor = await accounts.sign_in(me)
@@ -124,7 +133,7 @@ async def test_a_password_change_is_recorded(
 
 
 async def test_a_refused_password_change_writes_no_event(
-    accounts: Accounts, cases: Lifecycle, change_password: ChangePassword
+    accounts: Accounts, cases: AccountCases, change_password: ChangePassword
 ) -> None:
     me = await accounts.user()
     with pytest.raises(PermissionDeniedError):
@@ -141,7 +150,7 @@ async def test_events_carry_the_origin_of_the_request(
     hasher: InMemoryPasswordHasher,
     clock: FixedClock,
     mailer: AccountMailer,
-    cases: Lifecycle,
+    cases: AccountCases,
 ) -> None:
     origin = FixedOrigin(Origin(ip="203.0.113.7", request_id="req-1"))
     uow = InMemoryUnitOfWork(database, origin)
@@ -151,7 +160,7 @@ async def test_events_carry_the_origin_of_the_request(
     assert (event.ip, event.request_id, event.at) == ("203.0.113.7", "req-1", clock.now())
 
 
-async def test_events_without_a_known_origin_have_none(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_events_without_a_known_origin_have_none(accounts: Accounts, cases: AccountCases) -> None:
     await accounts.user()
     [event] = cases.events(AuditAction.USER_CREATED)
     assert (event.ip, event.request_id) == (None, None)
@@ -159,7 +168,7 @@ async def test_events_without_a_known_origin_have_none(accounts: Accounts, cases
 
 async def test_no_event_of_a_whole_account_life_holds_a_password_hash_or_token(
     accounts: Accounts,
-    cases: Lifecycle,
+    cases: AccountCases,
     login: Login,
     refresh: RefreshSession,
     logout: Logout,
@@ -168,11 +177,11 @@ async def test_no_event_of_a_whole_account_life_holds_a_password_hash_or_token(
     me = await accounts.user(name="ada")
     secrets = [PASSWORD, WRONG_PASSWORD, CHANGED_PASSWORD, NEW_PASSWORD]
     verify_token = cases.last_token("ada@example.com")
-    await cases.verify.execute(verify_token)
+    await cases.verify.execute(VerifyEmail.Command(token=verify_token))
     first = await login.execute(creds("ada@example.com"))
-    second = await refresh.execute(first.refresh_token)
+    second = await refresh.execute(RefreshSession.Command(refresh_token=first.refresh_token))
     with pytest.raises(AuthenticationError):
-        await refresh.execute(first.refresh_token)
+        await refresh.execute(RefreshSession.Command(refresh_token=first.refresh_token))
     with pytest.raises(AuthenticationError):
         await login.execute(creds("ada@example.com", WRONG_PASSWORD))
     pair, actor = await accounts.sign_in(me)
@@ -180,7 +189,7 @@ async def test_no_event_of_a_whole_account_life_holds_a_password_hash_or_token(
         ChangePassword.Command(actor=actor, current_password=PASSWORD, new_password=CHANGED_PASSWORD)
     )
     secrets.append(cases.database.state.users[me.id].password_hash)
-    await cases.request_reset.execute("ada@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     reset_token = cases.last_token("ada@example.com", RESET_PAGE)
     await cases.confirm(reset_token)
     last = await login.execute(creds("ada@example.com", NEW_PASSWORD))

@@ -1,5 +1,6 @@
-"""ListAuditEvents and PruneAuditEvents: who may read, order, filters, paging, and retention."""
+"""BrowseAuditEvents and PruneAuditEvents: who may read, order, filters, paging, and retention."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.store import InMemoryDatabase
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuery
-from gatehouse.application.use_cases.audit_trail import ListAuditEvents, PruneAuditEvents
+from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.login import Login
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
@@ -26,8 +27,8 @@ def audit_queries(database: InMemoryDatabase) -> InMemoryAuditQueries:
 
 
 @pytest.fixture
-def list_events(audit_queries: InMemoryAuditQueries) -> ListAuditEvents:
-    return ListAuditEvents(audit_queries)
+def browse_events(audit_queries: InMemoryAuditQueries) -> BrowseAuditEvents:
+    return BrowseAuditEvents(audit_queries)
 
 
 @pytest.fixture
@@ -56,23 +57,23 @@ def stored(database: InMemoryDatabase) -> list[AuditEvent]:
 
 @pytest.mark.parametrize("role", [Role.MODERATOR, Role.USER])
 async def test_only_an_admin_may_read_the_audit_trail(
-    accounts: Accounts, list_events: ListAuditEvents, role: Role
+    accounts: Accounts, browse_events: BrowseAuditEvents, role: Role
 ) -> None:
     caller = await accounts.create(role)
     with pytest.raises(PermissionDeniedError):
-        await list_events.execute(actor_of(caller), AuditQuery())
+        await browse_events.execute(BrowseAuditEvents.Query(actor=actor_of(caller), keyset=AuditQuery()))
 
 
 async def test_events_come_newest_first(
     accounts: Accounts,
     login: Login,
     clock: FixedClock,
-    list_events: ListAuditEvents,
+    browse_events: BrowseAuditEvents,
     database: InMemoryDatabase,
 ) -> None:
     admin = await accounts.admin()
     await busy_hour(accounts, login, clock)
-    page = await list_events.execute(actor_of(admin), AuditQuery())
+    page = await browse_events.execute(BrowseAuditEvents.Query(actor=actor_of(admin), keyset=AuditQuery()))
     assert [e.id for e in page.items] == [e.id for e in stored(database)]
     assert len(page.items) == 7
     assert [e.at for e in page.items] == sorted((e.at for e in page.items), reverse=True)
@@ -80,74 +81,74 @@ async def test_events_come_newest_first(
 
 
 async def test_events_filter_by_action(
-    accounts: Accounts, login: Login, clock: FixedClock, list_events: ListAuditEvents
+    accounts: Accounts, login: Login, clock: FixedClock, browse_events: BrowseAuditEvents
 ) -> None:
     admin = await accounts.admin()
     ada, bob = await busy_hour(accounts, login, clock)
     query = AuditQuery(action=AuditAction.LOGIN_FAILED)
-    page = await list_events.execute(actor_of(admin), query)
+    page = await browse_events.execute(BrowseAuditEvents.Query(actor=actor_of(admin), keyset=query))
     assert [(e.action, e.user_id) for e in page.items] == [("auth.login_failed", i) for i in (bob.id, ada.id)]
 
 
 async def test_events_filter_by_account(
-    accounts: Accounts, login: Login, clock: FixedClock, list_events: ListAuditEvents
+    accounts: Accounts, login: Login, clock: FixedClock, browse_events: BrowseAuditEvents
 ) -> None:
     admin = await accounts.admin()
     ada, _ = await busy_hour(accounts, login, clock)
-    page = await list_events.execute(actor_of(admin), AuditQuery(user_id=ada.id))
+    page = await browse_events.execute(
+        BrowseAuditEvents.Query(actor=actor_of(admin), keyset=AuditQuery(user_id=ada.id))
+    )
     assert [e.action for e in page.items] == ["auth.login_failed", "auth.login_succeeded", "user.created"]
 
 
 async def test_events_filter_by_time_from_since_on(
-    accounts: Accounts, login: Login, clock: FixedClock, list_events: ListAuditEvents
+    accounts: Accounts, login: Login, clock: FixedClock, browse_events: BrowseAuditEvents
 ) -> None:
     admin = await accounts.admin()
     start = clock.now()
     _, bob = await busy_hour(accounts, login, clock)
     since = start + timedelta(minutes=3)  # bob's creation, to the second
-    page = await list_events.execute(actor_of(admin), AuditQuery(since=since))
+    page = await browse_events.execute(
+        BrowseAuditEvents.Query(actor=actor_of(admin), keyset=AuditQuery(since=since))
+    )
     assert {e.user_id for e in page.items} == {bob.id}
     assert len(page.items) == 3
     assert min(e.at for e in page.items) == since
 
 
 async def test_filters_combine(
-    accounts: Accounts, login: Login, clock: FixedClock, list_events: ListAuditEvents
+    accounts: Accounts, login: Login, clock: FixedClock, browse_events: BrowseAuditEvents
 ) -> None:
     admin = await accounts.admin()
     start = clock.now()
     ada, _ = await busy_hour(accounts, login, clock)
     query = AuditQuery(action=AuditAction.USER_CREATED, user_id=ada.id, since=start + timedelta(seconds=1))
-    assert (await list_events.execute(actor_of(admin), query)).items == []
+    assert (
+        await browse_events.execute(BrowseAuditEvents.Query(actor=actor_of(admin), keyset=query))
+    ).items == []
 
 
-async def walk(list_events: ListAuditEvents, actor: Actor, query: AuditQuery) -> list[list[int]]:
-    """The event ids of every page of a walk by `before_id`."""
+async def walk(browse_events: BrowseAuditEvents, actor: Actor, query: AuditQuery) -> list[list[int]]:
+    """The event ids of every page of a walk, each resuming after the last."""
     pages: list[list[int]] = []
     while True:
-        page = await list_events.execute(actor, query)
+        page = await browse_events.execute(BrowseAuditEvents.Query(actor=actor, keyset=query))
         pages.append([e.id for e in page.items])
         if page.next_after is None:
             return pages
-        query = AuditQuery(
-            limit=query.limit,
-            before_id=page.next_after.id,
-            action=query.action,
-            user_id=query.user_id,
-            since=query.since,
-        )
+        query = replace(query, after=page.next_after)
 
 
-async def test_paging_by_before_id_visits_every_event_once_newest_first(
+async def test_paging_by_cursor_visits_every_event_once_newest_first(
     accounts: Accounts,
     login: Login,
     clock: FixedClock,
-    list_events: ListAuditEvents,
+    browse_events: BrowseAuditEvents,
     database: InMemoryDatabase,
 ) -> None:
     admin = await accounts.admin()
     await busy_hour(accounts, login, clock)
-    pages = await walk(list_events, actor_of(admin), AuditQuery(limit=3))
+    pages = await walk(browse_events, actor_of(admin), AuditQuery(limit=3))
     assert [len(p) for p in pages] == [3, 3, 1]
     assert [i for p in pages for i in p] == [e.id for e in stored(database)]
 
@@ -156,19 +157,19 @@ async def test_paging_keeps_the_filter(
     accounts: Accounts,
     login: Login,
     clock: FixedClock,
-    list_events: ListAuditEvents,
+    browse_events: BrowseAuditEvents,
     database: InMemoryDatabase,
 ) -> None:
     admin = await accounts.admin()
     await busy_hour(accounts, login, clock)
-    pages = await walk(list_events, actor_of(admin), AuditQuery(limit=1, action=AuditAction.LOGIN_FAILED))
+    pages = await walk(browse_events, actor_of(admin), AuditQuery(limit=1, action=AuditAction.LOGIN_FAILED))
     failed = [e.id for e in stored(database) if e.action == AuditAction.LOGIN_FAILED.value]
     assert pages == [[failed[0]], [failed[1]]]
 
 
-async def test_an_empty_trail_gives_one_empty_last_page(list_events: ListAuditEvents) -> None:
+async def test_an_empty_trail_gives_one_empty_last_page(browse_events: BrowseAuditEvents) -> None:
     admin = Actor(user_id=1, role=Role.ADMIN, session_id=1)
-    page = await list_events.execute(admin, AuditQuery())
+    page = await browse_events.execute(BrowseAuditEvents.Query(actor=admin, keyset=AuditQuery()))
     assert (list(page.items), page.next_after) == ([], None)
 
 

@@ -15,10 +15,11 @@ from gatehouse.application.errors import InvalidTokenError, RateLimitedError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.counters import WindowCount
 from gatehouse.application.ports.credentials import TokenPurpose
+from gatehouse.application.use_cases.password_reset import RequestPasswordReset
 from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.values import Role
 from tests.unit.application.conftest import PUBLIC_URL, Accounts
-from tests.unit.application.conftest_lifecycle import RESET_PAGE, Lifecycle, lifecycle
+from tests.unit.application.conftest_account_cases import RESET_PAGE, AccountCases, account_cases
 
 ALLOWED = 3
 PORTS = ("users", "sessions", "orders", "idempotency", "audit", "outbox", "account_tokens", "mfa")
@@ -79,15 +80,15 @@ class RecordingSecretTokens(RandomSecretTokens):
 @pytest.fixture
 def cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, counters: InProcessCounters
-) -> Lifecycle:
-    return lifecycle(database, clock, hasher, counters)
+) -> AccountCases:
+    return account_cases(database, clock, hasher, counters)
 
 
 def recording_cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, log: list[str]
-) -> Lifecycle:
+) -> AccountCases:
     factory = partial(RecordingUnitOfWork, log=log)
-    watched = lifecycle(database, clock, hasher, RecordingCounters(clock, log), factory)
+    watched = account_cases(database, clock, hasher, RecordingCounters(clock, log), factory)
     watched.mailer.tokens = RecordingSecretTokens(log)
     return watched
 
@@ -106,10 +107,10 @@ async def test_a_reset_request_makes_the_same_port_calls_for_an_active_account_a
     watched = recording_cases(database, clock, hasher, log)
     hasher.calls.clear()
     commits = database.commits
-    await watched.request_reset.execute("ada@example.com")
+    await watched.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     known, known_commits = list(log), database.commits - commits
     log.clear()
-    await watched.request_reset.execute(other)
+    await watched.request_reset.execute(RequestPasswordReset.Command(email=other))
     assert log == known
     assert database.commits - commits - known_commits == known_commits == 1
     assert hasher.calls == []
@@ -126,10 +127,10 @@ async def test_a_reset_request_makes_the_same_port_calls_for_an_active_account_a
 
 
 async def test_an_active_account_gets_a_pending_mail_with_a_reset_link(
-    accounts: Accounts, cases: Lifecycle, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, clock: FixedClock
 ) -> None:
     me = await accounts.user(name="ada")
-    await cases.request_reset.execute("ADA@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ADA@example.com"))
     mail = cases.mails("ada@example.com")[-1]
     assert (mail.status, mail.subject) == ("pending", "Reset your password")
     assert f"{PUBLIC_URL}/account/reset-password?token=" in mail.body
@@ -140,8 +141,8 @@ async def test_an_active_account_gets_a_pending_mail_with_a_reset_link(
     assert cases.usable(token, TokenPurpose.RESET_PASSWORD)
 
 
-async def test_an_unknown_email_gets_a_suppressed_mail_and_no_usable_token(cases: Lifecycle) -> None:
-    await cases.request_reset.execute("Nobody@Example.com")
+async def test_an_unknown_email_gets_a_suppressed_mail_and_no_usable_token(cases: AccountCases) -> None:
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="Nobody@Example.com"))
     [mail] = cases.mails()
     assert (mail.recipient, mail.status, mail.body) == ("nobody@example.com", "suppressed", "")
     [token] = cases.database.state.account_tokens.values()
@@ -150,10 +151,10 @@ async def test_an_unknown_email_gets_a_suppressed_mail_and_no_usable_token(cases
 
 
 async def test_a_deactivated_account_gets_a_suppressed_mail_and_no_usable_token(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     gone = await accounts.create(Role.USER, name="gone", is_active=False)
-    await cases.request_reset.execute("gone@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="gone@example.com"))
     [mail] = cases.mails("gone@example.com")
     assert (mail.status, mail.body) == ("suppressed", "")
     now = cases.clock.now()
@@ -162,11 +163,11 @@ async def test_a_deactivated_account_gets_a_suppressed_mail_and_no_usable_token(
     assert not any(t.user_id == gone.id for t in tokens)
 
 
-async def test_a_newer_reset_request_kills_the_older_link(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_a_newer_reset_request_kills_the_older_link(accounts: Accounts, cases: AccountCases) -> None:
     await accounts.user(name="ada")
-    await cases.request_reset.execute("ada@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     first = cases.last_token("ada@example.com", RESET_PAGE)
-    await cases.request_reset.execute("ada@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     assert not cases.usable(first, TokenPurpose.RESET_PASSWORD)
     with pytest.raises(InvalidTokenError):
         await cases.confirm(first)
@@ -175,42 +176,42 @@ async def test_a_newer_reset_request_kills_the_older_link(accounts: Accounts, ca
 
 @pytest.mark.parametrize("address", ["ada@example.com", "nobody@example.com"])
 async def test_the_fourth_reset_request_within_an_hour_is_rate_limited(
-    accounts: Accounts, cases: Lifecycle, address: str
+    accounts: Accounts, cases: AccountCases, address: str
 ) -> None:
     await accounts.user(name="ada")
     for spelling in (address, address.upper(), address.title()):  # one lower-cased key
-        await cases.request_reset.execute(spelling)
+        await cases.request_reset.execute(RequestPasswordReset.Command(email=spelling))
     mails, events = len(cases.mails()), len(cases.events())
     with pytest.raises(RateLimitedError):
-        await cases.request_reset.execute(address)
+        await cases.request_reset.execute(RequestPasswordReset.Command(email=address))
     assert (len(cases.mails()), len(cases.events())) == (mails, events)
 
 
 async def test_reset_requests_are_allowed_again_after_the_hour(
-    accounts: Accounts, cases: Lifecycle, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, clock: FixedClock
 ) -> None:
     await accounts.user(name="ada")
     for _ in range(ALLOWED):
-        await cases.request_reset.execute("ada@example.com")
+        await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     clock.advance(timedelta(hours=1).total_seconds())
-    await cases.request_reset.execute("ada@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     assert len(cases.mails("ada@example.com")) == 1 + ALLOWED + 1  # with the sign-up mail
 
 
 async def test_a_request_for_an_unknown_email_is_recorded_without_a_user_but_with_the_address(
-    cases: Lifecycle,
+    cases: AccountCases,
 ) -> None:
-    await cases.request_reset.execute("Nobody@Example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="Nobody@Example.com"))
     [event] = cases.events(AuditAction.PASSWORD_RESET_REQUESTED)
     assert (event.user_id, event.actor_id) == (None, None)
     assert event.details["email"] == "nobody@example.com"
 
 
 async def test_a_request_for_an_account_is_recorded_with_its_id_and_never_the_token(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     me = await accounts.user(name="ada")
-    await cases.request_reset.execute("ada@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     token = cases.last_token("ada@example.com", RESET_PAGE)
     [event] = cases.events(AuditAction.PASSWORD_RESET_REQUESTED)
     assert event.user_id == me.id
@@ -221,8 +222,8 @@ async def test_a_request_for_an_account_is_recorded_with_its_id_and_never_the_to
 
 
 @pytest.mark.parametrize("address", ["not-an-email", "", "ada@example"])
-async def test_a_reset_request_for_an_invalid_address_is_refused(cases: Lifecycle, address: str) -> None:
+async def test_a_reset_request_for_an_invalid_address_is_refused(cases: AccountCases, address: str) -> None:
     with pytest.raises(InvalidValueError) as caught:
-        await cases.request_reset.execute(address)
+        await cases.request_reset.execute(RequestPasswordReset.Command(email=address))
     assert caught.value.field == "email"
     assert (cases.mails(), cases.events()) == ([], [])

@@ -12,20 +12,21 @@ from gatehouse.application.errors import ConflictError, PreconditionFailedError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.delete_user import DeleteUser
+from gatehouse.application.use_cases.orders import DeleteOrder
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.errors import IllegalTransitionError, LastAdminError
 from gatehouse.domain.order import Order, OrderStatus
 from gatehouse.domain.policy import Actor
 from tests.unit.application.conftest import Accounts, actor_of
-from tests.unit.application.conftest_lifecycle import Lifecycle, lifecycle
+from tests.unit.application.conftest_account_cases import AccountCases, account_cases
 from tests.unit.application.conftest_orders import ADMIN, OrderCases, order_cases
 
 
 @pytest.fixture
 def cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, counters: InProcessCounters
-) -> Lifecycle:
-    return lifecycle(database, clock, hasher, counters)
+) -> AccountCases:
+    return account_cases(database, clock, hasher, counters)
 
 
 @pytest.fixture
@@ -39,13 +40,13 @@ def patch(actor: Actor, user_id: int, **fields: Any) -> PatchUser.Command:
     return PatchUser.Command(actor=actor, user_id=user_id, **fields)
 
 
-def written(cases: Lifecycle) -> tuple[int, int]:
+def written(cases: AccountCases) -> tuple[int, int]:
     """How many events and mails are stored."""
     return len(cases.events()), len(cases.mails())
 
 
 async def test_a_role_change_is_recorded_with_from_and_to(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     admin, target = await accounts.admin(), await accounts.user()
     await patch_user.execute(patch(actor_of(admin), target.id, role="moderator"))
@@ -56,7 +57,7 @@ async def test_a_role_change_is_recorded_with_from_and_to(
 
 
 async def test_a_deactivation_is_recorded(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     moderator, target = await accounts.moderator(), await accounts.user()
     await patch_user.execute(patch(actor_of(moderator), target.id, is_active=False))
@@ -66,7 +67,7 @@ async def test_a_deactivation_is_recorded(
 
 
 async def test_a_plain_field_change_is_recorded_with_the_fields_changed(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     me = await accounts.user()
     await patch_user.execute(patch(actor_of(me), me.id, full_name="Ada Lovelace"))
@@ -76,7 +77,7 @@ async def test_a_plain_field_change_is_recorded_with_the_fields_changed(
 
 
 async def test_a_role_change_with_a_field_change_records_both(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     admin, target = await accounts.admin(), await accounts.user()
     await patch_user.execute(patch(actor_of(admin), target.id, role="admin", full_name="Bo"))
@@ -86,7 +87,7 @@ async def test_a_role_change_with_a_field_change_records_both(
 
 
 async def test_a_replace_with_a_new_email_is_recorded_and_mails_the_new_address(
-    accounts: Accounts, cases: Lifecycle, replace_user: ReplaceUser
+    accounts: Accounts, cases: AccountCases, replace_user: ReplaceUser
 ) -> None:
     me = await accounts.user(name="ada")
     await replace_user.execute(
@@ -100,7 +101,7 @@ async def test_a_replace_with_a_new_email_is_recorded_and_mails_the_new_address(
 
 
 async def test_a_deletion_is_recorded_and_the_users_earlier_events_are_kept(
-    accounts: Accounts, cases: Lifecycle, delete_user: DeleteUser
+    accounts: Accounts, cases: AccountCases, delete_user: DeleteUser
 ) -> None:
     admin, target = await accounts.admin(), await accounts.user()
     await accounts.sign_in(target)
@@ -114,12 +115,12 @@ async def test_a_deletion_is_recorded_and_the_users_earlier_events_are_kept(
 
 
 async def test_placing_moving_and_deleting_an_order_are_recorded(
-    accounts: Accounts, cases: Lifecycle, orders: OrderCases
+    accounts: Accounts, cases: AccountCases, orders: OrderCases
 ) -> None:
     me = await accounts.user()
     order = await orders.place(actor_of(me), me.id)
     await orders.move(ADMIN, me.id, order.id, OrderStatus.PAID)
-    await orders.delete.execute(ADMIN, me.id, order.id)
+    await orders.delete.execute(DeleteOrder.Command(actor=ADMIN, user_id=me.id, order_id=order.id))
     created, moved, deleted = (
         cases.events(action)
         for action in (AuditAction.ORDER_CREATED, AuditAction.ORDER_STATUS_CHANGED, AuditAction.ORDER_DELETED)
@@ -135,7 +136,7 @@ async def test_placing_moving_and_deleting_an_order_are_recorded(
 
 
 async def test_an_order_rolled_back_before_commit_leaves_no_event(
-    accounts: Accounts, cases: Lifecycle, orders: OrderCases
+    accounts: Accounts, cases: AccountCases, orders: OrderCases
 ) -> None:
     me = await accounts.user()
     before = written(cases)
@@ -144,13 +145,13 @@ async def test_an_order_rolled_back_before_commit_leaves_no_event(
         raise RuntimeError("crash before commit")
 
     with pytest.raises(RuntimeError):
-        await orders.place(actor_of(me), me.id, before_commit=boom)
+        await orders.place(actor_of(me), me.id, after_create=boom)
     assert written(cases) == before
     assert cases.database.state.orders == {}
 
 
 async def test_an_illegal_order_move_leaves_no_event(
-    accounts: Accounts, cases: Lifecycle, orders: OrderCases
+    accounts: Accounts, cases: AccountCases, orders: OrderCases
 ) -> None:
     me = await accounts.user()
     order = await orders.place(actor_of(me), me.id)
@@ -161,7 +162,7 @@ async def test_an_illegal_order_move_leaves_no_event(
 
 
 async def test_a_duplicate_email_change_leaves_no_event_and_no_mail(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     me, _ = await accounts.user(), await accounts.user(name="taken")
     before = written(cases)
@@ -171,7 +172,7 @@ async def test_a_duplicate_email_change_leaves_no_event_and_no_mail(
 
 
 async def test_a_stale_email_change_leaves_no_event_and_no_mail(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     me = await accounts.user()
     before = written(cases)
@@ -183,7 +184,7 @@ async def test_a_stale_email_change_leaves_no_event_and_no_mail(
 
 @pytest.mark.parametrize("change", [{"role": "user"}, {"is_active": False}])
 async def test_the_refused_demotion_of_the_last_admin_leaves_no_event(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser, change: dict[str, object]
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser, change: dict[str, object]
 ) -> None:
     admin = await accounts.admin()
     before = written(cases)
@@ -194,7 +195,7 @@ async def test_the_refused_demotion_of_the_last_admin_leaves_no_event(
 
 
 async def test_the_refused_deletion_of_the_last_admin_leaves_no_event(
-    accounts: Accounts, cases: Lifecycle, delete_user: DeleteUser
+    accounts: Accounts, cases: AccountCases, delete_user: DeleteUser
 ) -> None:
     admin = await accounts.admin()
     before = written(cases)

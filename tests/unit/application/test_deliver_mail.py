@@ -18,8 +18,9 @@ from gatehouse.application.use_cases.deliver_mail import (
     DeliveryReport,
     retry_delay,
 )
+from gatehouse.application.use_cases.password_reset import RequestPasswordReset
 from tests.unit.application.conftest import PUBLIC_URL, Accounts
-from tests.unit.application.conftest_lifecycle import Lifecycle, lifecycle
+from tests.unit.application.conftest_account_cases import AccountCases, account_cases
 
 A_MINUTE = timedelta(seconds=60)
 
@@ -42,8 +43,8 @@ class FakeTransport(MailTransport):
 @pytest.fixture
 def cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, counters: InProcessCounters
-) -> Lifecycle:
-    return lifecycle(database, clock, hasher, counters)
+) -> AccountCases:
+    return account_cases(database, clock, hasher, counters)
 
 
 @pytest.fixture
@@ -57,13 +58,13 @@ def relay(
     return DeliverPendingMail(queue, transport, clock, batch)
 
 
-def only_mail(cases: Lifecycle) -> StoredMail:
+def only_mail(cases: AccountCases) -> StoredMail:
     [mail] = cases.mails()
     return mail
 
 
 async def test_due_mails_are_sent_once_and_their_bodies_erased(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     await accounts.user(name="ada")
     await accounts.user(name="bob")
@@ -78,7 +79,7 @@ async def test_due_mails_are_sent_once_and_their_bodies_erased(
 
 
 async def test_a_failed_attempt_is_retried_after_the_delay_and_not_before(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     await accounts.user()
     transport = FakeTransport(fail_first=1)
@@ -102,7 +103,7 @@ def test_the_retry_delay_grows_then_stays_at_a_minute() -> None:
 
 
 async def test_an_unreachable_server_is_retried_at_least_once_a_minute_for_a_day_then_the_mail_dropped(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     await accounts.user()
     transport = FakeTransport(fail_first=10**9)
@@ -122,7 +123,7 @@ async def test_an_unreachable_server_is_retried_at_least_once_a_minute_for_a_day
 
 
 async def test_a_mail_is_still_tried_at_exactly_24_hours_and_dropped_just_after(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     await accounts.user()
     transport = FakeTransport(fail_first=10**9)
@@ -134,9 +135,9 @@ async def test_a_mail_is_still_tried_at_exactly_24_hours_and_dropped_just_after(
 
 
 async def test_a_suppressed_mail_is_never_sent(
-    cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
-    await cases.request_reset.execute("nobody@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="nobody@example.com"))
     transport = FakeTransport()
     assert not await queue.has_due(clock.now())
     assert await queue.depth() == 0
@@ -147,7 +148,7 @@ async def test_a_suppressed_mail_is_never_sent(
 
 
 async def test_a_claimed_mail_is_not_claimed_again_during_its_lease(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     await accounts.user()
     now = clock.now()
@@ -164,7 +165,7 @@ async def test_a_claimed_mail_is_not_claimed_again_during_its_lease(
 
 
 async def test_one_run_sends_at_most_its_batch(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     for name in ("ada", "bob", "cyd"):
         await accounts.user(name=name)
@@ -180,7 +181,7 @@ async def test_one_run_sends_at_most_its_batch(
 
 
 async def test_one_failing_mail_does_not_hold_back_the_others(
-    accounts: Accounts, cases: Lifecycle, queue: InMemoryMailQueue, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, queue: InMemoryMailQueue, clock: FixedClock
 ) -> None:
     await accounts.user(name="ada")
     await accounts.user(name="bob")

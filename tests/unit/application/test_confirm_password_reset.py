@@ -14,23 +14,29 @@ from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.credentials import TokenPurpose
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.password_reset import RequestPasswordReset
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.user import User
 from tests.unit.application.conftest import PASSWORD, Accounts, actor_of
-from tests.unit.application.conftest_lifecycle import NEW_PASSWORD, RESET_PAGE, Lifecycle, lifecycle
+from tests.unit.application.conftest_account_cases import (
+    NEW_PASSWORD,
+    RESET_PAGE,
+    AccountCases,
+    account_cases,
+)
 
 
 @pytest.fixture
 def cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, counters: InProcessCounters
-) -> Lifecycle:
-    return lifecycle(database, clock, hasher, counters)
+) -> AccountCases:
+    return account_cases(database, clock, hasher, counters)
 
 
-async def reset_token(cases: Lifecycle, user: User) -> str:
+async def reset_token(cases: AccountCases, user: User) -> str:
     """Ask for a reset of `user`'s password and take the token from the mail."""
-    await cases.request_reset.execute(user.email.value)
+    await cases.request_reset.execute(RequestPasswordReset.Command(email=user.email.value))
     return cases.last_token(user.email.value, RESET_PAGE)
 
 
@@ -38,7 +44,7 @@ def creds(user: User, password: str) -> Login.Command:
     return Login.Command(identifier=user.email.value, password=password)
 
 
-async def test_a_reset_replaces_the_password(accounts: Accounts, cases: Lifecycle, login: Login) -> None:
+async def test_a_reset_replaces_the_password(accounts: Accounts, cases: AccountCases, login: Login) -> None:
     me = await accounts.user()
     await cases.confirm(await reset_token(cases, me))
     assert cases.database.state.users[me.id].password_hash == f"fake1${NEW_PASSWORD}"
@@ -48,7 +54,7 @@ async def test_a_reset_replaces_the_password(accounts: Accounts, cases: Lifecycl
 
 
 async def test_a_reset_ends_every_session_of_the_account_and_only_its_own(
-    accounts: Accounts, cases: Lifecycle, authenticate: Authenticate
+    accounts: Accounts, cases: AccountCases, authenticate: Authenticate
 ) -> None:
     me, other = await accounts.user(), await accounts.user()
     mine = [(await accounts.sign_in(me))[0] for _ in range(2)]
@@ -56,11 +62,11 @@ async def test_a_reset_ends_every_session_of_the_account_and_only_its_own(
     await cases.confirm(await reset_token(cases, me))
     for pair in mine:
         with pytest.raises(AuthenticationError):
-            await authenticate.execute(pair.access_token)
-    assert (await authenticate.execute(theirs.access_token)).user_id == other.id
+            await authenticate.execute(Authenticate.Query(token=pair.access_token))
+    assert (await authenticate.execute(Authenticate.Query(token=theirs.access_token)))[0].user_id == other.id
 
 
-async def test_a_reset_token_works_only_once(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_a_reset_token_works_only_once(accounts: Accounts, cases: AccountCases) -> None:
     me = await accounts.user()
     token = await reset_token(cases, me)
     await cases.confirm(token)
@@ -71,7 +77,7 @@ async def test_a_reset_token_works_only_once(accounts: Accounts, cases: Lifecycl
 
 
 async def test_a_reset_kills_the_other_reset_tokens_of_the_account(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     me = await accounts.user()
     token = await reset_token(cases, me)
@@ -84,7 +90,7 @@ async def test_a_reset_kills_the_other_reset_tokens_of_the_account(
 
 
 async def test_a_reset_is_recorded_with_the_number_of_sessions_ended(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     me = await accounts.user()
     await accounts.sign_in(me)
@@ -97,7 +103,7 @@ async def test_a_reset_is_recorded_with_the_number_of_sessions_ended(
     assert event.details["sessions_ended"] == 2
 
 
-async def test_a_reset_counts_as_proof_of_the_address(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_a_reset_counts_as_proof_of_the_address(accounts: Accounts, cases: AccountCases) -> None:
     me = await accounts.user()
     assert cases.database.state.users[me.id].email_verified is False
     await cases.confirm(await reset_token(cases, me))
@@ -106,7 +112,7 @@ async def test_a_reset_counts_as_proof_of_the_address(accounts: Accounts, cases:
 
 @pytest.mark.parametrize("weak", ["Short1A", "alllowercase1", "NODIGITSHERE", "NoDigitsHere", "x" * 129])
 async def test_a_weak_password_is_refused_on_new_password_and_leaves_the_token_usable(
-    accounts: Accounts, cases: Lifecycle, hasher: InMemoryPasswordHasher, weak: str
+    accounts: Accounts, cases: AccountCases, hasher: InMemoryPasswordHasher, weak: str
 ) -> None:
     me = await accounts.user()
     await accounts.sign_in(me)
@@ -124,7 +130,7 @@ async def test_a_weak_password_is_refused_on_new_password_and_leaves_the_token_u
 
 
 async def test_a_reset_token_works_until_just_before_30_minutes(
-    accounts: Accounts, cases: Lifecycle, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, clock: FixedClock
 ) -> None:
     me = await accounts.user()
     token = await reset_token(cases, me)
@@ -134,7 +140,7 @@ async def test_a_reset_token_works_until_just_before_30_minutes(
 
 
 async def test_a_reset_token_expires_after_30_minutes(
-    accounts: Accounts, cases: Lifecycle, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, clock: FixedClock
 ) -> None:
     me = await accounts.user()
     token = await reset_token(cases, me)
@@ -145,7 +151,7 @@ async def test_a_reset_token_expires_after_30_minutes(
 
 
 async def test_a_reset_token_of_an_account_deactivated_since_is_refused(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     moderator, me = await accounts.moderator(), await accounts.user()
     token = await reset_token(cases, me)
@@ -156,7 +162,7 @@ async def test_a_reset_token_of_an_account_deactivated_since_is_refused(
 
 
 async def test_a_reset_token_mailed_before_an_email_change_is_refused(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     me = await accounts.user()
     token = await reset_token(cases, me)
@@ -165,7 +171,9 @@ async def test_a_reset_token_mailed_before_an_email_change_is_refused(
         await cases.confirm(token)
 
 
-async def test_a_verification_token_does_not_reset_a_password(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_a_verification_token_does_not_reset_a_password(
+    accounts: Accounts, cases: AccountCases
+) -> None:
     me = await accounts.user()
     with pytest.raises(InvalidTokenError):
         await cases.confirm(cases.last_token(me.email.value))
@@ -176,7 +184,7 @@ async def test_a_verification_token_does_not_reset_a_password(accounts: Accounts
     "token", [secrets.token_urlsafe(32), "", "garbage"], ids=["random", "empty", "garbage"]
 )
 async def test_an_unknown_reset_token_is_refused_and_changes_nothing(
-    accounts: Accounts, cases: Lifecycle, token: str
+    accounts: Accounts, cases: AccountCases, token: str
 ) -> None:
     await accounts.user()
     commits = cases.database.commits
@@ -185,6 +193,6 @@ async def test_an_unknown_reset_token_is_refused_and_changes_nothing(
     assert cases.database.commits == commits
 
 
-async def test_an_invalid_token_is_refused_before_the_password_is_judged(cases: Lifecycle) -> None:
+async def test_an_invalid_token_is_refused_before_the_password_is_judged(cases: AccountCases) -> None:
     with pytest.raises(InvalidTokenError):
         await cases.confirm("garbage", "weak")

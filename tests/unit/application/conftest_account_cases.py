@@ -1,6 +1,7 @@
-"""The account-lifecycle use cases wired to the in-memory adapters, with helpers to read mails and events.
+"""Email verification, password reset and session use cases wired to the in-memory adapters, with
+helpers to read mails and events.
 
-Imported explicitly by the lifecycle tests; the fixtures they build on (`database`, `clock`,
+Imported explicitly by the tests of those use cases; the fixtures they build on (`database`, `clock`,
 `hasher`, `counters`, `accounts`) come from this folder's conftest.
 """
 
@@ -35,8 +36,8 @@ LINK = re.compile(re.escape(PUBLIC_URL) + r"/account/(verify-email|reset-passwor
 
 
 @dataclass
-class Lifecycle:
-    """Every lifecycle use case over one in-memory database, and what they left in it."""
+class AccountCases:
+    """Those use cases over one in-memory database, and what they left in it."""
 
     database: InMemoryDatabase
     clock: FixedClock
@@ -83,19 +84,19 @@ class Lifecycle:
         await self.confirm_reset.execute(ConfirmPasswordReset.Command(token=token, new_password=new_password))
 
 
-def lifecycle(
+def account_cases(
     database: InMemoryDatabase,
     clock: FixedClock,
     hasher: PasswordHasher,
     counters: Counters,
     uow_factory: Callable[[InMemoryDatabase], InMemoryUnitOfWork] = InMemoryUnitOfWork,
-) -> Lifecycle:
+) -> AccountCases:
     """Wire the use cases; `uow_factory` lets a test watch what each unit of work does."""
     uow = uow_factory(database)
     queries = InMemoryUserQueries(database)
     secret_tokens = RandomSecretTokens()
     mailer = AccountMailer(secret_tokens, AccountLinks(PUBLIC_URL))
-    return Lifecycle(
+    return AccountCases(
         database=database,
         clock=clock,
         secret_tokens=secret_tokens,

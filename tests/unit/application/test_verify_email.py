@@ -13,18 +13,20 @@ from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.credentials import TokenPurpose
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.use_cases.delete_user import DeleteUser
+from gatehouse.application.use_cases.email_verification import ResendVerification, VerifyEmail
+from gatehouse.application.use_cases.password_reset import RequestPasswordReset
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.user import User
 from tests.unit.application.conftest import PASSWORD, PUBLIC_URL, Accounts, actor_of
-from tests.unit.application.conftest_lifecycle import RESET_PAGE, Lifecycle, lifecycle
+from tests.unit.application.conftest_account_cases import RESET_PAGE, AccountCases, account_cases
 
 
 @pytest.fixture
 def cases(
     database: InMemoryDatabase, clock: FixedClock, hasher: InMemoryPasswordHasher, counters: InProcessCounters
-) -> Lifecycle:
-    return lifecycle(database, clock, hasher, counters)
+) -> AccountCases:
+    return account_cases(database, clock, hasher, counters)
 
 
 def sign_up(name: str, email: str | None = None) -> RegisterUser.Command:
@@ -32,7 +34,7 @@ def sign_up(name: str, email: str | None = None) -> RegisterUser.Command:
 
 
 async def test_a_sign_up_starts_unverified_with_one_pending_mail_to_its_address(
-    register: RegisterUser, cases: Lifecycle
+    register: RegisterUser, cases: AccountCases
 ) -> None:
     me = await register.execute(sign_up("ada", "Ada@Example.com"))
     assert cases.database.state.users[me.id].email_verified is False
@@ -42,7 +44,7 @@ async def test_a_sign_up_starts_unverified_with_one_pending_mail_to_its_address(
 
 
 async def test_the_mailed_token_is_usable_and_bound_to_the_account_and_address(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     me = await accounts.user(name="ada")
     token = cases.last_token("ada@example.com")
@@ -55,7 +57,7 @@ async def test_the_mailed_token_is_usable_and_bound_to_the_account_and_address(
 
 
 async def test_an_account_created_by_an_admin_starts_verified_and_gets_no_mail(
-    accounts: Accounts, register: RegisterUser, cases: Lifecycle
+    accounts: Accounts, register: RegisterUser, cases: AccountCases
 ) -> None:
     admin = await accounts.admin()
     made = await register.execute(
@@ -69,7 +71,7 @@ async def test_an_account_created_by_an_admin_starts_verified_and_gets_no_mail(
 
 
 async def test_user_created_names_the_admin_who_created_the_account(
-    accounts: Accounts, register: RegisterUser, cases: Lifecycle
+    accounts: Accounts, register: RegisterUser, cases: AccountCases
 ) -> None:
     admin = await accounts.admin()
     made = await register.execute(
@@ -87,7 +89,7 @@ async def test_user_created_names_the_admin_who_created_the_account(
 
 
 async def test_user_created_by_a_sign_up_or_the_operator_has_no_actor(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     signed_up, by_operator = await accounts.user(), await accounts.admin()  # the operator is user_id 0
     for user in (signed_up, by_operator):
@@ -97,7 +99,7 @@ async def test_user_created_by_a_sign_up_or_the_operator_has_no_actor(
 
 
 async def test_user_created_holds_neither_the_password_nor_its_hash(
-    accounts: Accounts, cases: Lifecycle
+    accounts: Accounts, cases: AccountCases
 ) -> None:
     me = await accounts.user()
     [event] = cases.events(AuditAction.USER_CREATED, me.id)
@@ -107,93 +109,91 @@ async def test_user_created_holds_neither_the_password_nor_its_hash(
 
 
 async def test_a_sign_up_rolled_back_before_commit_leaves_no_account_mail_or_event(
-    register: RegisterUser, cases: Lifecycle
+    register: RegisterUser, cases: AccountCases
 ) -> None:
     async def boom(_uow: UnitOfWork, _user: User) -> None:
         raise RuntimeError("crash before commit")
 
-    command = RegisterUser.Command(
-        email="ada@example.com", username="ada", password=PASSWORD, before_commit=boom
-    )
+    command = RegisterUser.Command(email="ada@example.com", username="ada", password=PASSWORD)
     with pytest.raises(RuntimeError):
-        await register.execute(command)
+        await register.execute(command, after_create=boom)
     state = cases.database.state
     assert (state.users, state.mails, state.audit_events, state.account_tokens) == ({}, {}, {}, {})
 
 
-async def test_the_mailed_token_verifies_the_address_once(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_the_mailed_token_verifies_the_address_once(accounts: Accounts, cases: AccountCases) -> None:
     me = await accounts.user(name="ada")
     version = cases.database.state.users[me.id].version
     token = cases.last_token("ada@example.com")
-    await cases.verify.execute(token)
+    await cases.verify.execute(VerifyEmail.Command(token=token))
     stored = cases.database.state.users[me.id]
     assert stored.email_verified is True
     assert stored.version == version + 1
     [event] = cases.events(AuditAction.EMAIL_VERIFIED)
     assert (event.user_id, event.details["email"]) == (me.id, "ada@example.com")
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(token)
+        await cases.verify.execute(VerifyEmail.Command(token=token))
     assert len(cases.events(AuditAction.EMAIL_VERIFIED)) == 1
 
 
 async def test_a_verification_token_works_until_just_before_24_hours(
-    accounts: Accounts, cases: Lifecycle, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, clock: FixedClock
 ) -> None:
     me = await accounts.user(name="ada")
     clock.advance(VERIFY_TTL.total_seconds() - 1)
-    await cases.verify.execute(cases.last_token("ada@example.com"))
+    await cases.verify.execute(VerifyEmail.Command(token=cases.last_token("ada@example.com")))
     assert cases.database.state.users[me.id].email_verified is True
 
 
 async def test_a_verification_token_expires_after_24_hours(
-    accounts: Accounts, cases: Lifecycle, clock: FixedClock
+    accounts: Accounts, cases: AccountCases, clock: FixedClock
 ) -> None:
     me = await accounts.user(name="ada")
     clock.advance(24 * 3600)
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(cases.last_token("ada@example.com"))
+        await cases.verify.execute(VerifyEmail.Command(token=cases.last_token("ada@example.com")))
     assert cases.database.state.users[me.id].email_verified is False
 
 
-async def test_a_resend_kills_the_older_verification_token(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_a_resend_kills_the_older_verification_token(accounts: Accounts, cases: AccountCases) -> None:
     me = await accounts.user(name="ada")
     first = cases.last_token("ada@example.com")
-    await cases.resend.execute(actor_of(me))
+    await cases.resend.execute(ResendVerification.Command(actor=actor_of(me)))
     second = cases.last_token("ada@example.com")
     assert second != first
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(first)
-    await cases.verify.execute(second)
+        await cases.verify.execute(VerifyEmail.Command(token=first))
+    await cases.verify.execute(VerifyEmail.Command(token=second))
     assert cases.database.state.users[me.id].email_verified is True
 
 
 async def test_an_email_change_kills_the_old_token_and_mails_the_new_address(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     me = await accounts.user(name="ada")
     old = cases.last_token("ada@example.com")
     await patch_user.execute(PatchUser.Command(actor=actor_of(me), user_id=me.id, email="Ada2@Example.com"))
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(old)
+        await cases.verify.execute(VerifyEmail.Command(token=old))
     [mail] = cases.mails("ada2@example.com")
     assert mail.status == "pending"
     assert cases.database.state.users[me.id].email_verified is False
-    await cases.verify.execute(cases.last_token("ada2@example.com"))
+    await cases.verify.execute(VerifyEmail.Command(token=cases.last_token("ada2@example.com")))
     assert cases.database.state.users[me.id].email_verified is True
 
 
 async def test_a_verified_account_is_unverified_again_after_an_email_change(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser
 ) -> None:
     me = await accounts.user(name="ada")
-    await cases.verify.execute(cases.last_token("ada@example.com"))
+    await cases.verify.execute(VerifyEmail.Command(token=cases.last_token("ada@example.com")))
     await patch_user.execute(PatchUser.Command(actor=actor_of(me), user_id=me.id, email="ada2@example.com"))
     assert cases.database.state.users[me.id].email_verified is False
     assert len(cases.mails("ada2@example.com")) == 1
 
 
 async def test_a_token_sent_to_an_address_the_account_no_longer_has_is_refused(
-    accounts: Accounts, cases: Lifecycle, patch_user: PatchUser, uow: InMemoryUnitOfWork
+    accounts: Accounts, cases: AccountCases, patch_user: PatchUser, uow: InMemoryUnitOfWork
 ) -> None:
     me = await accounts.user(name="ada")
     await patch_user.execute(PatchUser.Command(actor=actor_of(me), user_id=me.id, email="ada2@example.com"))
@@ -203,7 +203,7 @@ async def test_a_token_sent_to_an_address_the_account_no_longer_has_is_refused(
     stale = cases.last_token("ada@example.com")
     assert cases.usable(stale, TokenPurpose.VERIFY_EMAIL)
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(stale)
+        await cases.verify.execute(VerifyEmail.Command(token=stale))
     assert cases.database.state.users[me.id].email_verified is False
 
 
@@ -211,30 +211,32 @@ async def test_a_token_sent_to_an_address_the_account_no_longer_has_is_refused(
     "token", [secrets.token_urlsafe(32), "", "not a token", "%00"], ids=["random", "empty", "words", "nul"]
 )
 async def test_an_unknown_token_is_refused_and_changes_nothing(
-    accounts: Accounts, cases: Lifecycle, token: str
+    accounts: Accounts, cases: AccountCases, token: str
 ) -> None:
     me = await accounts.user()
     commits, events = cases.database.commits, len(cases.events())
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(token)
+        await cases.verify.execute(VerifyEmail.Command(token=token))
     assert (cases.database.commits, len(cases.events())) == (commits, events)
     assert cases.database.state.users[me.id].email_verified is False
 
 
-async def test_a_password_reset_token_does_not_verify_an_email(accounts: Accounts, cases: Lifecycle) -> None:
+async def test_a_password_reset_token_does_not_verify_an_email(
+    accounts: Accounts, cases: AccountCases
+) -> None:
     me = await accounts.user(name="ada")
-    await cases.request_reset.execute("ada@example.com")
+    await cases.request_reset.execute(RequestPasswordReset.Command(email="ada@example.com"))
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(cases.last_token("ada@example.com", RESET_PAGE))
+        await cases.verify.execute(VerifyEmail.Command(token=cases.last_token("ada@example.com", RESET_PAGE)))
     assert cases.database.state.users[me.id].email_verified is False
 
 
 @pytest.mark.parametrize("spelling", ["ada@example.com", "ADA@Example.com"])
 async def test_a_replace_that_keeps_the_address_keeps_it_verified_and_sends_no_mail(
-    accounts: Accounts, cases: Lifecycle, replace_user: ReplaceUser, spelling: str
+    accounts: Accounts, cases: AccountCases, replace_user: ReplaceUser, spelling: str
 ) -> None:
     me = await accounts.user(name="ada")
-    await cases.verify.execute(cases.last_token("ada@example.com"))
+    await cases.verify.execute(VerifyEmail.Command(token=cases.last_token("ada@example.com")))
     command = ReplaceUser.Command(
         actor=actor_of(me), user_id=me.id, email=spelling, username="ada", full_name="Ada"
     )
@@ -244,10 +246,10 @@ async def test_a_replace_that_keeps_the_address_keeps_it_verified_and_sends_no_m
 
 
 async def test_a_verification_token_of_a_deleted_account_is_refused(
-    accounts: Accounts, cases: Lifecycle, delete_user: DeleteUser
+    accounts: Accounts, cases: AccountCases, delete_user: DeleteUser
 ) -> None:
     admin, me = await accounts.admin(), await accounts.user(name="ada")
     token = cases.last_token("ada@example.com")
     await delete_user.execute(DeleteUser.Command(actor=actor_of(admin), user_id=me.id))
     with pytest.raises(InvalidTokenError):
-        await cases.verify.execute(token)
+        await cases.verify.execute(VerifyEmail.Command(token=token))
