@@ -33,7 +33,12 @@ var/jwt_secret:
 	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > var/jwt_secret
 	@echo "wrote a random development signing secret to var/jwt_secret"
 
-run: install var/jwt_secret
+var/data_key:
+	@mkdir -p var
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))' > var/data_key
+	@echo "wrote a random development data key (seals secrets at rest) to var/data_key"
+
+run: install var/jwt_secret var/data_key
 	$(BIN)/gatehouse db upgrade
 	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT)
 

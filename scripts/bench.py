@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -145,7 +146,8 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | Non
 def start_server(db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
-    env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_RATE_LIMIT_PER_MINUTE="0", GATEHOUSE_LOG_LEVEL="WARNING")
+    env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_DATA_KEY=SECRET[::-1], GATEHOUSE_RATE_LIMIT_PER_MINUTE="0")
+    env.update(GATEHOUSE_LOG_LEVEL="WARNING")
     if db == "postgres":
         url = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
         name = f"gh_bench_{os.getpid()}"
@@ -193,6 +195,46 @@ def resend_timing(base: str, users: int) -> None:
     interleaved_timing(base, "/api/v1/auth/verify-email/resend", emails, users)
 
 
+def post_status(base: str, path: str, body: dict[str, object]) -> tuple[int, dict]:
+    try:
+        return 200, call(base, "POST", path, body)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def mfa_login_timing(base: str, users: int) -> None:
+    """§12: a log-in one request at a time, without MFA (one step) and with it (the password step's
+    403, then the code), each account once; median and p90 of the whole log-in, side by side."""
+    import pyotp  # a runtime dependency of Gatehouse, in the same venv
+
+    count = min(40, users // 2)
+    secrets: dict[int, str] = {}
+    for n in range(count):
+        token = call(base, "POST", "/api/v1/auth/token", {"email": f"user{n}@bench.test", "password": PASSWORD})
+        auth = token["access_token"]
+        pending = call(base, "POST", "/api/v1/users/me/mfa/totp", {"password": PASSWORD}, auth)
+        secrets[n] = pending["secret"]
+        call(base, "POST", "/api/v1/users/me/mfa/totp/confirm", {"code": pyotp.TOTP(secrets[n]).now()}, auth)
+    timings: dict[str, list[float]] = {"without MFA": [], "with MFA, both steps": []}
+    for n in range(count):
+        started = time.perf_counter()
+        status, _ = post_status(base, "/api/v1/auth/token", {"email": f"user{count + n}@bench.test", "password": PASSWORD})
+        timings["without MFA"].append((time.perf_counter() - started) * 1000)
+        assert status == 200, status
+        started = time.perf_counter()
+        status, body = post_status(base, "/api/v1/auth/token", {"email": f"user{n}@bench.test", "password": PASSWORD})
+        assert status == 403, status
+        code = pyotp.TOTP(secrets[n]).at(time.time() + 30)  # the enrolment spent this step's code
+        status, _ = post_status(base, "/api/v1/auth/token/mfa", {"mfa_token": body["mfa_token"], "code": code})
+        timings["with MFA, both steps"].append((time.perf_counter() - started) * 1000)
+        assert status == 200, status
+    for kind, values in timings.items():
+        values.sort()
+        median, p90 = values[len(values) // 2], values[int(len(values) * 0.9)]
+        label = f"log-in ({kind})"
+        print(f"{label:<44} {len(values):>6} log-ins, median {median:.2f} ms, p90 {p90:.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -238,6 +280,8 @@ def main() -> None:
             reset_timing(base, args.users)
         if not args.only or "resend" in args.only:
             resend_timing(base, args.users)
+        if not args.only or "MFA" in args.only:
+            mfa_login_timing(base, args.users)
         if args.only and "flood" not in args.only:
             return
         flood_script = workdir / "flood.lua"

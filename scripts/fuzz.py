@@ -92,6 +92,7 @@ def server_environment() -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("GATEHOUSE_")}
     env.update(
         GATEHOUSE_JWT_SECRET=secrets.token_urlsafe(48),
+        GATEHOUSE_DATA_KEY=secrets.token_urlsafe(48),
         GATEHOUSE_RATE_LIMIT_PER_MINUTE="0",
         GATEHOUSE_LOG_LEVEL="WARNING",  # keep api_error (ERROR), drop one line per request
         PYTHONUNBUFFERED="1",

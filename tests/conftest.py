@@ -12,6 +12,7 @@ from gatehouse.entrypoints.logs import JsonLinesFormatter
 # Real argon2id, but cheap: tests exercise the code path, `make bench` the cost.
 TEST_ARGON2 = Argon2Parameters(time_cost=1, memory_cost_kib=1024, parallelism=1)
 TEST_SECRET = "test-signing-secret-that-is-long-enough-0123456789"
+TEST_DATA_KEY = "test-data-key-that-is-long-enough-and-not-the-secret"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, clean_environment, free_port
+from tests.e2e.cli_support import DATA_KEY, GATEHOUSE, STRONG_SECRET, clean_environment, free_port
 
 START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 30.0
@@ -139,6 +139,7 @@ def migrated_server(
     signing secret and an unlimited rate unless `settings` or `more` say otherwise."""
     env = {
         "GATEHOUSE_JWT_SECRET": STRONG_SECRET,
+        "GATEHOUSE_DATA_KEY": DATA_KEY,
         "GATEHOUSE_RATE_LIMIT_PER_MINUTE": "0",
         **(settings or {}),
         **more,

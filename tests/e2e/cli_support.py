@@ -11,6 +11,7 @@ from typing import Any
 
 GATEHOUSE = str(Path(sys.executable).with_name("gatehouse"))
 STRONG_SECRET = "a-cli-test-signing-secret-of-more-than-32-bytes"
+DATA_KEY = "a-cli-test-data-key-of-more-than-32-bytes-too"
 TIMEOUT_S = 60
 
 

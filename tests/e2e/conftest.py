@@ -17,7 +17,7 @@ from gatehouse.domain.policy import Actor
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http.app import create_app
 from gatehouse.entrypoints.settings import Settings
-from tests.conftest import TEST_ARGON2, TEST_SECRET
+from tests.conftest import TEST_ARGON2, TEST_DATA_KEY, TEST_SECRET
 from tests.databases import ENGINES, migrated_postgres_url
 
 OPERATOR = Actor.operator()
@@ -79,6 +79,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
     base = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'gatehouse.db'}",
         jwt_secret=TEST_SECRET,
+        data_key=TEST_DATA_KEY,
         rate_limit_per_minute=0,
         outbox_dir=str(tmp_path / "outbox"),
     )

@@ -24,7 +24,15 @@ from sqlalchemy.engine import Connection, make_url
 
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.migrate import MIGRATIONS, head_revision
-from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, TIMEOUT_S, Cli, assert_one_line_error, free_port
+from tests.e2e.cli_support import (
+    DATA_KEY,
+    GATEHOUSE,
+    STRONG_SECRET,
+    TIMEOUT_S,
+    Cli,
+    assert_one_line_error,
+    free_port,
+)
 from tests.servers import fresh_postgres_database
 
 SIGN_UP = ("--email", "ada@example.com", "--username", "ada_l", "--password", "Secret123")
@@ -579,7 +587,7 @@ def test_a_setting_that_would_fail_later_is_one_line_at_start(
     """Each of these once passed the start and failed later with a traceback (or a 500 per log-in)."""
     if args == ("serve",):  # were the setting missed, serve would run: on a port of its own
         args = ("serve", "--port", str(free_port()))
-    result = migrated(*args, GATEHOUSE_JWT_SECRET=STRONG_SECRET, **env)
+    result = migrated(*args, GATEHOUSE_JWT_SECRET=STRONG_SECRET, GATEHOUSE_DATA_KEY=DATA_KEY, **env)
 
     line = assert_one_line_error(result, *words)
     assert "hunter2secret" not in line

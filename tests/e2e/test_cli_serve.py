@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, Cli, assert_one_line_error, free_port
+from tests.e2e.cli_support import DATA_KEY, GATEHOUSE, STRONG_SECRET, Cli, assert_one_line_error, free_port
 from tests.gatehouse_server import migrated_server, sign_up, wait_for
 from tests.mail_grep import token_by_grep
 
@@ -56,7 +56,12 @@ def wait_until_live(server: Server) -> None:
 def server(migrated: Cli) -> Iterator[Server]:
     port = free_port()
     log = migrated.cwd / "serve.log"
-    env = {**migrated.env, "GATEHOUSE_JWT_SECRET": STRONG_SECRET, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **migrated.env,
+        "GATEHOUSE_JWT_SECRET": STRONG_SECRET,
+        "GATEHOUSE_DATA_KEY": DATA_KEY,
+        "PYTHONUNBUFFERED": "1",
+    }
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [GATEHOUSE, "serve", "--port", str(port)],
@@ -90,7 +95,9 @@ def test_serve_with_a_10_byte_secret_refuses_to_start(migrated: Cli) -> None:
 
 
 def test_serve_on_a_missing_database_says_to_run_db_upgrade(tmp_path: Path) -> None:
-    result = Cli(tmp_path)("serve", "--port", str(free_port()), GATEHOUSE_JWT_SECRET=STRONG_SECRET)
+    result = Cli(tmp_path)(
+        "serve", "--port", str(free_port()), GATEHOUSE_JWT_SECRET=STRONG_SECRET, GATEHOUSE_DATA_KEY=DATA_KEY
+    )
 
     assert_one_line_error(result, "db upgrade")
 
@@ -152,7 +159,9 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_before_starting_anything(mig
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
 
-        result = migrated("serve", "--port", str(port), GATEHOUSE_JWT_SECRET=STRONG_SECRET)
+        result = migrated(
+            "serve", "--port", str(port), GATEHOUSE_JWT_SECRET=STRONG_SECRET, GATEHOUSE_DATA_KEY=DATA_KEY
+        )
 
     assert_one_line_error(result, "--port", str(port), "in use")
     assert "startup complete" not in (result.stdout + result.stderr).lower()

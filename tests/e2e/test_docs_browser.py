@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.e2e.cdp import Chromium, Page
-from tests.e2e.cli_support import GATEHOUSE, STRONG_SECRET, Cli, free_port
+from tests.e2e.cli_support import DATA_KEY, GATEHOUSE, STRONG_SECRET, Cli, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ENSURE_CHROMIUM = ROOT / "scripts" / "ensure-chromium.sh"
@@ -89,7 +89,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     cli.ok("db", "upgrade")
     port = free_port()
     log = cli.cwd / "serve.log"
-    env = {**cli.env, "GATEHOUSE_JWT_SECRET": STRONG_SECRET, "GATEHOUSE_RATE_LIMIT_PER_MINUTE": "0"}
+    env = {
+        **cli.env,
+        "GATEHOUSE_JWT_SECRET": STRONG_SECRET,
+        "GATEHOUSE_DATA_KEY": DATA_KEY,
+        "GATEHOUSE_RATE_LIMIT_PER_MINUTE": "0",
+    }
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [GATEHOUSE, "serve", "--port", str(port)],

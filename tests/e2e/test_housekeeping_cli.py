@@ -31,7 +31,7 @@ from tests.housekeeping_builders import (
 
 T = TypeVar("T")
 HOUR = timedelta(hours=1)
-KINDS = {"sessions", "refresh_tokens", "account_tokens", "idempotency_records", "mails"}
+KINDS = {"sessions", "refresh_tokens", "account_tokens", "mfa_challenges", "idempotency_records", "mails"}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +139,7 @@ def test_db_prune_deletes_what_served_its_purpose_and_prints_the_counts(cli_and_
         "sessions": 1,
         "refresh_tokens": 2,
         "account_tokens": 1,
+        "mfa_challenges": 0,
         "idempotency_records": 1,
         "mails": 2,
     }

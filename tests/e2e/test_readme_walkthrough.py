@@ -40,6 +40,8 @@ STATUSES = [
     202,  # 11. password-reset
     204,  # 11. password-reset/confirm with the mailed token
     204,  # 12. ending session 3, the current one
+    403,  # 14. a right password with MFA on: the challenge
+    200,  # 14. the second step with a code
 ]
 
 
@@ -85,6 +87,7 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / ".venv").symlink_to(Path(GATEHOUSE).parent.parent)
     (tmp_path / "var").mkdir()
     (tmp_path / "var" / "jwt_secret").write_text("a-walkthrough-signing-secret-of-more-than-32-bytes\n")
+    (tmp_path / "var" / "data_key").write_text("a-walkthrough-data-key-of-more-than-32-bytes-too\n")
     upgrade = subprocess.run(
         [".venv/bin/gatehouse", "db", "upgrade"],
         cwd=tmp_path,
@@ -126,7 +129,10 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert '"role":"admin"' in out, failure  # 13. `users create` printed the admin
     assert '"action":"auth.password_reset"' in out, failure  # 13. the audit trail over HTTP
     assert re.search(r"^\s*\d+\s+\S+Z\s+auth\.password_reset\s+1\s", out, re.MULTILINE), failure  # CLI
+    assert '"error":"MfaRequiredError"' in out, failure  # 14. the challenge
+    assert '"mfa_token":"' in out, failure
+    assert out.count('"access_token":"') >= 2, failure  # 8. refresh, and 14. the second step
     # `rm -r $W` ran, and no token file landed anywhere else.
     assert not any((tmp_path / "shell-tmp").iterdir()), "the walk-through's scratch folder was not removed"
     left = {path.name for folder in (tmp_path, tmp_path / "var") for path in folder.iterdir()}
-    assert not left & {"tokens.json", "admin.json"}, sorted(left)
+    assert not left & {"tokens.json", "admin.json", "totp.json", "step1.txt"}, sorted(left)

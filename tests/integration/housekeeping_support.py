@@ -27,6 +27,7 @@ MEMORY_TABLES = {
     "account_tokens": "account_tokens",
     "idempotency_keys": "idempotency",
     "mail_outbox": "mails",
+    "mfa_challenges": "mfa_challenges",
 }
 
 

@@ -100,6 +100,7 @@ class _ChoreographedUnitOfWork(UnitOfWork):
         inner = await self._inner.__aenter__()
         self.users, self.sessions, self.orders = inner.users, inner.sessions, inner.orders
         self.audit, self.outbox, self.account_tokens = inner.audit, inner.outbox, inner.account_tokens
+        self.mfa = inner.mfa
         self.idempotency = _PausingRepository(inner.idempotency, *self._hooks)
         return self
 

@@ -53,8 +53,12 @@ class InvalidTokenError(ApplicationError):
     """A verification or reset token that is unknown, spent, expired or no longer applies (400)."""
 
 
-class SecretUnreadableError(ApplicationError):
-    """A secret sealed at rest does not open: another data key sealed it, or it was altered."""
+class SecretUnreadableError(ServiceUnavailableError):
+    """A secret sealed at rest does not open: another data key sealed it, or it was altered (503:
+    the operator must restore the data key, or an admin reset the account's MFA)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=3600)
 
 
 class MfaRequiredError(ApplicationError):
@@ -69,5 +73,5 @@ class MfaRequiredError(ApplicationError):
         return f"MfaRequiredError(expires_in={self.expires_in})"
 
 
-class MfaEnrollmentRequiredError(ApplicationError):
-    """The account's role must use MFA and it has not enrolled yet (403)."""
+class InvalidCodeError(ApplicationError):
+    """A code that does not confirm a pending enrolment (400)."""

@@ -27,3 +27,7 @@ class LastAdminError(DomainError):
 
 class IllegalTransitionError(DomainError):
     """The requested state change is not one of the allowed moves."""
+
+
+class MfaEnrollmentRequiredError(PermissionDeniedError):
+    """The account's role must use MFA and it has not enrolled yet."""

@@ -4,7 +4,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 from typing import Self
 
-from gatehouse.domain.errors import LastAdminError, PermissionDeniedError
+from gatehouse.domain.errors import LastAdminError, MfaEnrollmentRequiredError, PermissionDeniedError
 from gatehouse.domain.order import OrderStatus
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
@@ -115,3 +115,17 @@ def check_can_move_order(actor: Actor, owner_id: int, current: OrderStatus, targ
 def check_can_delete_order(actor: Actor) -> None:
     if not actor.is_admin:
         raise PermissionDeniedError("Only admins may delete orders")
+
+
+def check_can_reset_mfa(actor: Actor) -> None:
+    """Only an admin may turn off another account's MFA (a user does it with their own factors)."""
+    if not actor.is_admin:
+        raise PermissionDeniedError("Only admins may reset two-factor authentication")
+
+
+def check_mfa_enrolment(user: User, required_roles: Set[Role]) -> None:
+    """An account whose role must use MFA and has not enrolled may only enrol (and read itself)."""
+    if user.role in required_roles and not user.mfa_enabled:
+        raise MfaEnrollmentRequiredError(
+            "Your role must use two-factor authentication: enrol at POST /users/me/mfa/totp first"
+        )

@@ -21,6 +21,7 @@ class User:
     updated_at: datetime
     version: int = 1
     email_verified: bool = False
+    mfa_enabled: bool = False
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, User) and other.id == self.id

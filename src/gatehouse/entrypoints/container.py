@@ -17,6 +17,7 @@ from gatehouse.adapters.mail_smtp import SmtpMailTransport
 from gatehouse.adapters.origin import ContextOrigin
 from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.adapters.redis_counters import FallbackCounters, RedisCounters
+from gatehouse.adapters.secret_box import AesGcmSecretBox
 from gatehouse.adapters.signing_keys import NoPublishedKeys, PemKeyGenerator, SigningKeyRing
 from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditQueries
 from gatehouse.adapters.sqlalchemy.database import Database, DatabaseOptions
@@ -28,6 +29,7 @@ from gatehouse.adapters.sqlalchemy.postgres_reads import PostgresUserQueries
 from gatehouse.adapters.sqlalchemy.queries import SqlAlchemySessionQueries, SqlAlchemyUserQueries
 from gatehouse.adapters.sqlalchemy.sqlite_reads import SqliteUserQueries
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from gatehouse.adapters.totp import PyotpCodes
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
 from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.ports.counters import Counters
@@ -35,6 +37,7 @@ from gatehouse.application.ports.credentials import PublishedKeys
 from gatehouse.application.ports.mail import MailTransport
 from gatehouse.application.ports.operations import Reachable
 from gatehouse.application.ports.users import UserQueries
+from gatehouse.application.second_factor import SecondFactor
 from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers
@@ -49,6 +52,15 @@ from gatehouse.application.use_cases.email_verification import (
 from gatehouse.application.use_cases.housekeeping import PruneExpiredRows, RunHousekeeping
 from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
 from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.mfa import (
+    ConfirmTotpEnrolment,
+    DisableMfa,
+    MfaSettings,
+    RenewRecoveryCodes,
+    ResetMfa,
+    StartTotpEnrolment,
+)
+from gatehouse.application.use_cases.mfa_login import CompleteMfaLogin
 from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
 from gatehouse.application.use_cases.orders import (
     BrowseOrders,
@@ -105,6 +117,11 @@ def open_hasher(
     hasher = Argon2PasswordHasher(workers=workers, max_queue=max_queue, observe_depth=observe_depth)
     resources.on_close(hasher.close)
     return hasher
+
+
+def open_secret_box(settings: Settings) -> AesGcmSecretBox:
+    """Built on first use (as the token issuer), from the data key, never the signing secret."""
+    return AesGcmSecretBox(settings.require_data_key())
 
 
 def password_policy(name: str) -> PasswordPolicy:
@@ -238,6 +255,7 @@ class Container(containers.DeclarativeContainer):
         counters=counters,
         clock=clock,
         max_failures=settings.provided.login_max_failures,
+        secret_tokens=secret_tokens,
         require_verified_email=settings.provided.require_verified_email,
     )
     refresh = providers.Factory(RefreshSession, uow=uow, tokens=tokens, clock=clock)
@@ -292,6 +310,35 @@ class Container(containers.DeclarativeContainer):
     mail_transport = providers.Singleton(mail_transport_for, settings=settings)
     deliver_mail = providers.Factory(
         DeliverPendingMail, queue=mail_queue, transport=mail_transport, clock=clock
+    )
+
+    one_time_codes = providers.Singleton(PyotpCodes)
+    secret_box = providers.Singleton(open_secret_box, settings=settings)
+    second_factor = providers.Singleton(SecondFactor, codes=one_time_codes, box=secret_box)
+    mfa_settings = providers.Factory(
+        MfaSettings,
+        uow=uow,
+        factor=second_factor,
+        hasher=hasher,
+        clock=clock,
+        counters=counters,
+        max_failures=settings.provided.login_max_failures,
+    )
+    start_totp_enrolment = providers.Factory(StartTotpEnrolment, mfa=mfa_settings)
+    confirm_totp_enrolment = providers.Factory(ConfirmTotpEnrolment, mfa=mfa_settings)
+    renew_recovery_codes = providers.Factory(RenewRecoveryCodes, mfa=mfa_settings)
+    disable_mfa = providers.Factory(DisableMfa, mfa=mfa_settings)
+    reset_mfa = providers.Factory(ResetMfa, uow=uow, clock=clock)
+    complete_mfa_login = providers.Factory(
+        CompleteMfaLogin,
+        uow=uow,
+        queries=user_queries,
+        factor=second_factor,
+        secret_tokens=secret_tokens,
+        tokens=tokens,
+        counters=counters,
+        clock=clock,
+        max_failures=settings.provided.login_max_failures,
     )
 
     schema = providers.Singleton(AlembicSchema, database=database)

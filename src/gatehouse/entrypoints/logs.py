@@ -55,6 +55,9 @@ def stack_trace(exc: BaseException) -> str:
     return "\n\nwhich led to\n\n".join(parts)
 
 
+QUOTING_LOGGERS = ("aiosqlite", "aiosmtplib")
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Route every logger (ours, uvicorn's, the libraries') through one JSON handler."""
     handler = logging.StreamHandler(sys.stdout)
@@ -67,3 +70,7 @@ def configure_logging(level: str = "INFO") -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # api_request replaces it
+    # Drivers that quote what they send at DEBUG (aiosqlite: every statement with its parameters,
+    # password hashes among them; aiosmtplib: the message): never below INFO, whatever the level.
+    for name in QUOTING_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level.upper())))

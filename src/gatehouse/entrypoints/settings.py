@@ -20,6 +20,7 @@ from gatehouse.entrypoints.settings_checks import (
     parse_networks,
     parse_public_url,
     parse_redis_url,
+    parse_roles,
     parse_smtp_url,
     unknown_variable,
 )
@@ -27,6 +28,7 @@ from gatehouse.entrypoints.settings_checks import (
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/gatehouse.db"
 SECRET_FILE = Path("var/jwt_secret")
 PRIVATE_KEY_FILE = Path("var/jwt_private.pem")  # read by key_settings.py, written by `keys generate`
+DATA_KEY_FILE = Path("var/data_key")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "Gatehouse <no-reply@localhost>"
 # Upper bounds of the numeric settings: far beyond any sensible value, and far below what would
@@ -70,6 +72,8 @@ class Settings:
     outbox_dir: str = "var/outbox"
     mail_poll_seconds: float = 1.0
     housekeeping_seconds: float = 3600.0
+    data_key: str | None = field(default=None, repr=False)
+    mfa_required_roles: tuple[str, ...] = ()
     # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?), or does not read with
     # the other settings given (a key with HS256): the CLI prints them.
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -86,6 +90,20 @@ class Settings:
         if any(len(old.encode()) < 32 for old in self.jwt_previous_secrets):
             raise SettingsError("every GATEHOUSE_JWT_PREVIOUS_SECRETS entry must be at least 32 bytes")
         return self.jwt_secret
+
+    def require_data_key(self) -> str:
+        """The key that seals secrets at rest (TOTP secrets); `serve` refuses to start without a
+        strong one, and it may never be the signing secret."""
+        if self.data_key is None:
+            raise SettingsError(
+                f"GATEHOUSE_DATA_KEY is not set and {DATA_KEY_FILE} does not exist "
+                "(make run creates a development key there)"
+            )
+        if len(self.data_key.encode()) < 32:
+            raise SettingsError("GATEHOUSE_DATA_KEY must be at least 32 bytes")
+        if self.data_key in (self.jwt_secret, *self.jwt_previous_secrets):
+            raise SettingsError("GATEHOUSE_DATA_KEY must not be a signing secret: give it a key of its own")
+        return self.data_key
 
 
 def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -104,7 +122,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         raise SettingsError("GATEHOUSE_PASSWORD_POLICY must be 'classic' or 'nist'")
     settings = Settings(
         database_url=parse_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
-        jwt_secret=get("JWT_SECRET") or _read_secret_file(),
+        jwt_secret=get("JWT_SECRET") or _read_secret_file(SECRET_FILE),
+        data_key=get("DATA_KEY") or _read_secret_file(DATA_KEY_FILE),
+        mfa_required_roles=parse_roles(get("MFA_REQUIRED_ROLES")),
         jwt_previous_secrets=parse_list(get("JWT_PREVIOUS_SECRETS")),
         jwt_algorithm=parse_jwt_algorithm(get("JWT_ALGORITHM")),
         jwt_private_key=get("JWT_PRIVATE_KEY"),
@@ -146,9 +166,9 @@ def serve_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _read_secret_file() -> str | None:
+def _read_secret_file(path: Path) -> str | None:
     try:
-        return SECRET_FILE.read_text().strip() or None
+        return path.read_text().strip() or None
     except OSError:
         return None
 

@@ -255,3 +255,17 @@ def parse_int(
 
 def parse_list(raw: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+ROLES = ("admin", "moderator", "user")
+
+
+def parse_roles(raw: str | None) -> tuple[str, ...]:
+    """`GATEHOUSE_MFA_REQUIRED_ROLES`: comma-separated role names, each known."""
+    roles = tuple(dict.fromkeys(r.lower() for r in parse_list(raw)))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise SettingsError(
+            f"GATEHOUSE_MFA_REQUIRED_ROLES: unknown role {unknown[0][:40]!r} (roles: {', '.join(ROLES)})"
+        )
+    return roles

@@ -195,8 +195,9 @@ def login(
     tokens: InMemoryTokenIssuer,
     counters: InProcessCounters,
     clock: FixedClock,
+    secret_tokens: RandomSecretTokens,
 ) -> Login:
-    return Login(uow, queries, hasher, tokens, counters, clock, max_failures=MAX_FAILURES)
+    return Login(uow, queries, hasher, tokens, counters, clock, MAX_FAILURES, secret_tokens)
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher, InMemoryTokenIssuer
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
+from gatehouse.adapters.random_tokens import RandomSecretTokens
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.application.use_cases.login import LOGIN_WINDOW_SECONDS, Login
+from gatehouse.application.use_cases.login import Login
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.values import Role
 from tests.unit.application.conftest import MAX_FAILURES, PASSWORD, Accounts
@@ -149,7 +151,7 @@ async def test_an_outdated_hash_is_replaced_on_login(
 ) -> None:
     me = await accounts.user()
     newer = InMemoryPasswordHasher(scheme="fake2")
-    login = Login(uow, queries, newer, tokens, counters, clock, max_failures=MAX_FAILURES)
+    login = Login(uow, queries, newer, tokens, counters, clock, MAX_FAILURES, RandomSecretTokens())
     await login.execute(creds(me.email.value))
     assert database.state.users[me.id].password_hash == f"fake2${PASSWORD}"
     assert newer.calls == ["verify", "hash"]

@@ -8,6 +8,7 @@ from gatehouse.adapters.local_counters import InProcessCounters
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher, InMemoryTokenIssuer
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryUnitOfWork
+from gatehouse.adapters.random_tokens import RandomSecretTokens
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
@@ -147,7 +148,7 @@ async def test_a_rehash_between_check_and_session_still_logs_in(
 ) -> None:
     """The hash changed but the password did not (another log-in upgraded it): checked again, once."""
     me = await accounts.user()
-    login = Login(uow, queries, hasher, tokens, counters, clock, max_failures=MAX_FAILURES)
+    login = Login(uow, queries, hasher, tokens, counters, clock, MAX_FAILURES, RandomSecretTokens())
     hasher.hold_first = True
     racing = asyncio.create_task(login.execute(Login.Command(identifier=me.email.value, password=PASSWORD)))
     await hasher.holding.wait()

@@ -7,6 +7,7 @@ from typing import TypeVar
 from gatehouse.adapters.memory.state import HasState, StoredMail
 from gatehouse.application.ports.credentials import AccountToken
 from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
+from gatehouse.application.ports.mfa import MfaChallenge
 from gatehouse.domain.user import Session
 
 K = TypeVar("K")
@@ -19,6 +20,10 @@ def _ended(session: Session, before: datetime) -> bool:
 
 def _token_spent(token: AccountToken, before: datetime) -> bool:
     return (token.used_at is not None and token.used_at < before) or token.expires_at < before
+
+
+def _challenge_ended(challenge: MfaChallenge, before: datetime) -> bool:
+    return (challenge.used_at is not None and challenge.used_at < before) or challenge.expires_at < before
 
 
 def _mail_finished(mail: StoredMail, before: datetime) -> bool:
@@ -62,6 +67,11 @@ class InMemoryHousekeeping(Housekeeping):
         async with self._db.writer:
             tokens = self._db.state.account_tokens
             return len(_delete_some(tokens, lambda t: _token_spent(t, ended_before), limit))
+
+    async def delete_ended_mfa_challenges(self, *, ended_before: datetime, limit: int) -> int:
+        async with self._db.writer:
+            challenges = self._db.state.mfa_challenges
+            return len(_delete_some(challenges, lambda c: _challenge_ended(c, ended_before), limit))
 
     async def delete_idempotency_records(self, *, started_before: datetime, limit: int) -> int:
         async with self._db.writer:

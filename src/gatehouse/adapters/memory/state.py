@@ -8,6 +8,7 @@ from typing import Protocol
 from gatehouse.application.ports.audit import AuditEvent
 from gatehouse.application.ports.credentials import AccountToken
 from gatehouse.application.ports.idempotency import IdempotencyRecord
+from gatehouse.application.ports.mfa import MfaChallenge, MfaEnrolment
 from gatehouse.application.ports.sessions import RefreshRecord
 from gatehouse.domain.order import Order
 from gatehouse.domain.user import Session, User
@@ -38,6 +39,9 @@ class MemoryState:
     mails: dict[int, "StoredMail"] = field(default_factory=dict)
     account_tokens: dict[str, AccountToken] = field(default_factory=dict)  # by fingerprint
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # name: (holder, until)
+    mfa_enrolments: dict[int, MfaEnrolment] = field(default_factory=dict)  # by user id
+    recovery_codes: dict[int, dict[str, datetime | None]] = field(default_factory=dict)  # user: digest: used
+    mfa_challenges: dict[str, MfaChallenge] = field(default_factory=dict)  # by fingerprint
 
     def new_id(self, table: str) -> int:
         self.next_id[table] = self.next_id.get(table, 0) + 1

@@ -11,6 +11,7 @@ from typing import Self
 from gatehouse.adapters.memory.account_tokens import InMemoryAccountTokenRepository
 from gatehouse.adapters.memory.audit_trail import InMemoryAuditTrail
 from gatehouse.adapters.memory.mail_outbox import InMemoryMailOutbox
+from gatehouse.adapters.memory.mfa import InMemoryMfaRepository
 from gatehouse.adapters.memory.orders import InMemoryIdempotencyRepository, InMemoryOrderRepository
 from gatehouse.adapters.memory.state import MemoryState
 from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
@@ -180,6 +181,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.audit = InMemoryAuditTrail(self._draft, self._origin)
         self.outbox = InMemoryMailOutbox(self._draft)
         self.account_tokens = InMemoryAccountTokenRepository(self._draft)
+        self.mfa = InMemoryMfaRepository(self._draft)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from gatehouse.adapters.sqlalchemy.tables import (
     account_tokens,
     idempotency_keys,
     mail_outbox,
+    mfa_challenges,
     refresh_tokens,
     sessions,
     task_leases,
@@ -47,6 +48,11 @@ class SqlAlchemyHousekeeping(Housekeeping):
         c = account_tokens.c
         doomed = select(c.id).where(or_(c.used_at < ended_before, c.expires_at < ended_before)).limit(limit)
         return await self._run(delete(account_tokens).where(c.id.in_(doomed)))
+
+    async def delete_ended_mfa_challenges(self, *, ended_before: datetime, limit: int) -> int:
+        c = mfa_challenges.c
+        doomed = select(c.id).where(or_(c.used_at < ended_before, c.expires_at < ended_before)).limit(limit)
+        return await self._run(delete(mfa_challenges).where(c.id.in_(doomed)))
 
     async def delete_idempotency_records(self, *, started_before: datetime, limit: int) -> int:
         c = idempotency_keys.c

@@ -35,6 +35,7 @@ class SqlAlchemyUserRepository(UserRepository):
             "updated_at": new.created_at,
             "version": 1,
             "email_verified": new.email_verified,
+            "mfa_enabled": False,
         }
         try:
             result = await self._conn.execute(insert(users).values(values).returning(users.c.id))

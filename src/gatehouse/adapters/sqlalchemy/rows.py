@@ -30,6 +30,7 @@ USER_COLUMNS = (
     "updated_at",
     "version",
     "email_verified",
+    "mfa_enabled",
 )
 USER_SELECT: tuple[Column[Any], ...] = tuple(users.c[name] for name in USER_COLUMNS)
 _by_name = itemgetter(*USER_COLUMNS)
@@ -54,9 +55,20 @@ def _checked(kind: type[V], value: str) -> V:
 def _user(values: Sequence[Any], *, trusted: bool, moment: Callable[[Any], datetime] | None = None) -> User:
     """The one mapping of a user row: `values` in `USER_COLUMNS` order. `trusted` skips validating
     the value objects again (the hot paths); `moment` turns a driver's timestamp into an aware one."""
-    (id_, email, username, full_name, role, is_active, password_hash, created, updated, version, verified) = (
-        values
-    )
+    (
+        id_,
+        email,
+        username,
+        full_name,
+        role,
+        is_active,
+        password_hash,
+        created,
+        updated,
+        version,
+        verified,
+        mfa,
+    ) = values
     text = stored if trusted else _checked
     if moment is not None:
         created, updated = moment(created), moment(updated)
@@ -72,6 +84,7 @@ def _user(values: Sequence[Any], *, trusted: bool, moment: Callable[[Any], datet
         updated_at=updated,
         version=version,
         email_verified=bool(verified),
+        mfa_enabled=bool(mfa),
     )
 
 
@@ -95,6 +108,7 @@ def user_values(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "is_active": user.is_active,
         "email_verified": user.email_verified,
+        "mfa_enabled": user.mfa_enabled,
         "updated_at": user.updated_at,
     }
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
     func,
 )
@@ -72,6 +73,7 @@ users = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
     Column("email_verified", Boolean, nullable=False, server_default=false()),
+    Column("mfa_enabled", Boolean, nullable=False, server_default=false()),
     sqlite_autoincrement=True,
 )
 Index("uq_users_username_lower", func.lower(users.c.username), unique=True)
@@ -192,4 +194,42 @@ task_leases = Table(
     Column("name", String(64), primary_key=True),
     Column("holder", String(128), nullable=False),
     Column("leased_until", UtcDateTime, nullable=False),
+)
+
+# Multi-factor authentication (0005): the secret is sealed (AES-GCM under the data key), recovery
+# codes are keyed digests, challenges are known by the fingerprint of their `mfa_token`.
+mfa_enrolments = Table(
+    "mfa_enrolments",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("sealed_secret", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("last_step", BigInteger, nullable=True),
+)
+
+mfa_recovery_codes = Table(
+    "mfa_recovery_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    UniqueConstraint("user_id", "digest"),
+    sqlite_autoincrement=True,
+)
+
+mfa_challenges = Table(
+    "mfa_challenges",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("throttle_key", String(300), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    sqlite_autoincrement=True,
 )

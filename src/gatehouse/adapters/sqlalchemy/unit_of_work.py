@@ -10,6 +10,7 @@ from gatehouse.adapters.sqlalchemy.account_tokens import SqlAlchemyAccountTokenR
 from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditTrail
 from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
+from gatehouse.adapters.sqlalchemy.mfa import SqlAlchemyMfaRepository
 from gatehouse.adapters.sqlalchemy.order_repositories import (
     SqlAlchemyIdempotencyRepository,
     SqlAlchemyOrderRepository,
@@ -52,6 +53,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.audit = SqlAlchemyAuditTrail(conn, self._origin)
         self.outbox = SqlAlchemyMailOutbox(conn)
         self.account_tokens = SqlAlchemyAccountTokenRepository(conn)
+        self.mfa = SqlAlchemyMfaRepository(conn)
         return self
 
     async def __aexit__(

@@ -24,6 +24,11 @@ class AuditAction(StrEnum):
     PASSWORD_RESET_REQUESTED = "auth.password_reset_requested"  # noqa: S105
     PASSWORD_RESET = "auth.password_reset"  # noqa: S105
     EMAIL_VERIFIED = "auth.email_verified"
+    MFA_ENABLED = "auth.mfa_enabled"
+    MFA_DISABLED = "auth.mfa_disabled"
+    MFA_FAILED = "auth.mfa_failed"
+    RECOVERY_CODE_USED = "auth.recovery_code_used"
+    RECOVERY_CODES_RENEWED = "auth.recovery_codes_renewed"
     SESSION_REVOKED = "session.revoked"
     ORDER_CREATED = "order.created"
     ORDER_STATUS_CHANGED = "order.status_changed"

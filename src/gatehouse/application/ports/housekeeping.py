@@ -25,6 +25,10 @@ class Housekeeping(Protocol):
         """One-time tokens spent (or killed by a newer one) or expired before `ended_before`."""
         ...
 
+    async def delete_ended_mfa_challenges(self, *, ended_before: datetime, limit: int) -> int:
+        """Second-step log-in challenges (`mfa_token`s) spent or expired before `ended_before`."""
+        ...
+
     async def delete_idempotency_records(self, *, started_before: datetime, limit: int) -> int:
         """Idempotency records whose first request began before `started_before`."""
         ...

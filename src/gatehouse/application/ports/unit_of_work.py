@@ -7,6 +7,7 @@ from gatehouse.application.ports.audit import AuditTrail
 from gatehouse.application.ports.credentials import AccountTokenRepository
 from gatehouse.application.ports.idempotency import IdempotencyRepository
 from gatehouse.application.ports.mail import MailOutbox
+from gatehouse.application.ports.mfa import MfaRepository
 from gatehouse.application.ports.orders import OrderRepository
 from gatehouse.application.ports.sessions import SessionRepository
 from gatehouse.application.ports.users import UserRepository
@@ -22,6 +23,7 @@ class UnitOfWork(Protocol):
     audit: AuditTrail
     outbox: MailOutbox
     account_tokens: AccountTokenRepository
+    mfa: MfaRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -78,7 +78,7 @@ def user_sort_value(user: User, sort: UserSortField) -> SortValue:
 
 
 # The columns of an account that `UserRepository.update` can write.
-USER_FIELDS = ("email", "username", "full_name", "role", "is_active", "email_verified")
+USER_FIELDS = ("email", "username", "full_name", "role", "is_active", "email_verified", "mfa_enabled")
 
 
 class UserRepository(Protocol):

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
@@ -11,8 +12,8 @@ from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.ports.users import UserQueries
-from gatehouse.application.use_cases.login import LOGIN_WINDOW_SECONDS
-from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
+from gatehouse.application.security_notices import Notice, send_notice
+from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.values import RawPassword
@@ -25,7 +26,8 @@ class ChangePassword:
       failed log-in of the account's email (§5's throttle): a stolen session can't be used to guess
       the password without limit; past the limit, 429.
     - The new password must satisfy the password policy (422).
-    - Every session of the user ends, this one included.
+    - Every session of the user ends, this one included, and any log-in waiting for its second
+      factor; the account is told (a security notice).
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -55,14 +57,9 @@ class ChangePassword:
         user = await self._queries.get(command.actor.user_id)
         if user is None:
             raise AuthenticationError("Account no longer exists")
-        async with self._attempts.attempt(f"login-failures:{user.email.value}") as outcome:
-            try:
-                current = RawPassword(command.current_password)
-            except InvalidValueError:
-                current = None
-            outcome.failed = current is None or not await self._hasher.verify(user.password_hash, current)
-        if current is None or outcome.failed:
-            raise PermissionDeniedError("Current password is wrong")
+        await confirm_password(
+            self._attempts, self._hasher, user, command.current_password, "Current password is wrong"
+        )
         try:
             new = RawPassword(command.new_password)
             self._policy.check(new, email=user.email, username=user.username)
@@ -73,6 +70,7 @@ class ChangePassword:
         async with self._uow as uow:
             await uow.users.set_password_hash(user.id, new_hash)
             ended = await uow.sessions.revoke_all(user.id, now)
+            await uow.mfa.end_challenges(user.id)  # a log-in waiting for its code was on the old password
             await record(
                 uow,
                 AuditAction.PASSWORD_CHANGED,
@@ -80,5 +78,8 @@ class ChangePassword:
                 user_id=user.id,
                 actor=command.actor,
                 details={"sessions_ended": ended},
+            )
+            await send_notice(
+                uow, Notice.PASSWORD_CHANGED, recipient=user.email.value, username=user.username.value, at=now
             )
             await uow.commit()

@@ -23,6 +23,7 @@ class PruneReport:
     sessions: int = 0
     refresh_tokens: int = 0
     account_tokens: int = 0
+    mfa_challenges: int = 0
     idempotency_records: int = 0
     mails: int = 0
 
@@ -44,6 +45,7 @@ class PruneExpiredRows:
       however old, is what tells a replayed stolen token (§5), so it stays while the session lives.
     - A one-time token (verification, reset) goes an hour after it was spent, killed by a newer
       one, or expired; "unknown" is answered as "spent" was. An unspent, unexpired one stays.
+    - A second-step log-in challenge (`mfa_token`) goes an hour after it was spent or expired.
     - An idempotency record goes 25 hours after its first request began (a retry replays within
       24 hours only).
     - A mail goes an hour after it was sent; a dropped or suppressed mail once it was queued over
@@ -67,6 +69,7 @@ class PruneExpiredRows:
             refresh_tokens=refresh_tokens,
             sessions=await self._drain(rows.delete_ended_sessions, ended_before=ended),
             account_tokens=await self._drain(rows.delete_spent_account_tokens, ended_before=ended),
+            mfa_challenges=await self._drain(rows.delete_ended_mfa_challenges, ended_before=ended),
             idempotency_records=await self._drain(
                 rows.delete_idempotency_records, started_before=now - KEY_LIFETIME - GRACE
             ),

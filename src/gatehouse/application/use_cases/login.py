@@ -1,24 +1,25 @@
 """Log in: credentials for a new session, bounded by the throttle and the credential's lock."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record as audit
-from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, login_throttle_key
+from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
-from gatehouse.application.ports.credentials import PasswordHasher, TokenIssuer
-from gatehouse.application.ports.sessions import NewSession
+from gatehouse.application.ports.credentials import PasswordHasher, SecretTokens, TokenIssuer
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.ports.users import UserQueries
-from gatehouse.application.use_cases.sessions import TokenPair, store_refresh_token, token_pair
+from gatehouse.application.throttle_notice import ThrottleNotice
+from gatehouse.application.use_cases.mfa_login import issue_challenge
+from gatehouse.application.use_cases.sessions import TokenPair, open_session
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
 from gatehouse.domain.user import User
 from gatehouse.domain.values import RawPassword
 
-LOGIN_WINDOW_SECONDS = 15 * 60
 WRONG_CREDENTIALS = "Invalid credentials"
 IDENTIFIER_MAX_LENGTH = 254  # the longest email; usernames are shorter
 
@@ -35,11 +36,14 @@ class Login:
     - After `max_failures` failures for one submitted identifier within 15 minutes, 429
       until the window passes; counted whether or not an account matches, and held under
       concurrency (`GuardedAttempts`): of any number of simultaneous guesses at most
-      `max_failures` fail, and simultaneous right passwords all get through.
+      `max_failures` fail, and simultaneous right passwords all get through. The account is told
+      once per window (a security notice).
     - An identifier longer than any account's (254) is refused (422) before it is counted.
     - The session is written only while the password that was checked is still the account's and
       the account is still active: a concurrent password change, reset or deactivation wins.
     - A hash made with outdated parameters is replaced on success.
+    - With MFA on, a right password opens no session: 403 `MfaRequiredError` carries an
+      `mfa_token` for `CompleteMfaLogin` (after the deactivated and unverified checks).
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -58,9 +62,12 @@ class Login:
         counters: Counters,
         clock: Clock,
         max_failures: int,
+        secret_tokens: SecretTokens,
         require_verified_email: bool = False,
     ) -> None:
         self._uow = uow
+        self._secret_tokens = secret_tokens
+        self._notice = ThrottleNotice(uow, queries, counters, clock)
         self._queries = queries
         self._hasher = hasher
         self._tokens = tokens
@@ -70,14 +77,18 @@ class Login:
 
     async def execute(self, command: Command) -> TokenPair:
         identifier = _identifier(command.identifier)
-        async with self._attempts.attempt(f"login-failures:{identifier}") as outcome:
-            user = await self._queries.find_for_login(identifier)
-            password = _as_password(command.password)
-            if user is None or password is None:
-                await self._hasher.verify_dummy(password or RawPassword(""))
-                outcome.failed = True
-            else:
-                outcome.failed = not await self._hasher.verify(user.password_hash, password)
+        try:
+            async with self._attempts.attempt(login_throttle_key(identifier)) as outcome:
+                user = await self._queries.find_for_login(identifier)
+                password = _as_password(command.password)
+                if user is None or password is None:
+                    await self._hasher.verify_dummy(password or RawPassword(""))
+                    outcome.failed = True
+                else:
+                    outcome.failed = not await self._hasher.verify(user.password_hash, password)
+        except RateLimitedError:
+            await self._notice.throttled(identifier)
+            raise
         if user is None or password is None or outcome.failed:
             await self._failed(identifier, user.id if user else None, "invalid_credentials")
             raise AuthenticationError(WRONG_CREDENTIALS)
@@ -133,18 +144,18 @@ class Login:
     async def _write_session(
         self, uow: UnitOfWork, command: Command, user: User, rehashed: str | None, now: datetime
     ) -> TokenPair:
+        """The session, or, when the account uses MFA, a challenge for the second step (403)."""
         if rehashed is not None:
             await uow.users.set_password_hash(user.id, rehashed)
-        session = await uow.sessions.add(
-            NewSession(
-                user_id=user.id,
-                created_at=now,
-                expires_at=now + timedelta(seconds=self._tokens.refresh_ttl),
-                ip=command.ip,
-                user_agent=command.user_agent,
+        if user.mfa_enabled:
+            challenge = await issue_challenge(
+                uow, self._secret_tokens, user, _identifier(command.identifier), now
             )
+            await uow.commit()
+            raise challenge
+        session, pair = await open_session(
+            uow, self._tokens, user.id, now, ip=command.ip, user_agent=command.user_agent
         )
-        refresh = await store_refresh_token(uow, self._tokens, session)
         await audit(
             uow,
             AuditAction.LOGIN_SUCCEEDED,
@@ -153,7 +164,7 @@ class Login:
             actor_id=user.id,
             details={"session_id": session.id},
         )
-        return token_pair(self._tokens, session, refresh, now)
+        return pair
 
     async def _failed(self, identifier: str, user_id: int | None, reason: str) -> None:
         """Record a refused log-in; for an unknown account the submitted identifier says who was tried."""

@@ -10,6 +10,7 @@ from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import AccountToken, PasswordHasher, SecretTokens, TokenPurpose
 from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.security_notices import Notice, send_notice
 from gatehouse.application.use_cases.email_verification import throttle
 from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.passwords import PasswordPolicy
@@ -66,7 +67,8 @@ class ConfirmPasswordReset:
     - The password policy applies (422), and a rejected password leaves the token unspent.
     - The token is spent, the user's other reset tokens die, every session of the user ends,
       and the address the mail reached counts as verified.
-    - `auth.password_reset` is recorded.
+    - A log-in waiting for its second factor dies; MFA itself stays on.
+    - `auth.password_reset` is recorded, and the account told (a security notice).
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -110,8 +112,12 @@ class ConfirmPasswordReset:
                 )
             await uow.users.set_password_hash(user.id, new_hash)
             ended = await uow.sessions.revoke_all(user.id, now)
+            await uow.mfa.end_challenges(user.id)  # a log-in waiting for its code was on the old password
             await record(
                 uow, AuditAction.PASSWORD_RESET, at=now, user_id=user.id, details={"sessions_ended": ended}
+            )
+            await send_notice(
+                uow, Notice.PASSWORD_CHANGED, recipient=user.email.value, username=user.username.value, at=now
             )
             await uow.commit()
 

@@ -8,6 +8,7 @@ from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.credentials import TokenIssuer
+from gatehouse.application.ports.sessions import NewSession
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import Session
@@ -114,3 +115,26 @@ async def store_refresh_token(uow: UnitOfWork, tokens: TokenIssuer, session: Ses
 def token_pair(tokens: TokenIssuer, session: Session, refresh: str, now: datetime) -> TokenPair:
     access = tokens.issue_access(user_id=session.user_id, session_id=session.id, now=now)
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=tokens.access_ttl)
+
+
+async def open_session(
+    uow: UnitOfWork,
+    tokens: TokenIssuer,
+    user_id: int,
+    now: datetime,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+) -> tuple[Session, TokenPair]:
+    """A new session of `user_id` in `uow`, and the token pair that speaks for it."""
+    session = await uow.sessions.add(
+        NewSession(
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=tokens.refresh_ttl),
+            ip=ip,
+            user_agent=user_agent,
+        )
+    )
+    refresh = await store_refresh_token(uow, tokens, session)
+    return session, token_pair(tokens, session, refresh, now)

@@ -9,6 +9,7 @@ from gatehouse.application.errors import NotFoundError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.security_notices import Notice, send_notice
 from gatehouse.application.unset import UNSET, Unset
 from gatehouse.application.use_cases.register_user import ensure_unique
 from gatehouse.domain.policy import (
@@ -34,8 +35,10 @@ async def load_visible(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
 class AccountChanges:
     """Stores a changed account with what follows from the change, in the caller's transaction.
 
-    - A new email address is unverified, and a verification mail goes to it.
-    - A deactivation ends every session of the account (a reactivation revives none).
+    - A new email address is unverified, and a verification mail goes to it; the old address is
+      told (a security notice).
+    - A deactivation ends every session of the account (a reactivation revives none), and any
+      log-in waiting for its second factor.
     - Audit: `user.role_changed`, `user.deactivated`, and `user.updated` for anything else.
     """
 
@@ -53,6 +56,10 @@ class AccountChanges:
         saved = await uow.users.update(changed, fields=fields, expected_versions=expected)
         if new_email:
             await self._mailer.send_verification(uow, saved, now)
+            # The old address is told, with no link: if it was not the owner's doing, they know.
+            await send_notice(
+                uow, Notice.EMAIL_CHANGED, recipient=user.email.value, username=user.username.value, at=now
+            )
         # The events say what this change did (`changed`), not what another one running beside it
         # may have written to the row meanwhile (`saved` is the row as stored).
         rest = [f for f in TRACKED if f in fields]
@@ -68,6 +75,7 @@ class AccountChanges:
             rest.remove("is_active")
             # Every session ends with the deactivation: a reactivation does not revive them.
             ended = await uow.sessions.revoke_all(user.id, now)
+            await uow.mfa.end_challenges(user.id)
             await record(
                 uow,
                 AuditAction.USER_DEACTIVATED,

@@ -19,6 +19,7 @@ from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.application.ports.audit import Origin
 from gatehouse.application.ports.operations import SchemaState
 from gatehouse.application.ports.users import UserFilter, UserPageQuery
+from gatehouse.application.use_cases.mfa import ResetMfa
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser
@@ -75,6 +76,7 @@ def fresh_metrics_dir() -> str:
 def serve(host: str, port: int, workers: int) -> int:
     settings = cli_settings()
     settings.require_jwt_secret()
+    settings.require_data_key()
     container = Container(settings=settings)
     container.signing_keys()  # GATEHOUSE_JWT_ALGORITHM=EdDSA|ES256: its keys, read and checked now
 
@@ -168,6 +170,7 @@ def user_json(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "is_active": user.is_active,
         "email_verified": user.email_verified,
+        "mfa_enabled": user.mfa_enabled,
         "created_at": utc(user.created_at),
         "updated_at": utc(user.updated_at),
     }
@@ -251,4 +254,16 @@ async def deactivate(container: Container, args: argparse.Namespace) -> int:
     return 0
 
 
-USER_COMMANDS = {"create": create_user, "list": list_users, "set-role": set_role, "deactivate": deactivate}
+async def mfa_reset(container: Container, args: argparse.Namespace) -> int:
+    user = await container.reset_mfa().execute(ResetMfa.Command(actor=OPERATOR, user_id=args.id))
+    print_json(user_json(user))
+    return 0
+
+
+USER_COMMANDS = {
+    "create": create_user,
+    "list": list_users,
+    "set-role": set_role,
+    "deactivate": deactivate,
+    "mfa-reset": mfa_reset,
+}

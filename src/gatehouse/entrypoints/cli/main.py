@@ -105,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
     set_role.add_argument("role", choices=ROLES, help="the new role")
     deactivate = users.add_parser("deactivate", help="deactivate an account")
     deactivate.add_argument("id", type=account_id, help="the account's id")
+    mfa_reset = users.add_parser("mfa-reset", help="turn an account's two-factor authentication off")
+    mfa_reset.add_argument("id", type=account_id, help="the account's id")
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
     audit_list = audit.add_parser("list", help="list audit events, newest first")

@@ -12,10 +12,11 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.static_files import create_static_files_router
 
+from gatehouse.domain.values import Role
 from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.housekeeping import HousekeepingTask
 from gatehouse.entrypoints.http import account_pages, health
-from gatehouse.entrypoints.http.auth import STATE_KEY
+from gatehouse.entrypoints.http.auth import MFA_ROLES_KEY, STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
@@ -25,7 +26,16 @@ from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
 from gatehouse.entrypoints.http.openapi import package_version
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 from gatehouse.entrypoints.http.request_gate import RequestGate
-from gatehouse.entrypoints.http.routes import audit, auth, orders, sessions, user_lists, users, well_known
+from gatehouse.entrypoints.http.routes import (
+    audit,
+    auth,
+    mfa,
+    orders,
+    sessions,
+    user_lists,
+    users,
+    well_known,
+)
 from gatehouse.entrypoints.mail_relay import MailRelay
 
 T = TypeVar("T")
@@ -84,7 +94,7 @@ def _is_implicit_options(handler: HTTPRouteHandler) -> bool:
 def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     settings = container.settings()
     # The sessions routes come first: `/users/me/sessions` must not be taken for `/users/{id}`.
-    shared = [*sessions.ROUTES, *users.ROUTES, *orders.ROUTES, *auth.ROUTES, *audit.ROUTES]
+    shared = [*sessions.ROUTES, *mfa.ROUTES, *users.ROUTES, *orders.ROUTES, *auth.ROUTES, *audit.ROUTES]
     api_v1 = ApiRouter(path="/api/v1", route_handlers=[*shared, *user_lists.V1_ROUTES, *orders.V1_ROUTES])
     api_v2 = ApiRouter(path="/api/v2", route_handlers=[*shared, *user_lists.V2_ROUTES, *orders.V2_ROUTES])
     cors = CORSConfig(
@@ -148,7 +158,12 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         request_max_body_size=MAX_BODY_BYTES,
         on_startup=[open_relay, open_housekeeping],
         on_shutdown=[close],
-        state=State({STATE_KEY: container.authenticate()}),
+        state=State(
+            {
+                STATE_KEY: container.authenticate(),
+                MFA_ROLES_KEY: frozenset(Role(r) for r in settings.mfa_required_roles),
+            }
+        ),
         logging_config=None,
         debug=False,
     )

@@ -13,4 +13,5 @@ def create() -> Callable[..., Any]:
     settings = load_settings()
     configure_logging(settings.log_level)
     settings.require_jwt_secret()
+    settings.require_data_key()
     return create_app(Container(settings=settings))

@@ -11,7 +11,7 @@ from litestar import Request
 
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.domain.policy import Actor
+from gatehouse.domain.policy import Actor, check_mfa_enrolment
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.openapi import ANYONE_OR_SIGNED_IN, SIGNED_IN
 
@@ -19,6 +19,10 @@ from gatehouse.entrypoints.http.openapi import ANYONE_OR_SIGNED_IN, SIGNED_IN
 BEARER_SECURITY = SIGNED_IN
 OPTIONAL_BEARER = ANYONE_OR_SIGNED_IN
 STATE_KEY = "authenticate"
+MFA_ROLES_KEY = "mfa_required_roles"
+# The routes an account that must enrol in MFA may still call before it has (CONTRACT §12):
+# `GET /users/me`, the MFA routes themselves and log-out; refresh sends no bearer token at all.
+ENROLMENT_ROUTE = {"mfa_enrolment": True}
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -41,6 +45,8 @@ async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
     actor, user = await authenticator.execute(Authenticate.Query(token=token))
     ctx = context_of(request.scope)
     ctx.user_id, ctx.user = actor.user_id, user
+    if not request.route_handler.opt.get("mfa_enrolment"):
+        check_mfa_enrolment(user, request.app.state[MFA_ROLES_KEY])
     return actor
 
 

@@ -11,7 +11,9 @@ from litestar.exceptions import ValidationException as LitestarValidationExcepti
 from gatehouse.application.errors import (
     AuthenticationError,
     ConflictError,
+    InvalidCodeError,
     InvalidTokenError,
+    MfaRequiredError,
     NotFoundError,
     PreconditionFailedError,
     RateLimitedError,
@@ -21,6 +23,7 @@ from gatehouse.domain.errors import (
     IllegalTransitionError,
     InvalidValueError,
     LastAdminError,
+    MfaEnrollmentRequiredError,
     PermissionDeniedError,
 )
 from gatehouse.entrypoints.http.context import context_of
@@ -31,6 +34,9 @@ log = logging.getLogger("gatehouse.http")
 ERROR_STATUSES: dict[type[Exception], tuple[int, str]] = {
     BadRequestError: (400, "BadRequestError"),
     InvalidTokenError: (400, "BadRequestError"),
+    InvalidCodeError: (400, "BadRequestError"),
+    MfaRequiredError: (403, "MfaRequiredError"),
+    MfaEnrollmentRequiredError: (403, "MfaEnrollmentRequiredError"),
     AuthenticationError: (401, "AuthenticationError"),
     PermissionDeniedError: (403, "PermissionDeniedError"),
     NotFoundError: (404, "NotFoundError"),
@@ -74,6 +80,9 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
     path: str
     request_id: str
     details: list[ErrorDetail] | None = None
+    # Only on `MfaRequiredError`: the second step's token and its seconds to live (CONTRACT §12).
+    mfa_token: str | None = None
+    expires_in: int | None = None
 
 
 def error_body(scope: Any, status: int, message: str, details: list[FieldProblem] | None = None) -> ErrorBody:
@@ -101,7 +110,22 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     retry_after = getattr(exc, "retry_after", None)
     if status in (429, 503) and isinstance(retry_after, int):
         headers["Retry-After"] = str(retry_after)
-    return Response(error_body(request.scope, status, message, details), status_code=status, headers=headers)
+    body = error_body(request.scope, status, message, details)
+    named = _named(exc)
+    if named is not None:
+        body.error = named
+    if isinstance(exc, MfaRequiredError):
+        body.mfa_token, body.expires_in = exc.mfa_token, exc.expires_in
+        headers["Cache-Control"] = "no-store"
+    return Response(body, status_code=status, headers=headers)
+
+
+def _named(exc: Exception) -> str | None:
+    """The contract's own error name where one status has several (403: MFA ones)."""
+    for kind in (MfaRequiredError, MfaEnrollmentRequiredError):
+        if isinstance(exc, kind):
+            return ERROR_STATUSES[kind][1]
+    return None
 
 
 def _classify(exc: Exception) -> tuple[int, str, list[FieldProblem] | None, dict[str, str]]:

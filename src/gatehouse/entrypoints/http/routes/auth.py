@@ -11,10 +11,17 @@ from gatehouse.application.use_cases.email_verification import (
     VerifyEmail,
 )
 from gatehouse.application.use_cases.login import Login
+from gatehouse.application.use_cases.mfa_login import CompleteMfaLogin
 from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession, TokenPair
 from gatehouse.domain.values import Email
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, OPTIONAL_BEARER, optional_actor, require_actor
+from gatehouse.entrypoints.http.auth import (
+    BEARER_SECURITY,
+    ENROLMENT_ROUTE,
+    OPTIONAL_BEARER,
+    optional_actor,
+    require_actor,
+)
 from gatehouse.entrypoints.http.body import decode_body, decode_form
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
@@ -31,6 +38,7 @@ from gatehouse.entrypoints.http.schemas.auth import (
     TokenOut,
     VerifyEmailIn,
 )
+from gatehouse.entrypoints.http.schemas.mfa import MfaLoginIn
 
 AnyRequest = Request[Any, Any, Any]
 TOKENS_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -91,6 +99,31 @@ async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Res
 
 
 @post(
+    "/auth/token/mfa",
+    status_code=200,
+    operation_class=json_body(MfaLoginIn),
+    tags=TAG,
+    summary="Log in, second step: the code",
+    responses=errors(400, 401, 413, 422, 429, 503),
+    description=describe(CompleteMfaLogin.__doc__),
+)
+async def issue_token_mfa(
+    request: AnyRequest, complete_mfa_login: NamedDependency[CompleteMfaLogin]
+) -> Response[TokenOut]:
+    body = await decode_body(request, MfaLoginIn)
+    ctx = context_of(request.scope)
+    pair = await complete_mfa_login.execute(
+        CompleteMfaLogin.Command(
+            mfa_token=body.mfa_token,
+            code=body.code,
+            ip=ctx.ip,
+            user_agent=request.headers.get("user-agent"),
+        )
+    )
+    return tokens_response(pair)
+
+
+@post(
     "/auth/refresh",
     status_code=200,
     operation_class=json_body(RefreshIn),
@@ -113,6 +146,7 @@ async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSes
     security=BEARER_SECURITY,
     responses=errors(400, 401, 413, 422, 429, 503),
     description=describe(Logout.__doc__),
+    opt=ENROLMENT_ROUTE,
 )
 async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
     actor = await require_actor(request)
@@ -204,6 +238,7 @@ async def _has_body(request: AnyRequest) -> bool:
 
 
 ROUTES = [
+    issue_token_mfa,
     issue_token,
     refresh_token,
     logout,

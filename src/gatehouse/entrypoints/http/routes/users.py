@@ -16,7 +16,13 @@ from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
 from gatehouse.domain.user import User
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, OPTIONAL_BEARER, optional_actor, require_actor
+from gatehouse.entrypoints.http.auth import (
+    BEARER_SECURITY,
+    ENROLMENT_ROUTE,
+    OPTIONAL_BEARER,
+    optional_actor,
+    require_actor,
+)
 from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, expected_versions, not_modified
 from gatehouse.entrypoints.http.context import context_of
@@ -96,6 +102,7 @@ async def create_user(
         **NOT_MODIFIED,
         **errors(401, 429, 503),
     },
+    opt=ENROLMENT_ROUTE,
 )
 async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[Any]:
     """The account the token belongs to, as read while authenticating (no second look-up)."""

@@ -58,6 +58,7 @@ class UserOut(msgspec.Struct):
     role: RoleName
     is_active: bool
     email_verified: bool
+    mfa_enabled: bool
     created_at: datetime
     updated_at: datetime
 
@@ -79,6 +80,7 @@ def user_out(user: User) -> UserOut:
         role=user.role.value,
         is_active=user.is_active,
         email_verified=user.email_verified,
+        mfa_enabled=user.mfa_enabled,
         created_at=user.created_at,
         updated_at=user.updated_at,
     )

@@ -1,0 +1,256 @@
+"""Multi-factor authentication for one's own account: enrol a TOTP app, renew recovery codes,
+turn it off; and an admin's (or the console operator's) reset for a user who lost every factor."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from gatehouse.application.attempts import GuardedAttempts
+from gatehouse.application.audit_log import record
+from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password, login_throttle_key
+from gatehouse.application.errors import AuthenticationError, ConflictError, InvalidCodeError, NotFoundError
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.counters import Counters
+from gatehouse.application.ports.credentials import PasswordHasher
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.second_factor import SecondFactor, secret_context
+from gatehouse.application.security_notices import Notice, send_notice
+from gatehouse.domain.errors import PermissionDeniedError
+from gatehouse.domain.policy import Actor, check_can_reset_mfa
+from gatehouse.domain.user import User
+
+ISSUER = "Gatehouse"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTotp:
+    secret: str = field(repr=False)
+    otpauth_uri: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCodes:
+    codes: Sequence[str] = field(repr=False)
+
+
+class MfaSettings:
+    """What every MFA use case needs: the unit of work, the checks of both factors, the clock."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        factor: SecondFactor,
+        hasher: PasswordHasher,
+        clock: Clock,
+        counters: Counters,
+        max_failures: int,
+    ) -> None:
+        self.uow = uow
+        self.factor = factor
+        self.hasher = hasher
+        self.clock = clock
+        self.attempts = GuardedAttempts(counters, max_failures, LOGIN_WINDOW_SECONDS)
+
+
+async def _own_account(uow: UnitOfWork, actor: Actor) -> User:
+    user = await uow.users.lock(actor.user_id, exclusive=True)
+    if user is None:
+        raise AuthenticationError("Account no longer exists")
+    return user
+
+
+class StartTotpEnrolment:
+    """Start enrolling a TOTP app.
+
+    - The password is asked again (403 when wrong; it counts toward the log-in throttle).
+    - MFA already on: 409. A new pending secret replaces an earlier pending one.
+    - The secret is stored sealed (AES-GCM under the data key); it is shown this once.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        password: str = field(repr=False)
+
+    def __init__(self, mfa: MfaSettings) -> None:
+        self._mfa = mfa
+
+    async def execute(self, command: Command) -> PendingTotp:
+        mfa = self._mfa
+        async with mfa.uow as uow:
+            user = await uow.users.get(command.actor.user_id)
+        if user is None:
+            raise AuthenticationError("Account no longer exists")
+        await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password is wrong")
+        codes = mfa.factor.codes
+        secret = codes.new_secret()
+        async with mfa.uow as uow:
+            user = await _own_account(uow, command.actor)
+            if user.mfa_enabled:
+                raise ConflictError("Two-factor authentication is already on")
+            sealed = mfa.factor.box.seal(secret, context=secret_context(user.id))
+            await uow.mfa.start(user.id, sealed, mfa.clock.now())
+            await uow.commit()
+        uri = codes.provisioning_uri(secret, account=user.email.value, issuer=ISSUER)
+        return PendingTotp(secret=secret, otpauth_uri=uri)
+
+
+class ConfirmTotpEnrolment:
+    """Confirm the pending secret with a code from the app: MFA is on, and 10 recovery codes are
+    shown this once (stored only as keyed digests).
+
+    - No pending enrolment, or a wrong code: 400. MFA already on: 409.
+    - The confirming code's step is spent: it can't be used again to log in.
+    - Sessions stay as they are; `auth.mfa_enabled` and a security notice are written with it.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        code: str = field(repr=False)
+
+    def __init__(self, mfa: MfaSettings) -> None:
+        self._mfa = mfa
+
+    async def execute(self, command: Command) -> RecoveryCodes:
+        mfa = self._mfa
+        now = mfa.clock.now()
+        async with mfa.uow as uow:
+            user = await _own_account(uow, command.actor)
+            if user.mfa_enabled:
+                raise ConflictError("Two-factor authentication is already on")
+            enrolment = await uow.mfa.get(user.id)
+            if enrolment is None or enrolment.confirmed:
+                raise InvalidCodeError("No enrolment is pending: start one with POST /users/me/mfa/totp")
+            step = mfa.factor.step_of(enrolment, command.code, now)
+            if step is None or not await uow.mfa.confirm(user.id, step, now):
+                raise InvalidCodeError("The code is wrong")
+            codes = await mfa.factor.renew_recovery_codes(uow, user.id, now)
+            await uow.users.update(
+                user.changed(now, mfa_enabled=True), fields=["mfa_enabled"], expected_versions=None
+            )
+            await record(uow, AuditAction.MFA_ENABLED, at=now, user_id=user.id, actor=command.actor)
+            await send_notice(
+                uow, Notice.MFA_ENABLED, recipient=user.email.value, username=user.username.value, at=now
+            )
+            await uow.commit()
+        return RecoveryCodes(codes=codes)
+
+
+class RenewRecoveryCodes:
+    """Ten new recovery codes; the old ones die. A current TOTP code is required (403 when wrong,
+    counted toward the log-in throttle of the account's email)."""
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        code: str = field(repr=False)
+
+    def __init__(self, mfa: MfaSettings) -> None:
+        self._mfa = mfa
+
+    async def execute(self, command: Command) -> RecoveryCodes:
+        mfa = self._mfa
+        async with mfa.uow as uow:
+            user = await uow.users.get(command.actor.user_id)
+        if user is None:
+            raise AuthenticationError("Account no longer exists")
+        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
+            now = mfa.clock.now()
+            async with mfa.uow as uow:
+                user = await _own_account(uow, command.actor)
+                enrolment = await uow.mfa.get(user.id)
+                if enrolment is None or not enrolment.confirmed:
+                    raise ConflictError("Two-factor authentication is off")
+                if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=False) is None:
+                    outcome.failed = True
+                else:
+                    codes = await mfa.factor.renew_recovery_codes(uow, user.id, now)
+                    await record(
+                        uow, AuditAction.RECOVERY_CODES_RENEWED, at=now, user_id=user.id, actor=command.actor
+                    )
+                    await uow.commit()
+        if outcome.failed:
+            raise PermissionDeniedError("The code is wrong")
+        return RecoveryCodes(codes=codes)
+
+
+class DisableMfa:
+    """Turn MFA off with the password and a code (a TOTP code or an unused recovery code); 403 when
+    either is wrong (both count toward the log-in throttle). The recovery codes go with it;
+    sessions stay; `auth.mfa_disabled` and a security notice are written with it."""
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        password: str = field(repr=False)
+        code: str = field(repr=False)
+
+    def __init__(self, mfa: MfaSettings) -> None:
+        self._mfa = mfa
+
+    async def execute(self, command: Command) -> None:
+        mfa = self._mfa
+        async with mfa.uow as uow:
+            user = await uow.users.get(command.actor.user_id)
+        if user is None:
+            raise AuthenticationError("Account no longer exists")
+        await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password or code is wrong")
+        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
+            now = mfa.clock.now()
+            async with mfa.uow as uow:
+                user = await _own_account(uow, command.actor)
+                enrolment = await uow.mfa.get(user.id)
+                if enrolment is None or not enrolment.confirmed:
+                    raise ConflictError("Two-factor authentication is off")
+                if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=True) is None:
+                    outcome.failed = True
+                else:
+                    await _turn_off(uow, user, command.actor, now)
+                    await uow.commit()
+        if outcome.failed:
+            raise PermissionDeniedError("Password or code is wrong")
+
+
+class ResetMfa:
+    """An admin (or the console operator) turns a user's MFA off: the way back for someone who lost
+    every factor. 404 for an unknown account; 204 whether or not MFA was on (audited and notified
+    only when it was)."""
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, command: Command) -> User:
+        check_can_reset_mfa(command.actor)
+        now = self._clock.now()
+        async with self._uow as uow:
+            user = await uow.users.lock(command.user_id, exclusive=True)
+            if user is None:
+                raise NotFoundError(f"User with id {command.user_id} not found")
+            after = await _turn_off(uow, user, command.actor, now, reset=True)
+            await uow.commit()
+        return after
+
+
+async def _turn_off(uow: UnitOfWork, user: User, actor: Actor, now: datetime, *, reset: bool = False) -> User:
+    """MFA off: the enrolment (confirmed or pending), its recovery codes and any log-in waiting for
+    a code go; when it was on, the change is audited and the account told. The account after."""
+    await uow.mfa.remove(user.id)
+    await uow.mfa.end_challenges(user.id)
+    if not user.mfa_enabled:
+        return user
+    off = await uow.users.update(
+        user.changed(now, mfa_enabled=False), fields=["mfa_enabled"], expected_versions=None
+    )
+    details = {"reset": True} if reset else None
+    await record(uow, AuditAction.MFA_DISABLED, at=now, user_id=user.id, actor=actor, details=details)
+    recipient, username = user.email.value, user.username.value
+    await send_notice(uow, Notice.MFA_DISABLED, recipient=recipient, username=username, at=now)
+    return off
