@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from gatehouse.domain.values import RawPassword
-from gatehouse.entrypoints.container import Container, Resources, close_resources
+from gatehouse.entrypoints.builders import Resources
+from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.settings import load_settings
 
 
