@@ -7,8 +7,9 @@
   `Page` (items and total) for a `…PageQuery`; `Browse…` answers a `KeysetPage` (items and
   where the next page resumes) for a `…KeysetQuery` (or `AuditQuery`), whose `scope()` is what
   a cursor of that walk is bound to.
-- Exceptions: scheduled chores with nothing to ask (`DeliverPendingMail`, `PruneExpiredRows`,
-  `RunHousekeeping`, `PruneAuditEvents`) take no request: `execute()`. The creating use cases
+- Exceptions: scheduled chores and probes with nothing to ask (`DeliverPendingMail`,
+  `PruneExpiredRows`, `RunHousekeeping`, `PruneAuditEvents`, `CheckReadiness`) take no request:
+  `execute()`. The creating use cases
   (`RegisterUser`, `CreateOrder`) also take an optional `after_create` hook, run inside their
   transaction, through which `IdempotentCreation` (application/idempotency.py) stores its answer.
 """
