@@ -7,12 +7,18 @@ from datetime import datetime
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record
-from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password, login_throttle_key
-from gatehouse.application.errors import AuthenticationError, ConflictError, InvalidCodeError, NotFoundError
+from gatehouse.application.credential_checks import (
+    LOGIN_WINDOW_SECONDS,
+    confirm_password,
+    login_throttle_key,
+    still_there,
+)
+from gatehouse.application.errors import ConflictError, InvalidCodeError, NotFoundError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import PasswordHasher
+from gatehouse.application.ports.mfa import MfaEnrolment
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.second_factor import SecondFactor, secret_context
 from gatehouse.application.security_notices import Notice, send_notice
@@ -52,12 +58,21 @@ class MfaSettings:
         self.clock = clock
         self.attempts = GuardedAttempts(counters, max_failures, LOGIN_WINDOW_SECONDS)
 
+    async def account_of(self, actor: Actor) -> User:
+        """The signed-in account, read without a lock (for the slow checks before the change)."""
+        async with self.uow as uow:
+            return still_there(await uow.users.get(actor.user_id))
+
 
 async def _own_account(uow: UnitOfWork, actor: Actor) -> User:
-    user = await uow.users.lock(actor.user_id, exclusive=True)
-    if user is None:
-        raise AuthenticationError("Account no longer exists")
-    return user
+    return still_there(await uow.users.lock(actor.user_id, exclusive=True))
+
+
+async def _confirmed_enrolment(uow: UnitOfWork, user_id: int) -> MfaEnrolment:
+    enrolment = await uow.mfa.get(user_id)
+    if enrolment is None or not enrolment.confirmed:
+        raise ConflictError("Two-factor authentication is off")
+    return enrolment
 
 
 class StartTotpEnrolment:
@@ -78,10 +93,7 @@ class StartTotpEnrolment:
 
     async def execute(self, command: Command) -> PendingTotp:
         mfa = self._mfa
-        async with mfa.uow as uow:
-            user = await uow.users.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
+        user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password is wrong")
         codes = mfa.factor.codes
         secret = codes.new_secret()
@@ -131,9 +143,7 @@ class ConfirmTotpEnrolment:
                 user.changed(now, mfa_enabled=True), fields=["mfa_enabled"], expected_versions=None
             )
             await record(uow, AuditAction.MFA_ENABLED, at=now, user_id=user.id, actor=command.actor)
-            await send_notice(
-                uow, Notice.MFA_ENABLED, recipient=user.email.value, username=user.username.value, at=now
-            )
+            await send_notice(uow, Notice.MFA_ENABLED, user, at=now)
             await uow.commit()
         return RecoveryCodes(codes=codes)
 
@@ -152,17 +162,12 @@ class RenewRecoveryCodes:
 
     async def execute(self, command: Command) -> RecoveryCodes:
         mfa = self._mfa
-        async with mfa.uow as uow:
-            user = await uow.users.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
+        user = await mfa.account_of(command.actor)
         async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
             now = mfa.clock.now()
             async with mfa.uow as uow:
                 user = await _own_account(uow, command.actor)
-                enrolment = await uow.mfa.get(user.id)
-                if enrolment is None or not enrolment.confirmed:
-                    raise ConflictError("Two-factor authentication is off")
+                enrolment = await _confirmed_enrolment(uow, user.id)
                 if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=False) is None:
                     outcome.failed = True
                 else:
@@ -192,18 +197,13 @@ class DisableMfa:
 
     async def execute(self, command: Command) -> None:
         mfa = self._mfa
-        async with mfa.uow as uow:
-            user = await uow.users.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
+        user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password or code is wrong")
         async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
             now = mfa.clock.now()
             async with mfa.uow as uow:
                 user = await _own_account(uow, command.actor)
-                enrolment = await uow.mfa.get(user.id)
-                if enrolment is None or not enrolment.confirmed:
-                    raise ConflictError("Two-factor authentication is off")
+                enrolment = await _confirmed_enrolment(uow, user.id)
                 if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=True) is None:
                     outcome.failed = True
                 else:
@@ -251,6 +251,5 @@ async def _turn_off(uow: UnitOfWork, user: User, actor: Actor, now: datetime, *,
     )
     details = {"reset": True} if reset else None
     await record(uow, AuditAction.MFA_DISABLED, at=now, user_id=user.id, actor=actor, details=details)
-    recipient, username = user.email.value, user.username.value
-    await send_notice(uow, Notice.MFA_DISABLED, recipient=recipient, username=username, at=now)
+    await send_notice(uow, Notice.MFA_DISABLED, user, at=now)
     return off
