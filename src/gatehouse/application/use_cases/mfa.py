@@ -1,9 +1,10 @@
 """Multi-factor authentication for one's own account: enrol a TOTP app, renew recovery codes,
 turn it off; and an admin's (or the console operator's) reset for a user who lost every factor."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record
@@ -22,11 +23,15 @@ from gatehouse.application.ports.mfa import MfaEnrolment
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.second_factor import SecondFactor, secret_context
 from gatehouse.application.security_notices import Notice, send_notice
+from gatehouse.application.use_cases import OverUnitOfWork
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor, check_can_reset_mfa
 from gatehouse.domain.user import User
 
 ISSUER = "Gatehouse"
+WRONG_PASSWORD_OR_CODE = "Password or code is wrong"  # noqa: S105 - a message, not a password
+T = TypeVar("T")
+Change = Callable[[UnitOfWork, User, datetime], Awaitable[T]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +68,40 @@ class MfaSettings:
         async with self.uow as uow:
             return still_there(await uow.users.get(actor.user_id))
 
+    async def with_code(
+        self, actor: Actor, user: User, code: str, *, recovery: bool, wrong: str, change: Change[T]
+    ) -> T:
+        """`change`, in one unit of work committed with it, when MFA is on (409 when off) and `code`
+        is right: a current TOTP code, or with `recovery` an unused recovery code (spent). A wrong
+        code is 403 `wrong`, counted toward the log-in throttle of `user`'s email (as read before)."""
+        async with self.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
+            now = self.clock.now()
+            async with self.uow as uow:
+                user = await _own_account(uow, actor)
+                enrolment = await _confirmed_enrolment(uow, user.id)
+                if await self.factor.accept(uow, enrolment, code, now, recovery=recovery) is None:
+                    outcome.failed = True
+                else:
+                    done = await change(uow, user, now)
+                    await uow.commit()
+        if outcome.failed:
+            raise PermissionDeniedError(wrong)
+        return done
 
-async def _own_account(uow: UnitOfWork, actor: Actor) -> User:
-    return still_there(await uow.users.lock(actor.user_id, exclusive=True))
+
+class OwnMfaUseCase:
+    """A use case on one's own MFA: what it needs is the `MfaSettings`."""
+
+    def __init__(self, mfa: MfaSettings) -> None:
+        self._mfa = mfa
+
+
+async def _own_account(uow: UnitOfWork, actor: Actor, *, mfa_on: bool | None = None) -> User:
+    """The signed-in account, locked; with `mfa_on=False`, 409 when MFA is already on."""
+    user = still_there(await uow.users.lock(actor.user_id, exclusive=True))
+    if mfa_on is False and user.mfa_enabled:
+        raise ConflictError("Two-factor authentication is already on")
+    return user
 
 
 async def _confirmed_enrolment(uow: UnitOfWork, user_id: int) -> MfaEnrolment:
@@ -75,7 +111,7 @@ async def _confirmed_enrolment(uow: UnitOfWork, user_id: int) -> MfaEnrolment:
     return enrolment
 
 
-class StartTotpEnrolment:
+class StartTotpEnrolment(OwnMfaUseCase):
     """Start enrolling a TOTP app.
 
     - The password is asked again (403 when wrong; it counts toward the log-in throttle).
@@ -88,9 +124,6 @@ class StartTotpEnrolment:
         actor: Actor
         password: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> PendingTotp:
         mfa = self._mfa
         user = await mfa.account_of(command.actor)
@@ -98,9 +131,7 @@ class StartTotpEnrolment:
         codes = mfa.factor.codes
         secret = codes.new_secret()
         async with mfa.uow as uow:
-            user = await _own_account(uow, command.actor)
-            if user.mfa_enabled:
-                raise ConflictError("Two-factor authentication is already on")
+            user = await _own_account(uow, command.actor, mfa_on=False)
             sealed = mfa.factor.box.seal(secret, context=secret_context(user.id))
             await uow.mfa.start(user.id, sealed, mfa.clock.now())
             await uow.commit()
@@ -108,7 +139,7 @@ class StartTotpEnrolment:
         return PendingTotp(secret=secret, otpauth_uri=uri)
 
 
-class ConfirmTotpEnrolment:
+class ConfirmTotpEnrolment(OwnMfaUseCase):
     """Confirm the pending secret with a code from the app: MFA is on, and 10 recovery codes are
     shown this once (stored only as keyed digests).
 
@@ -122,16 +153,11 @@ class ConfirmTotpEnrolment:
         actor: Actor
         code: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> RecoveryCodes:
         mfa = self._mfa
         now = mfa.clock.now()
         async with mfa.uow as uow:
-            user = await _own_account(uow, command.actor)
-            if user.mfa_enabled:
-                raise ConflictError("Two-factor authentication is already on")
+            user = await _own_account(uow, command.actor, mfa_on=False)
             enrolment = await uow.mfa.get(user.id)
             if enrolment is None or enrolment.confirmed:
                 raise InvalidCodeError("No enrolment is pending: start one with POST /users/me/mfa/totp")
@@ -148,7 +174,7 @@ class ConfirmTotpEnrolment:
         return RecoveryCodes(codes=codes)
 
 
-class RenewRecoveryCodes:
+class RenewRecoveryCodes(OwnMfaUseCase):
     """Ten new recovery codes; the old ones die. A current TOTP code is required (403 when wrong,
     counted toward the log-in throttle of the account's email)."""
 
@@ -157,31 +183,22 @@ class RenewRecoveryCodes:
         actor: Actor
         code: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> RecoveryCodes:
-        mfa = self._mfa
-        user = await mfa.account_of(command.actor)
-        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
-            now = mfa.clock.now()
-            async with mfa.uow as uow:
-                user = await _own_account(uow, command.actor)
-                enrolment = await _confirmed_enrolment(uow, user.id)
-                if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=False) is None:
-                    outcome.failed = True
-                else:
-                    codes = await mfa.factor.renew_recovery_codes(uow, user.id, now)
-                    await record(
-                        uow, AuditAction.RECOVERY_CODES_RENEWED, at=now, user_id=user.id, actor=command.actor
-                    )
-                    await uow.commit()
-        if outcome.failed:
-            raise PermissionDeniedError("The code is wrong")
+        async def renew(uow: UnitOfWork, user: User, now: datetime) -> Sequence[str]:
+            codes = await self._mfa.factor.renew_recovery_codes(uow, user.id, now)
+            await record(
+                uow, AuditAction.RECOVERY_CODES_RENEWED, at=now, user_id=user.id, actor=command.actor
+            )
+            return codes
+
+        user = await self._mfa.account_of(command.actor)
+        codes = await self._mfa.with_code(
+            command.actor, user, command.code, recovery=False, wrong="The code is wrong", change=renew
+        )
         return RecoveryCodes(codes=codes)
 
 
-class DisableMfa:
+class DisableMfa(OwnMfaUseCase):
     """Turn MFA off with the password and a code (a TOTP code or an unused recovery code); 403 when
     either is wrong (both count toward the log-in throttle). The recovery codes go with it;
     sessions stay; `auth.mfa_disabled` and a security notice are written with it."""
@@ -192,28 +209,20 @@ class DisableMfa:
         password: str = field(repr=False)
         code: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> None:
         mfa = self._mfa
         user = await mfa.account_of(command.actor)
-        await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password or code is wrong")
-        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
-            now = mfa.clock.now()
-            async with mfa.uow as uow:
-                user = await _own_account(uow, command.actor)
-                enrolment = await _confirmed_enrolment(uow, user.id)
-                if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=True) is None:
-                    outcome.failed = True
-                else:
-                    await _turn_off(uow, user, command.actor, now)
-                    await uow.commit()
-        if outcome.failed:
-            raise PermissionDeniedError("Password or code is wrong")
+        await confirm_password(mfa.attempts, mfa.hasher, user, command.password, WRONG_PASSWORD_OR_CODE)
+
+        async def turn_off(uow: UnitOfWork, user: User, now: datetime) -> User:
+            return await _turn_off(uow, user, command.actor, now)
+
+        await mfa.with_code(
+            command.actor, user, command.code, recovery=True, wrong=WRONG_PASSWORD_OR_CODE, change=turn_off
+        )
 
 
-class ResetMfa:
+class ResetMfa(OverUnitOfWork):
     """An admin (or the console operator) turns a user's MFA off: the way back for someone who lost
     every factor. 404 for an unknown account; 204 whether or not MFA was on (audited and notified
     only when it was)."""
@@ -222,10 +231,6 @@ class ResetMfa:
     class Command:
         actor: Actor
         user_id: int
-
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
 
     async def execute(self, command: Command) -> User:
         check_can_reset_mfa(command.actor)
