@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from gatehouse.application.ports.credentials import TokenPurpose
+from gatehouse.application.ports.credentials import NewAccountToken, TokenPurpose
 from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.ports.mail import MailMessage, MailQueue
 from gatehouse.application.ports.sessions import NewSession
@@ -83,12 +83,14 @@ async def plant_account_token(
     """A reset token named `name`; issuing it kills the user's older unspent reset tokens."""
     async with new_uow() as uow:
         await uow.account_tokens.issue(
-            purpose=TokenPurpose.RESET_PASSWORD,
-            user_id=user_id,
-            email=f"{name}@example.com",
-            fingerprint=fingerprint(name),
-            now=created_at,
-            expires_at=expires_at,
+            NewAccountToken(
+                purpose=TokenPurpose.RESET_PASSWORD,
+                user_id=user_id,
+                email=f"{name}@example.com",
+                fingerprint=fingerprint(name),
+                created_at=created_at,
+                expires_at=expires_at,
+            )
         )
         if spent_at is not None:
             token = await uow.account_tokens.find(TokenPurpose.RESET_PASSWORD, fingerprint(name))

@@ -21,6 +21,7 @@ USER_KEYS = {
     "role",
     "is_active",
     "email_verified",
+    "mfa_enabled",
     "created_at",
     "updated_at",
 }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.application.ports.credentials import AccountToken, TokenPurpose
+from gatehouse.application.ports.credentials import AccountToken, NewAccountToken, TokenPurpose
 from tests.integration.builders import T0, assert_utc, new_user, store_users
 from tests.integration.records_support import ALL_BACKENDS, Records, fingerprint, open_records
 
@@ -33,12 +33,14 @@ async def issue(
     """Issue the token `fingerprint(name)` in a committed unit of work of its own."""
     async with records.new_uow() as uow:
         await uow.account_tokens.issue(
-            purpose=purpose,
-            user_id=user_id,
-            email=email,
-            fingerprint=fingerprint(name),
-            now=now,
-            expires_at=now + TTL,
+            NewAccountToken(
+                purpose=purpose,
+                user_id=user_id,
+                email=email,
+                fingerprint=fingerprint(name),
+                created_at=now,
+                expires_at=now + TTL,
+            )
         )
         await uow.commit()
 
@@ -180,12 +182,14 @@ async def test_a_token_issued_in_a_unit_of_work_that_is_not_committed_is_not_sto
 
     async with records.new_uow() as uow:
         await uow.account_tokens.issue(
-            purpose=VERIFY,
-            user_id=ada.id,
-            email="ada@example.com",
-            fingerprint=fingerprint("dropped"),
-            now=LATER,
-            expires_at=LATER + TTL,
+            NewAccountToken(
+                purpose=VERIFY,
+                user_id=ada.id,
+                email="ada@example.com",
+                fingerprint=fingerprint("dropped"),
+                created_at=LATER,
+                expires_at=LATER + TTL,
+            )
         )
         assert await uow.account_tokens.find(VERIFY, fingerprint("dropped")) is not None
         # Leaving without commit: the new token and the older one's death both roll back.

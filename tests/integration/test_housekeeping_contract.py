@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.application.ports.credentials import TokenPurpose
+from gatehouse.application.ports.credentials import NewAccountToken, TokenPurpose
 from gatehouse.domain.user import Session, User
 from tests.housekeeping_builders import (
     fingerprint,
@@ -127,12 +127,14 @@ async def test_a_token_killed_by_a_newer_one_goes_once_the_kill_is_older_than_th
         # One email and purpose: each issue kills the one before, at its own moment.
         async with store.new_uow() as uow:
             await uow.account_tokens.issue(
-                purpose=TokenPurpose.VERIFY_EMAIL,
-                user_id=ada.id,
-                email="ada@example.com",
-                fingerprint=fingerprint(name),
-                now=at,
-                expires_at=FAR,
+                NewAccountToken(
+                    purpose=TokenPurpose.VERIFY_EMAIL,
+                    user_id=ada.id,
+                    email="ada@example.com",
+                    fingerprint=fingerprint(name),
+                    created_at=at,
+                    expires_at=FAR,
+                )
             )
             await uow.commit()
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from gatehouse.application.ports.credentials import SecretTokens, TokenPurpose
+from gatehouse.application.ports.credentials import NewAccountToken, SecretTokens, TokenPurpose
 from gatehouse.application.ports.mail import MailMessage
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.domain.user import User
@@ -62,37 +62,38 @@ class AccountMailer:
     ) -> None:
         """As `send_verification`; for `user=None` (no account to verify at `email`) the same writes
         happen, but the token can never be used and the mail is stored as suppressed."""
-        token, fingerprint = self.tokens.new()
-        await uow.account_tokens.issue(
-            purpose=TokenPurpose.VERIFY_EMAIL,
-            user_id=user.id if user else None,
-            email=email,
-            fingerprint=fingerprint,
-            now=now,
-            expires_at=now + VERIFY_TTL,
+        token = await self._issue(uow, TokenPurpose.VERIFY_EMAIL, VERIFY_TTL, user, email, now)
+        link = self._links.verify_email(token)
+        body = VERIFY_TEXT.format(username=user.username.value if user else "", email=email, link=link)
+        await _queue(
+            uow, MailMessage(recipient=email, subject="Confirm your email address", body=body), user, now
         )
-        body = VERIFY_TEXT.format(
-            username=user.username.value if user else "", email=email, link=self._links.verify_email(token)
-        )
-        message = MailMessage(recipient=email, subject="Confirm your email address", body=body)
-        await uow.outbox.add(message, now=now, deliver=user is not None)
 
     async def send_reset(self, uow: UnitOfWork, user: User | None, email: str, now: datetime) -> None:
         """For `user=None` (no active account has `email`) the same writes happen, but the token can
         never be used and the mail is stored as suppressed: the request does the same work either way."""
+        token = await self._issue(uow, TokenPurpose.RESET_PASSWORD, RESET_TTL, user, email, now)
+        link = self._links.reset_password(token)
+        username = user.username.value if user else ""
+        body = RESET_TEXT.format(username=username, link=link, minutes=RESET_TTL_MINUTES)
+        await _queue(uow, MailMessage(recipient=email, subject="Reset your password", body=body), user, now)
+
+    async def _issue(
+        self,
+        uow: UnitOfWork,
+        purpose: TokenPurpose,
+        ttl: timedelta,
+        user: User | None,
+        email: str,
+        now: datetime,
+    ) -> str:
+        """A new token of `purpose` for `user` at `email`, stored by its fingerprint."""
         token, fingerprint = self.tokens.new()
-        await uow.account_tokens.issue(
-            purpose=TokenPurpose.RESET_PASSWORD,
-            user_id=user.id if user else None,
-            email=email,
-            fingerprint=fingerprint,
-            now=now,
-            expires_at=now + RESET_TTL,
-        )
-        body = RESET_TEXT.format(
-            username=user.username.value if user else "",
-            link=self._links.reset_password(token),
-            minutes=RESET_TTL_MINUTES,
-        )
-        message = MailMessage(recipient=email, subject="Reset your password", body=body)
-        await uow.outbox.add(message, now=now, deliver=user is not None)
+        user_id = user.id if user else None
+        await uow.account_tokens.issue(NewAccountToken(purpose, user_id, email, fingerprint, now, now + ttl))
+        return token
+
+
+async def _queue(uow: UnitOfWork, message: MailMessage, user: User | None, now: datetime) -> None:
+    """Into the outbox; stored as suppressed, never sent, when there is no account to mail."""
+    await uow.outbox.add(message, now=now, deliver=user is not None)

@@ -1,8 +1,17 @@
-"""Re-checking a signed-in user's password before a sensitive change, under the log-in throttle."""
+"""A signed-in user's credentials: re-checking the password under the log-in throttle, replacing it."""
+
+from datetime import datetime
 
 from gatehouse.application.attempts import GuardedAttempts
+from gatehouse.application.audit_log import record
+from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.credentials import PasswordHasher
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.security_notices import Notice, send_notice
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
+from gatehouse.domain.passwords import PasswordPolicy
+from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User
 from gatehouse.domain.values import RawPassword
 
@@ -37,3 +46,33 @@ async def confirm_password(
     if password is None or outcome.failed:
         raise PermissionDeniedError(message)
     return password
+
+
+def still_there(user: User | None) -> User:
+    """The signed-in user's account as read; 401 when it was deleted since the token was issued."""
+    if user is None:
+        raise AuthenticationError("Account no longer exists")
+    return user
+
+
+async def new_password_hash(policy: PasswordPolicy, hasher: PasswordHasher, user: User, raw: str) -> str:
+    """`raw` as the account's next password: checked by the policy (422 naming `new_password`),
+    then hashed."""
+    try:
+        password = RawPassword(raw)
+        policy.check(password, email=user.email, username=user.username)
+    except InvalidValueError as exc:
+        raise InvalidValueError("new_password", exc.message) from None
+    return await hasher.hash(password)
+
+
+async def replace_password(
+    uow: UnitOfWork, user: User, new_hash: str, now: datetime, action: AuditAction, actor: Actor | None = None
+) -> None:
+    """The new hash, in `uow`: every session of the account ends, and any log-in waiting for its
+    code (it was on the old password); `action` is recorded and the account told."""
+    await uow.users.set_password_hash(user.id, new_hash)
+    ended = await uow.sessions.revoke_all(user.id, now)
+    await uow.mfa.end_challenges(user.id)
+    await record(uow, action, at=now, user_id=user.id, actor=actor, details={"sessions_ended": ended})
+    await send_notice(uow, Notice.PASSWORD_CHANGED, user, at=now)

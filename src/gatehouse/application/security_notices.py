@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from gatehouse.application.ports.mail import MailMessage
 from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.domain.user import User
 
 
 class Notice(StrEnum):
@@ -44,10 +45,11 @@ administrator. This mail holds no link: open the service the way you always do.
 """
 
 
-async def send_notice(
-    uow: UnitOfWork, notice: Notice, *, recipient: str, username: str, at: datetime, detail: str = ""
-) -> None:
-    """Queue `notice` for `recipient`; `detail` (a name, never a secret) is added to what happened."""
+async def send_notice(uow: UnitOfWork, notice: Notice, user: User, *, at: datetime, detail: str = "") -> None:
+    """Queue `notice` for `user`'s address (as `user` holds it); `detail` (a name, never a secret)
+    is added to what happened."""
     what = WHAT[notice] + (f": {detail}" if detail else "")
-    body = TEXT.format(username=username, what=what[:1].upper() + what[1:], when=f"{at:%Y-%m-%d %H:%M}")
-    await uow.outbox.add(MailMessage(recipient=recipient, subject=notice.value, body=body), now=at)
+    text = TEXT.format(
+        username=user.username.value, what=what[:1].upper() + what[1:], when=f"{at:%Y-%m-%d %H:%M}"
+    )
+    await uow.outbox.add(MailMessage(recipient=user.email.value, subject=notice.value, body=text), now=at)

@@ -27,6 +27,5 @@ class ThrottleNotice:
             return
         async with self._uow as uow:
             now = self._clock.now()
-            recipient, username = user.email.value, user.username.value
-            await send_notice(uow, Notice.LOGINS_THROTTLED, recipient=recipient, username=username, at=now)
+            await send_notice(uow, Notice.LOGINS_THROTTLED, user, at=now)
             await uow.commit()

@@ -4,32 +4,28 @@ from dataclasses import replace
 from datetime import datetime
 
 from gatehouse.adapters.memory.state import MemoryState
-from gatehouse.application.ports.credentials import AccountToken, AccountTokenRepository, TokenPurpose
+from gatehouse.application.ports.credentials import (
+    AccountToken,
+    AccountTokenRepository,
+    NewAccountToken,
+    TokenPurpose,
+)
 
 
 class InMemoryAccountTokenRepository(AccountTokenRepository):
     def __init__(self, state: MemoryState) -> None:
         self._s = state
 
-    async def issue(
-        self,
-        *,
-        purpose: TokenPurpose,
-        user_id: int | None,
-        email: str,
-        fingerprint: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        if user_id is not None:
-            await self.revoke_all(purpose, user_id, now)
-        self._s.account_tokens[fingerprint] = AccountToken(
+    async def issue(self, token: NewAccountToken) -> None:
+        if token.user_id is not None:
+            await self.revoke_all(token.purpose, token.user_id, token.created_at)
+        self._s.account_tokens[token.fingerprint] = AccountToken(
             id=self._s.new_id("account_tokens"),
-            purpose=purpose,
-            user_id=user_id,
-            email=email,
-            created_at=now,
-            expires_at=expires_at,
+            purpose=token.purpose,
+            user_id=token.user_id,
+            email=token.email,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
             used_at=None,
         )
 

@@ -1,40 +1,30 @@
 """One-time account tokens (email verification, password reset), bound to one transaction."""
 
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse.adapters.sqlalchemy.rows import from_row
 from gatehouse.adapters.sqlalchemy.tables import account_tokens
-from gatehouse.application.ports.credentials import AccountToken, AccountTokenRepository, TokenPurpose
+from gatehouse.application.ports.credentials import (
+    AccountToken,
+    AccountTokenRepository,
+    NewAccountToken,
+    TokenPurpose,
+)
 
 
 class SqlAlchemyAccountTokenRepository(AccountTokenRepository):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def issue(
-        self,
-        *,
-        purpose: TokenPurpose,
-        user_id: int | None,
-        email: str,
-        fingerprint: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
+    async def issue(self, token: NewAccountToken) -> None:
         # `user_id = NULL` matches no row: the unknown-address path runs the same statement.
-        await self._conn.execute(self._revoke_stmt(purpose, user_id, now))
-        await self._conn.execute(
-            insert(account_tokens).values(
-                purpose=purpose.value,
-                user_id=user_id,
-                email=email,
-                fingerprint=fingerprint,
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
+        await self._conn.execute(self._revoke_stmt(token.purpose, token.user_id, token.created_at))
+        values = asdict(token) | {"purpose": token.purpose.value}
+        await self._conn.execute(insert(account_tokens).values(**values))
 
     async def find(self, purpose: TokenPurpose, fingerprint: str) -> AccountToken | None:
         stmt = select(account_tokens).where(
@@ -43,15 +33,7 @@ class SqlAlchemyAccountTokenRepository(AccountTokenRepository):
         row = (await self._conn.execute(stmt)).first()
         if row is None:
             return None
-        return AccountToken(
-            id=row.id,
-            purpose=TokenPurpose(row.purpose),
-            user_id=row.user_id,
-            email=row.email,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            used_at=row.used_at,
-        )
+        return from_row(AccountToken, row, purpose=TokenPurpose(row.purpose))
 
     async def spend(self, token_id: int, now: datetime) -> bool:
         stmt = (

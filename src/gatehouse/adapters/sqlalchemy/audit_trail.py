@@ -7,6 +7,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.rows import from_row
 from gatehouse.adapters.sqlalchemy.tables import audit_events
 from gatehouse.application.ports.audit import (
     AuditEvent,
@@ -42,16 +43,7 @@ class SqlAlchemyAuditTrail(AuditTrail):
 
 
 def to_event(row: Any) -> AuditEvent:
-    return AuditEvent(
-        id=row.id,
-        at=row.at,
-        action=row.action,
-        actor_id=row.actor_id,
-        user_id=row.user_id,
-        ip=row.ip,
-        request_id=row.request_id,
-        details=row.details or {},
-    )
+    return from_row(AuditEvent, row, details=row.details or {})
 
 
 class SqlAlchemyAuditQueries(AuditQueries):

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse.adapters.sqlalchemy.rows import from_row
 from gatehouse.adapters.sqlalchemy.tables import mfa_challenges, mfa_enrolments, mfa_recovery_codes
 from gatehouse.application.ports.mfa import MfaChallenge, MfaEnrolment, MfaRepository
 
@@ -20,13 +21,7 @@ class SqlAlchemyMfaRepository(MfaRepository):
         ).first()
         if row is None:
             return None
-        return MfaEnrolment(
-            user_id=row.user_id,
-            sealed_secret=bytes(row.sealed_secret),
-            created_at=row.created_at,
-            confirmed_at=row.confirmed_at,
-            last_step=row.last_step,
-        )
+        return from_row(MfaEnrolment, row, sealed_secret=bytes(row.sealed_secret))
 
     async def start(self, user_id: int, sealed_secret: bytes, now: datetime) -> None:
         # Only a pending enrolment is replaced; the caller holds the account's lock and has seen
@@ -111,14 +106,7 @@ class SqlAlchemyMfaRepository(MfaRepository):
         row = (await self._conn.execute(stmt)).first()
         if row is None:
             return None
-        return MfaChallenge(
-            id=row.id,
-            user_id=row.user_id,
-            throttle_key=row.throttle_key,
-            expires_at=row.expires_at,
-            used_at=row.used_at,
-            failures=row.failures,
-        )
+        return from_row(MfaChallenge, row)
 
     async def spend_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> bool:
         stmt = (

@@ -6,6 +6,7 @@ Both readers and the hot-path statements are built from one list, `USER_COLUMNS`
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -37,6 +38,7 @@ _by_name = itemgetter(*USER_COLUMNS)
 _by_position = itemgetter(*range(len(USER_COLUMNS)))  # a page row has its total after them
 
 V = TypeVar("V", Email, Username, FullName)
+D = TypeVar("D")
 ROLES = {role.value: role for role in Role}
 
 
@@ -113,15 +115,13 @@ def user_values(user: User) -> dict[str, Any]:
     }
 
 
-def to_session(row: Any) -> Session:
+def from_row(kind: type[D], row: Any, **converted: Any) -> D:
+    """A row as the dataclass `kind`, each field from the column of its name; `converted` gives the
+    fields whose stored form differs (an enum's value, a memoryview of bytes, a NULL for empty)."""
     m = row._mapping
-    return Session(
-        id=m["id"],
-        user_id=m["user_id"],
-        created_at=m["created_at"],
-        last_used_at=m["last_used_at"],
-        expires_at=m["expires_at"],
-        revoked_at=m["revoked_at"],
-        ip=m["ip"],
-        user_agent=m["user_agent"],
-    )
+    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]  # `kind` is a dataclass
+    return kind(**{name: m[name] for name in names if name not in converted}, **converted)
+
+
+def to_session(row: Any) -> Session:
+    return from_row(Session, row)

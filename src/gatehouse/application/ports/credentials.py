@@ -105,6 +105,18 @@ class TokenPurpose(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class NewAccountToken:
+    """A one-time token to store, known only by its fingerprint."""
+
+    purpose: TokenPurpose
+    user_id: int | None
+    email: str
+    fingerprint: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AccountToken:
     """A one-time token as stored: known only by its fingerprint."""
 
@@ -123,18 +135,10 @@ class AccountToken:
 class AccountTokenRepository(Protocol):
     """One-time tokens inside a unit of work."""
 
-    async def issue(
-        self,
-        *,
-        purpose: TokenPurpose,
-        user_id: int | None,
-        email: str,
-        fingerprint: str,
-        now: datetime,
-        expires_at: datetime,
-    ) -> None:
-        """Store a new token; the user's older unused tokens of this purpose die. `user_id=None`
-        stores a token that can never be used (the same write for an unknown address)."""
+    async def issue(self, token: NewAccountToken) -> None:
+        """Store a new token; the user's older unused tokens of this purpose die (at its
+        `created_at`). `user_id=None` stores a token that can never be used (the same write for an
+        unknown address)."""
         ...
 
     async def find(self, purpose: TokenPurpose, fingerprint: str) -> AccountToken | None: ...

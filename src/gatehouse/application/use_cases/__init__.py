@@ -1,6 +1,8 @@
 """One use case per class, each owning its transaction, all of one shape.
 
 - Dependencies (ports) come in through `__init__`; the business rules are the class docstring.
+  A use case whose only dependencies are the unit of work and the clock inherits its `__init__`
+  from `OverUnitOfWork` (below).
 - One public entry, `async def execute(self, request)`, where `request` is the use case's own
   nested frozen dataclass: `Command` when it changes something, `Query` when it only reads.
 - Listings come in two kinds, named alike for every resource: `List…` answers a numbered
@@ -13,3 +15,14 @@
   (`RegisterUser`, `CreateOrder`) also take an optional `after_create` hook, run inside their
   transaction, through which `IdempotentCreation` (application/idempotency.py) stores its answer.
 """
+
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+
+
+class OverUnitOfWork:
+    """The base of a use case that needs only a unit of work and a clock."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock

@@ -3,20 +3,21 @@
 from dataclasses import dataclass, field
 
 from gatehouse.application.attempts import GuardedAttempts
-from gatehouse.application.audit_log import record
-from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password
-from gatehouse.application.errors import AuthenticationError
+from gatehouse.application.credential_checks import (
+    LOGIN_WINDOW_SECONDS,
+    confirm_password,
+    new_password_hash,
+    replace_password,
+    still_there,
+)
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.ports.users import UserQueries
-from gatehouse.application.security_notices import Notice, send_notice
-from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.values import RawPassword
 
 
 class ChangePassword:
@@ -54,32 +55,12 @@ class ChangePassword:
         self._clock = clock
 
     async def execute(self, command: Command) -> None:
-        user = await self._queries.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
+        user = still_there(await self._queries.get(command.actor.user_id))
         await confirm_password(
             self._attempts, self._hasher, user, command.current_password, "Current password is wrong"
         )
-        try:
-            new = RawPassword(command.new_password)
-            self._policy.check(new, email=user.email, username=user.username)
-        except InvalidValueError as exc:
-            raise InvalidValueError("new_password", exc.message) from None
-        new_hash = await self._hasher.hash(new)
+        new_hash = await new_password_hash(self._policy, self._hasher, user, command.new_password)
         now = self._clock.now()
         async with self._uow as uow:
-            await uow.users.set_password_hash(user.id, new_hash)
-            ended = await uow.sessions.revoke_all(user.id, now)
-            await uow.mfa.end_challenges(user.id)  # a log-in waiting for its code was on the old password
-            await record(
-                uow,
-                AuditAction.PASSWORD_CHANGED,
-                at=now,
-                user_id=user.id,
-                actor=command.actor,
-                details={"sessions_ended": ended},
-            )
-            await send_notice(
-                uow, Notice.PASSWORD_CHANGED, recipient=user.email.value, username=user.username.value, at=now
-            )
+            await replace_password(uow, user, new_hash, now, AuditAction.PASSWORD_CHANGED, command.actor)
             await uow.commit()

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 
 from gatehouse.application.audit_log import record
 from gatehouse.application.ports.audit import AuditAction
-from gatehouse.application.ports.clock import Clock
-from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.use_cases import OverUnitOfWork
 from gatehouse.application.use_cases.update_user import load_visible
 from gatehouse.domain.policy import Actor, check_can_delete, check_keeps_an_admin
 
 
-class DeleteUser:
+class DeleteUser(OverUnitOfWork):
     """Delete an account.
 
     - Admins only (403); an unknown id is 404 for those who may read other accounts.
@@ -25,10 +24,6 @@ class DeleteUser:
         actor: Actor
         user_id: int
         expected_versions: Sequence[int] | None = None
-
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
 
     async def execute(self, command: Command) -> None:
         async with self._uow as uow:

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.audit_log import record
+from gatehouse.application.credential_checks import still_there
 from gatehouse.application.errors import (
-    AuthenticationError,
     ConflictError,
     InvalidTokenError,
     RateLimitedError,
@@ -90,16 +90,12 @@ class ResendVerification:
         self._mailer = mailer
 
     async def execute(self, command: Command) -> None:
-        user = await self._queries.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
+        user = still_there(await self._queries.get(command.actor.user_id))
         if user.email_verified:
             raise ConflictError("Email address is already verified")
         await throttle(self._counters, f"verify-resend:user:{user.id}")
         async with self._uow as uow:
-            current = await uow.users.get(user.id)
-            if current is None:
-                raise AuthenticationError("Account no longer exists")
+            current = still_there(await uow.users.get(user.id))
             if current.email_verified:
                 raise ConflictError("Email address is already verified")
             await self._mailer.send_verification(uow, current, self._clock.now())

@@ -5,9 +5,9 @@ from datetime import timedelta
 from enum import StrEnum
 
 from gatehouse.application.errors import ConflictError
-from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.use_cases import OverUnitOfWork
 from gatehouse.domain.errors import InvalidValueError
 
 KEY_LIFETIME = timedelta(hours=24)
@@ -25,7 +25,7 @@ class Claim:
     response: StoredResponse | None = None
 
 
-class ClaimIdempotencyKey:
+class ClaimIdempotencyKey(OverUnitOfWork):
     """Decide what a request carrying an `Idempotency-Key` does.
 
     - First use (or the key expired after 24 h, or its first request was abandoned for 60 s): proceed.
@@ -39,10 +39,6 @@ class ClaimIdempotencyKey:
         scope: str  # whose key: `user:<id>`, or `ip:<address>` for an anonymous caller
         key: str
         fingerprint: str  # of the request (method, path, body): the same key with another is 422
-
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
 
     async def execute(self, command: Command) -> Claim:
         now = self._clock.now()

@@ -1,26 +1,37 @@
 """Multi-factor authentication for one's own account: enrol a TOTP app, renew recovery codes,
 turn it off; and an admin's (or the console operator's) reset for a user who lost every factor."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from gatehouse.application.attempts import GuardedAttempts
 from gatehouse.application.audit_log import record
-from gatehouse.application.credential_checks import LOGIN_WINDOW_SECONDS, confirm_password, login_throttle_key
-from gatehouse.application.errors import AuthenticationError, ConflictError, InvalidCodeError, NotFoundError
+from gatehouse.application.credential_checks import (
+    LOGIN_WINDOW_SECONDS,
+    confirm_password,
+    login_throttle_key,
+    still_there,
+)
+from gatehouse.application.errors import ConflictError, InvalidCodeError, NotFoundError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import PasswordHasher
+from gatehouse.application.ports.mfa import MfaEnrolment
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.second_factor import SecondFactor, secret_context
 from gatehouse.application.security_notices import Notice, send_notice
+from gatehouse.application.use_cases import OverUnitOfWork
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor, check_can_reset_mfa
 from gatehouse.domain.user import User
 
 ISSUER = "Gatehouse"
+WRONG_PASSWORD_OR_CODE = "Password or code is wrong"  # noqa: S105 - a message, not a password
+T = TypeVar("T")
+Change = Callable[[UnitOfWork, User, datetime], Awaitable[T]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +63,55 @@ class MfaSettings:
         self.clock = clock
         self.attempts = GuardedAttempts(counters, max_failures, LOGIN_WINDOW_SECONDS)
 
+    async def account_of(self, actor: Actor) -> User:
+        """The signed-in account, read without a lock (for the slow checks before the change)."""
+        async with self.uow as uow:
+            return still_there(await uow.users.get(actor.user_id))
 
-async def _own_account(uow: UnitOfWork, actor: Actor) -> User:
-    user = await uow.users.lock(actor.user_id, exclusive=True)
-    if user is None:
-        raise AuthenticationError("Account no longer exists")
+    async def with_code(
+        self, actor: Actor, user: User, code: str, *, recovery: bool, wrong: str, change: Change[T]
+    ) -> T:
+        """`change`, in one unit of work committed with it, when MFA is on (409 when off) and `code`
+        is right: a current TOTP code, or with `recovery` an unused recovery code (spent). A wrong
+        code is 403 `wrong`, counted toward the log-in throttle of `user`'s email (as read before)."""
+        async with self.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
+            now = self.clock.now()
+            async with self.uow as uow:
+                user = await _own_account(uow, actor)
+                enrolment = await _confirmed_enrolment(uow, user.id)
+                if await self.factor.accept(uow, enrolment, code, now, recovery=recovery) is None:
+                    outcome.failed = True
+                else:
+                    done = await change(uow, user, now)
+                    await uow.commit()
+        if outcome.failed:
+            raise PermissionDeniedError(wrong)
+        return done
+
+
+class OwnMfaUseCase:
+    """A use case on one's own MFA: what it needs is the `MfaSettings`."""
+
+    def __init__(self, mfa: MfaSettings) -> None:
+        self._mfa = mfa
+
+
+async def _own_account(uow: UnitOfWork, actor: Actor, *, mfa_on: bool | None = None) -> User:
+    """The signed-in account, locked; with `mfa_on=False`, 409 when MFA is already on."""
+    user = still_there(await uow.users.lock(actor.user_id, exclusive=True))
+    if mfa_on is False and user.mfa_enabled:
+        raise ConflictError("Two-factor authentication is already on")
     return user
 
 
-class StartTotpEnrolment:
+async def _confirmed_enrolment(uow: UnitOfWork, user_id: int) -> MfaEnrolment:
+    enrolment = await uow.mfa.get(user_id)
+    if enrolment is None or not enrolment.confirmed:
+        raise ConflictError("Two-factor authentication is off")
+    return enrolment
+
+
+class StartTotpEnrolment(OwnMfaUseCase):
     """Start enrolling a TOTP app.
 
     - The password is asked again (403 when wrong; it counts toward the log-in throttle).
@@ -73,22 +124,14 @@ class StartTotpEnrolment:
         actor: Actor
         password: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> PendingTotp:
         mfa = self._mfa
-        async with mfa.uow as uow:
-            user = await uow.users.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
+        user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password is wrong")
         codes = mfa.factor.codes
         secret = codes.new_secret()
         async with mfa.uow as uow:
-            user = await _own_account(uow, command.actor)
-            if user.mfa_enabled:
-                raise ConflictError("Two-factor authentication is already on")
+            user = await _own_account(uow, command.actor, mfa_on=False)
             sealed = mfa.factor.box.seal(secret, context=secret_context(user.id))
             await uow.mfa.start(user.id, sealed, mfa.clock.now())
             await uow.commit()
@@ -96,7 +139,7 @@ class StartTotpEnrolment:
         return PendingTotp(secret=secret, otpauth_uri=uri)
 
 
-class ConfirmTotpEnrolment:
+class ConfirmTotpEnrolment(OwnMfaUseCase):
     """Confirm the pending secret with a code from the app: MFA is on, and 10 recovery codes are
     shown this once (stored only as keyed digests).
 
@@ -110,16 +153,11 @@ class ConfirmTotpEnrolment:
         actor: Actor
         code: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> RecoveryCodes:
         mfa = self._mfa
         now = mfa.clock.now()
         async with mfa.uow as uow:
-            user = await _own_account(uow, command.actor)
-            if user.mfa_enabled:
-                raise ConflictError("Two-factor authentication is already on")
+            user = await _own_account(uow, command.actor, mfa_on=False)
             enrolment = await uow.mfa.get(user.id)
             if enrolment is None or enrolment.confirmed:
                 raise InvalidCodeError("No enrolment is pending: start one with POST /users/me/mfa/totp")
@@ -131,14 +169,12 @@ class ConfirmTotpEnrolment:
                 user.changed(now, mfa_enabled=True), fields=["mfa_enabled"], expected_versions=None
             )
             await record(uow, AuditAction.MFA_ENABLED, at=now, user_id=user.id, actor=command.actor)
-            await send_notice(
-                uow, Notice.MFA_ENABLED, recipient=user.email.value, username=user.username.value, at=now
-            )
+            await send_notice(uow, Notice.MFA_ENABLED, user, at=now)
             await uow.commit()
         return RecoveryCodes(codes=codes)
 
 
-class RenewRecoveryCodes:
+class RenewRecoveryCodes(OwnMfaUseCase):
     """Ten new recovery codes; the old ones die. A current TOTP code is required (403 when wrong,
     counted toward the log-in throttle of the account's email)."""
 
@@ -147,36 +183,22 @@ class RenewRecoveryCodes:
         actor: Actor
         code: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> RecoveryCodes:
-        mfa = self._mfa
-        async with mfa.uow as uow:
-            user = await uow.users.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
-        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
-            now = mfa.clock.now()
-            async with mfa.uow as uow:
-                user = await _own_account(uow, command.actor)
-                enrolment = await uow.mfa.get(user.id)
-                if enrolment is None or not enrolment.confirmed:
-                    raise ConflictError("Two-factor authentication is off")
-                if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=False) is None:
-                    outcome.failed = True
-                else:
-                    codes = await mfa.factor.renew_recovery_codes(uow, user.id, now)
-                    await record(
-                        uow, AuditAction.RECOVERY_CODES_RENEWED, at=now, user_id=user.id, actor=command.actor
-                    )
-                    await uow.commit()
-        if outcome.failed:
-            raise PermissionDeniedError("The code is wrong")
+        async def renew(uow: UnitOfWork, user: User, now: datetime) -> Sequence[str]:
+            codes = await self._mfa.factor.renew_recovery_codes(uow, user.id, now)
+            await record(
+                uow, AuditAction.RECOVERY_CODES_RENEWED, at=now, user_id=user.id, actor=command.actor
+            )
+            return codes
+
+        user = await self._mfa.account_of(command.actor)
+        codes = await self._mfa.with_code(
+            command.actor, user, command.code, recovery=False, wrong="The code is wrong", change=renew
+        )
         return RecoveryCodes(codes=codes)
 
 
-class DisableMfa:
+class DisableMfa(OwnMfaUseCase):
     """Turn MFA off with the password and a code (a TOTP code or an unused recovery code); 403 when
     either is wrong (both count toward the log-in throttle). The recovery codes go with it;
     sessions stay; `auth.mfa_disabled` and a security notice are written with it."""
@@ -187,33 +209,20 @@ class DisableMfa:
         password: str = field(repr=False)
         code: str = field(repr=False)
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
-
     async def execute(self, command: Command) -> None:
         mfa = self._mfa
-        async with mfa.uow as uow:
-            user = await uow.users.get(command.actor.user_id)
-        if user is None:
-            raise AuthenticationError("Account no longer exists")
-        await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password or code is wrong")
-        async with mfa.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
-            now = mfa.clock.now()
-            async with mfa.uow as uow:
-                user = await _own_account(uow, command.actor)
-                enrolment = await uow.mfa.get(user.id)
-                if enrolment is None or not enrolment.confirmed:
-                    raise ConflictError("Two-factor authentication is off")
-                if await mfa.factor.accept(uow, enrolment, command.code, now, recovery=True) is None:
-                    outcome.failed = True
-                else:
-                    await _turn_off(uow, user, command.actor, now)
-                    await uow.commit()
-        if outcome.failed:
-            raise PermissionDeniedError("Password or code is wrong")
+        user = await mfa.account_of(command.actor)
+        await confirm_password(mfa.attempts, mfa.hasher, user, command.password, WRONG_PASSWORD_OR_CODE)
+
+        async def turn_off(uow: UnitOfWork, user: User, now: datetime) -> User:
+            return await _turn_off(uow, user, command.actor, now)
+
+        await mfa.with_code(
+            command.actor, user, command.code, recovery=True, wrong=WRONG_PASSWORD_OR_CODE, change=turn_off
+        )
 
 
-class ResetMfa:
+class ResetMfa(OverUnitOfWork):
     """An admin (or the console operator) turns a user's MFA off: the way back for someone who lost
     every factor. 404 for an unknown account; 204 whether or not MFA was on (audited and notified
     only when it was)."""
@@ -222,10 +231,6 @@ class ResetMfa:
     class Command:
         actor: Actor
         user_id: int
-
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
 
     async def execute(self, command: Command) -> User:
         check_can_reset_mfa(command.actor)
@@ -251,6 +256,5 @@ async def _turn_off(uow: UnitOfWork, user: User, actor: Actor, now: datetime, *,
     )
     details = {"reset": True} if reset else None
     await record(uow, AuditAction.MFA_DISABLED, at=now, user_id=user.id, actor=actor, details=details)
-    recipient, username = user.email.value, user.username.value
-    await send_notice(uow, Notice.MFA_DISABLED, recipient=recipient, username=username, at=now)
+    await send_notice(uow, Notice.MFA_DISABLED, user, at=now)
     return off

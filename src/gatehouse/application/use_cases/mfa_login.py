@@ -135,14 +135,8 @@ class CompleteMfaLogin:
                     actor_id=user.id,
                     details={"remaining": left},
                 )
-                await send_notice(
-                    uow,
-                    Notice.RECOVERY_CODE_USED,
-                    recipient=user.email.value,
-                    username=user.username.value,
-                    at=now,
-                    detail=f"{left} unused recovery codes are left",
-                )
+                detail = f"{left} unused recovery codes are left"
+                await send_notice(uow, Notice.RECOVERY_CODE_USED, user, at=now, detail=detail)
             await uow.commit()
             return pair
 

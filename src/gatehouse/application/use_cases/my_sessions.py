@@ -8,7 +8,7 @@ from gatehouse.application.errors import NotFoundError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.sessions import SessionQueries
-from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.use_cases import OverUnitOfWork
 from gatehouse.application.use_cases.update_user import load_visible
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
@@ -38,7 +38,7 @@ class ListMySessions:
         return [SessionView(s, s.id == actor.session_id) for s in live]
 
 
-class RevokeMySession:
+class RevokeMySession(OverUnitOfWork):
     """End one of the caller's sessions: its access and refresh tokens stop working.
 
     - A session that is not the caller's, or no longer live: 404.
@@ -49,10 +49,6 @@ class RevokeMySession:
     class Command:
         actor: Actor
         session_id: int
-
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
 
     async def execute(self, command: Command) -> None:
         actor, session_id = command.actor, command.session_id
@@ -69,7 +65,7 @@ class RevokeMySession:
             await uow.commit()
 
 
-class RevokeAllSessions:
+class RevokeAllSessions(OverUnitOfWork):
     """Sign an account out everywhere.
 
     - Admins only: a moderator or user gets 403 (a plain user also for ids not their own,
@@ -81,10 +77,6 @@ class RevokeAllSessions:
     class Command:
         actor: Actor
         user_id: int
-
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
 
     async def execute(self, command: Command) -> None:
         actor = command.actor

@@ -43,7 +43,16 @@ def _of_owner(order: Order | None, user_id: int, order_id: int) -> Order:
     return order
 
 
-class CreateOrder:
+class OrderChange:
+    """The base of the order changes: the owner is looked up in `users`, the change made in `uow`."""
+
+    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
+        self._uow = uow
+        self._users = users
+        self._clock = clock
+
+
+class CreateOrder(OrderChange):
     """Place an order for a user.
 
     - The owner or an admin (403 for others; a plain user naming another id: 403).
@@ -57,11 +66,6 @@ class CreateOrder:
         user_id: int
         currency: str
         items: Sequence[ItemInput]
-
-    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
-        self._uow = uow
-        self._users = users
-        self._clock = clock
 
     async def execute(self, command: Command, after_create: AfterCreate[Order] | None = None) -> Order:
         """`after_create` runs in the same transaction, after the order is written."""
@@ -89,7 +93,15 @@ class CreateOrder:
         return order
 
 
-class GetOrder:
+class OrderReader:
+    """The base of the order reads: the owner is looked up in `users`, the orders in `orders`."""
+
+    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
+        self._users = users
+        self._orders = orders
+
+
+class GetOrder(OrderReader):
     """Read one order: owner, moderator or admin; another user's order under this path is 404."""
 
     @dataclass(frozen=True, kw_only=True)
@@ -98,16 +110,12 @@ class GetOrder:
         user_id: int
         order_id: int
 
-    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
-        self._users = users
-        self._orders = orders
-
     async def execute(self, query: Query) -> Order:
         await _owner_exists(self._users, query.actor, query.user_id)
         return _of_owner(await self._orders.get(query.order_id), query.user_id, query.order_id)
 
 
-class ListOrders:
+class ListOrders(OrderReader):
     """A user's orders, by number or by cursor: owner, moderator or admin; optional status filter."""
 
     # A numbered page, by id, with the total. The docstring states the rules of both order lists
@@ -118,16 +126,12 @@ class ListOrders:
         actor: Actor
         page: OrderPageQuery
 
-    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
-        self._users = users
-        self._orders = orders
-
     async def execute(self, query: Query) -> Page[Order]:
         await _owner_exists(self._users, query.actor, query.page.filter.user_id)
         return await self._orders.page(query.page)
 
 
-class BrowseOrders:
+class BrowseOrders(OrderReader):
     """A cursor page of a user's orders, by id: the rules of `ListOrders`; each page resumes
     strictly after the last id seen, so a walk visits every order that existed when it began once."""
 
@@ -136,16 +140,12 @@ class BrowseOrders:
         actor: Actor
         keyset: OrderKeysetQuery
 
-    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
-        self._users = users
-        self._orders = orders
-
     async def execute(self, query: Query) -> KeysetPage[Order]:
         await _owner_exists(self._users, query.actor, query.keyset.filter.user_id)
         return await self._orders.keyset(query.keyset)
 
 
-class ChangeOrderStatus:
+class ChangeOrderStatus(OrderChange):
     """Move an order through pending → paid → shipped → delivered, or cancel it.
 
     - An illegal move is 409 whoever asks; checked before permission.
@@ -162,11 +162,6 @@ class ChangeOrderStatus:
         order_id: int
         status: str
         expected_versions: Sequence[int] | None = None
-
-    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
-        self._uow = uow
-        self._users = users
-        self._clock = clock
 
     async def execute(self, command: Command) -> Order:
         target = parse_status(command.status)
@@ -192,7 +187,7 @@ class ChangeOrderStatus:
         return saved
 
 
-class DeleteOrder:
+class DeleteOrder(OrderChange):
     """Delete an order: admins only (403); `If-Match` must name the current version (412)."""
 
     @dataclass(frozen=True, kw_only=True)
@@ -201,11 +196,6 @@ class DeleteOrder:
         user_id: int
         order_id: int
         expected_versions: Sequence[int] | None = None
-
-    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
-        self._uow = uow
-        self._users = users
-        self._clock = clock
 
     async def execute(self, command: Command) -> None:
         await _owner_exists(self._users, command.actor, command.user_id)

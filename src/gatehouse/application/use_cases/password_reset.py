@@ -4,18 +4,17 @@ from dataclasses import dataclass, field
 
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.audit_log import record
+from gatehouse.application.credential_checks import new_password_hash, replace_password
 from gatehouse.application.errors import InvalidTokenError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import AccountToken, PasswordHasher, SecretTokens, TokenPurpose
 from gatehouse.application.ports.unit_of_work import UnitOfWork
-from gatehouse.application.security_notices import Notice, send_notice
 from gatehouse.application.use_cases.email_verification import throttle
-from gatehouse.domain.errors import InvalidValueError
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.user import User
-from gatehouse.domain.values import Email, RawPassword
+from gatehouse.domain.values import Email
 
 MAX_REQUESTS = 3
 INVALID = "The reset link is invalid, already used or expired"
@@ -94,12 +93,7 @@ class ConfirmPasswordReset:
         fingerprint = self._tokens.fingerprint(command.token)
         async with self._uow as uow:
             token, user = await self._usable(uow, fingerprint)
-        try:
-            password = RawPassword(command.new_password)
-            self._policy.check(password, email=user.email, username=user.username)
-        except InvalidValueError as exc:
-            raise InvalidValueError("new_password", exc.message) from None
-        new_hash = await self._hasher.hash(password)
+        new_hash = await new_password_hash(self._policy, self._hasher, user, command.new_password)
         async with self._uow as uow:
             token, user = await self._usable(uow, fingerprint)
             now = self._clock.now()
@@ -110,15 +104,7 @@ class ConfirmPasswordReset:
                 await uow.users.update(
                     user.changed(now, email_verified=True), fields=("email_verified",), expected_versions=None
                 )
-            await uow.users.set_password_hash(user.id, new_hash)
-            ended = await uow.sessions.revoke_all(user.id, now)
-            await uow.mfa.end_challenges(user.id)  # a log-in waiting for its code was on the old password
-            await record(
-                uow, AuditAction.PASSWORD_RESET, at=now, user_id=user.id, details={"sessions_ended": ended}
-            )
-            await send_notice(
-                uow, Notice.PASSWORD_CHANGED, recipient=user.email.value, username=user.username.value, at=now
-            )
+            await replace_password(uow, user, new_hash, now, AuditAction.PASSWORD_RESET)
             await uow.commit()
 
     async def _usable(self, uow: UnitOfWork, fingerprint: str) -> tuple[AccountToken, User]:

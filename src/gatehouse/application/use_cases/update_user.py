@@ -57,9 +57,7 @@ class AccountChanges:
         if new_email:
             await self._mailer.send_verification(uow, saved, now)
             # The old address is told, with no link: if it was not the owner's doing, they know.
-            await send_notice(
-                uow, Notice.EMAIL_CHANGED, recipient=user.email.value, username=user.username.value, at=now
-            )
+            await send_notice(uow, Notice.EMAIL_CHANGED, user, at=now)
         # The events say what this change did (`changed`), not what another one running beside it
         # may have written to the row meanwhile (`saved` is the row as stored).
         rest = [f for f in TRACKED if f in fields]

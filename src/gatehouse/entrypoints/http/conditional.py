@@ -1,8 +1,9 @@
 """Conditional requests (§3): ETags from version columns, If-Match and If-None-Match."""
 
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Protocol, TypeVar
 
+from litestar import Response
 from litestar.params import HeaderParameter
 
 MAX_VERSION = 2**31 - 1  # version columns are INTEGER on both engines: no tag beyond can match
@@ -71,3 +72,24 @@ def not_modified(if_none_match: str | None, version: int) -> bool:
     tags = _tags(if_none_match)
     current = etag(version)
     return "*" in tags or any(t.removeprefix("W/") == current for t in tags)
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+Shown = TypeVar("Shown")
+
+
+def with_etag(resource: V, render: Callable[[V], Shown]) -> Response[Shown]:
+    """`resource` as `render` shows it, with the ETag of its version."""
+    return Response(render(resource), headers={"ETag": etag(resource.version)})
+
+
+def conditional_get(resource: V, render: Callable[[V], Any], if_none_match: str | None) -> Response[Any]:
+    """`with_etag`, or 304 with the ETag and no body when the client's copy is current."""
+    if not_modified(if_none_match, resource.version):
+        return Response(None, status_code=304, headers={"ETag": etag(resource.version)})
+    return with_etag(resource, render)

@@ -3,20 +3,56 @@ the answer out (claiming, creating and storing: application/idempotency.py)."""
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import msgspec
 from litestar import Request, Response
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Operation
 
 from gatehouse.application.idempotency import CreatingUseCase, IdempotentCreation
 from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey
 from gatehouse.domain.policy import Actor
 from gatehouse.entrypoints.http.context import context_of
+from gatehouse.entrypoints.http.docs import returns
+from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, documented
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAX_KEY_LENGTH = 255
 C = TypeVar("C")
 T = TypeVar("T")
+
+
+class Identified(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=Identified)
+
+
+def creating(body: type[Any]) -> type[Operation]:
+    """The operation of a creating POST: a JSON body, an optional `Idempotency-Key`, and the
+    answer's `Location` (and `Idempotent-Replayed` on a replay)."""
+    return documented(
+        (JSON, body),
+        request_headers=[IDEMPOTENCY_KEY],
+        response_headers={201: ["Location", "Idempotent-Replayed"]},
+    )
+
+
+def created(out: type[Any]) -> dict[int, ResponseSpec]:
+    return returns(201, out, "Created (or the replay of an earlier answer to this Idempotency-Key)")
+
+
+def stored_under(prefix: str, render: Callable[[R], Any]) -> Callable[[R], StoredResponse]:
+    """The answer to keep for a created resource: 201, its JSON, its `Location` under `prefix`."""
+
+    def stored(resource: R) -> StoredResponse:
+        return StoredResponse(201, msgspec.json.encode(render(resource)), f"{prefix}/{resource.id}")
+
+    return stored
 
 
 def as_response(stored: StoredResponse, *, replayed: bool = False) -> Response[bytes]:

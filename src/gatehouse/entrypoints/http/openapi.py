@@ -88,6 +88,12 @@ TAGS = [
         description="Email verification and password reset: the mails' tokens, and new mails.",
     ),
     Tag(name="sessions", description="One's own live sessions, and an admin's sign-out-everywhere."),
+    Tag(
+        name="multi-factor authentication",
+        description="A TOTP app as a second factor: enrol, confirm, recovery codes, turn off; an "
+        "admin's reset. With MFA on, `POST /auth/token` answers 403 `MfaRequiredError` with an "
+        "`mfa_token`, and `POST /auth/token/mfa` finishes the log-in with a code.",
+    ),
     Tag(name="audit", description="The audit trail of every change, newest first (admins)."),
     Tag(
         name="keys",

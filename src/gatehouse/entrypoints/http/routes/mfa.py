@@ -1,13 +1,17 @@
 """Routes of multi-factor authentication: one's own (`/users/me/mfa…`) and an admin's reset."""
 
+from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, delete, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 
 from gatehouse.application.use_cases.mfa import (
     ConfirmTotpEnrolment,
     DisableMfa,
+    RecoveryCodes,
     RenewRecoveryCodes,
     ResetMfa,
     StartTotpEnrolment,
@@ -30,17 +34,33 @@ TAG = ["multi-factor authentication"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@post(
-    "/users/me/mfa/totp",
-    status_code=200,
-    operation_class=json_body(PasswordIn),
-    tags=TAG,
-    summary="Start enrolling a TOTP app",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
-    description=describe(StartTotpEnrolment.__doc__),
-    opt=ENROLMENT_ROUTE,
-)
+def own_mfa_route(
+    route: Callable[..., HTTPRouteHandler],
+    path: str,
+    body: type[msgspec.Struct],
+    use_case: type,
+    summary: str,
+    status_code: int = 200,
+) -> HTTPRouteHandler:
+    """A route of one's own MFA: a JSON body, a bearer token (one still enrolling may use it)."""
+    return route(
+        path,
+        status_code=status_code,
+        operation_class=json_body(body),
+        tags=TAG,
+        summary=summary,
+        security=BEARER_SECURITY,
+        responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
+        description=describe(use_case.__doc__),
+        opt=ENROLMENT_ROUTE,
+    )
+
+
+def codes_response(codes: RecoveryCodes) -> Response[RecoveryCodesOut]:
+    return Response(RecoveryCodesOut(recovery_codes=list(codes.codes)), headers=NO_STORE)
+
+
+@own_mfa_route(post, "/users/me/mfa/totp", PasswordIn, StartTotpEnrolment, "Start enrolling a TOTP app")
 async def start_totp_enrolment(
     request: AnyRequest, start_totp_enrolment: NamedDependency[StartTotpEnrolment]
 ) -> Response[TotpEnrolmentOut]:
@@ -54,57 +74,37 @@ async def start_totp_enrolment(
     )
 
 
-@post(
+@own_mfa_route(
+    post,
     "/users/me/mfa/totp/confirm",
-    status_code=200,
-    operation_class=json_body(CodeIn),
-    tags=TAG,
-    summary="Confirm the TOTP app with a code: MFA is on",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
-    description=describe(ConfirmTotpEnrolment.__doc__),
-    opt=ENROLMENT_ROUTE,
+    CodeIn,
+    ConfirmTotpEnrolment,
+    "Confirm the TOTP app with a code: MFA is on",
 )
 async def confirm_totp_enrolment(
     request: AnyRequest, confirm_totp_enrolment: NamedDependency[ConfirmTotpEnrolment]
 ) -> Response[RecoveryCodesOut]:
     actor = await require_actor(request)
     body = await decode_body(request, CodeIn)
-    codes = await confirm_totp_enrolment.execute(ConfirmTotpEnrolment.Command(actor=actor, code=body.code))
-    return Response(RecoveryCodesOut(recovery_codes=list(codes.codes)), headers=NO_STORE)
+    return codes_response(
+        await confirm_totp_enrolment.execute(ConfirmTotpEnrolment.Command(actor=actor, code=body.code))
+    )
 
 
-@post(
-    "/users/me/mfa/recovery-codes",
-    status_code=200,
-    operation_class=json_body(CodeIn),
-    tags=TAG,
-    summary="Replace one's recovery codes",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
-    description=describe(RenewRecoveryCodes.__doc__),
-    opt=ENROLMENT_ROUTE,
+@own_mfa_route(
+    post, "/users/me/mfa/recovery-codes", CodeIn, RenewRecoveryCodes, "Replace one's recovery codes"
 )
 async def renew_recovery_codes(
     request: AnyRequest, renew_recovery_codes: NamedDependency[RenewRecoveryCodes]
 ) -> Response[RecoveryCodesOut]:
     actor = await require_actor(request)
     body = await decode_body(request, CodeIn)
-    codes = await renew_recovery_codes.execute(RenewRecoveryCodes.Command(actor=actor, code=body.code))
-    return Response(RecoveryCodesOut(recovery_codes=list(codes.codes)), headers=NO_STORE)
+    return codes_response(
+        await renew_recovery_codes.execute(RenewRecoveryCodes.Command(actor=actor, code=body.code))
+    )
 
 
-@delete(
-    "/users/me/mfa",
-    status_code=204,
-    operation_class=json_body(DisableMfaIn),
-    tags=TAG,
-    summary="Turn one's MFA off",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
-    description=describe(DisableMfa.__doc__),
-    opt=ENROLMENT_ROUTE,
-)
+@own_mfa_route(delete, "/users/me/mfa", DisableMfaIn, DisableMfa, "Turn one's MFA off", status_code=204)
 async def disable_mfa(request: AnyRequest, disable_mfa: NamedDependency[DisableMfa]) -> None:
     actor = await require_actor(request)
     body = await decode_body(request, DisableMfaIn)

@@ -3,13 +3,11 @@
 from dataclasses import replace
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from gatehouse.application.idempotency import IdempotentCreation
-from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.ports.orders import OrderFilter, OrderKeysetQuery, OrderPageQuery
 from gatehouse.application.use_cases.orders import (
     BrowseOrders,
@@ -20,16 +18,22 @@ from gatehouse.application.use_cases.orders import (
     ItemInput,
     ListOrders,
 )
-from gatehouse.domain.order import Order, OrderStatus
+from gatehouse.domain.order import OrderStatus
 from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
 from gatehouse.entrypoints.http.body import decode_body
-from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, expected_versions, not_modified
+from gatehouse.entrypoints.http.conditional import (
+    IfMatch,
+    IfNoneMatch,
+    conditional_get,
+    expected_versions,
+    with_etag,
+)
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import create_once
+from gatehouse.entrypoints.http.idempotency import create_once, created, creating, stored_under
 from gatehouse.entrypoints.http.ids import OrderIdPath, UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
+from gatehouse.entrypoints.http.openapi import describe, documented, json_body
 from gatehouse.entrypoints.http.paging import (
     Cursor,
     Limit,
@@ -55,23 +59,15 @@ StatusFilter = Annotated[str | None, QueryParameter(pattern="^(pending|paid|ship
 LIST_ERRORS = errors(400, 401, 403, 404, 429, 503)
 
 
-def with_etag(order: Order) -> Response[OrderOut]:
-    return Response(order_out(order), headers={"ETag": etag(order.version)})
-
-
 @post(
     ORDERS,
     status_code=201,
-    operation_class=documented(
-        (JSON, OrderIn),
-        request_headers=[IDEMPOTENCY_KEY],
-        response_headers={201: ["Location", "Idempotent-Replayed"]},
-    ),
+    operation_class=creating(OrderIn),
     tags=TAG,
     summary="Place an order",
     security=BEARER_SECURITY,
     responses={
-        **returns(201, OrderOut, "Created (or the replay of an earlier answer to this Idempotency-Key)"),
+        **created(OrderOut),
         **errors(400, 401, 403, 404, 409, 413, 422, 429, 503),
     },
     description=describe(CreateOrder.__doc__),
@@ -86,11 +82,7 @@ async def create_order(
     uid = parse_id(user_id)
     body = await decode_body(request, OrderIn)
     items = [ItemInput(i.sku, i.quantity, i.unit_price_cents) for i in body.items]
-    prefix = f"/api/v{context_of(request.scope).api_version}/users/{uid}/orders"
-
-    def render(order: Order) -> StoredResponse:
-        return StoredResponse(201, msgspec.json.encode(order_out(order)), f"{prefix}/{order.id}")
-
+    render = stored_under(f"/api/v{context_of(request.scope).api_version}/users/{uid}/orders", order_out)
     command = CreateOrder.Command(actor=actor, user_id=uid, currency=body.currency, items=items)
     return await create_once(request, actor, idempotency, create_order, command, render)
 
@@ -118,9 +110,7 @@ async def read_order(
     actor = await require_actor(request)
     query = GetOrder.Query(actor=actor, user_id=parse_id(user_id), order_id=parse_id(order_id, "order_id"))
     order = await get_order.execute(query)
-    if not_modified(if_none_match, order.version):
-        return Response(None, status_code=304, headers={"ETag": etag(order.version)})
-    return with_etag(order)
+    return conditional_get(order, order_out, if_none_match)
 
 
 @patch(
@@ -151,7 +141,7 @@ async def change_order_status(
             expected_versions=expected_versions(if_match),
         )
     )
-    return with_etag(order)
+    return with_etag(order, order_out)
 
 
 @delete(

@@ -2,20 +2,17 @@
 
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from msgspec import UNSET as MSGSPEC_UNSET
 
 from gatehouse.application.idempotency import IdempotentCreation
-from gatehouse.application.ports.idempotency import StoredResponse
 from gatehouse.application.unset import UNSET
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
 from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
-from gatehouse.domain.user import User
 from gatehouse.entrypoints.http.auth import (
     BEARER_SECURITY,
     ENROLMENT_ROUTE,
@@ -24,12 +21,18 @@ from gatehouse.entrypoints.http.auth import (
     require_actor,
 )
 from gatehouse.entrypoints.http.body import decode_body
-from gatehouse.entrypoints.http.conditional import IfMatch, IfNoneMatch, etag, expected_versions, not_modified
+from gatehouse.entrypoints.http.conditional import (
+    IfMatch,
+    IfNoneMatch,
+    conditional_get,
+    expected_versions,
+    with_etag,
+)
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
-from gatehouse.entrypoints.http.idempotency import create_once
+from gatehouse.entrypoints.http.idempotency import create_once, created, creating, stored_under
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import IDEMPOTENCY_KEY, JSON, describe, documented, json_body
+from gatehouse.entrypoints.http.openapi import describe, documented, json_body
 from gatehouse.entrypoints.http.schemas.users import (
     ChangePasswordIn,
     PatchUserIn,
@@ -45,23 +48,15 @@ TAG = ["users"]
 WITH_ETAG = {200: ["ETag"]}
 
 
-def with_etag(user: User, status_code: int = 200) -> Response[UserOut]:
-    return Response(user_out(user), status_code=status_code, headers={"ETag": etag(user.version)})
-
-
 @post(
     "/users",
     status_code=201,
-    operation_class=documented(
-        (JSON, SignUpIn),
-        request_headers=[IDEMPOTENCY_KEY],
-        response_headers={201: ["Location", "Idempotent-Replayed"]},
-    ),
+    operation_class=creating(SignUpIn),
     tags=TAG,
     summary="Create an account",
     security=OPTIONAL_BEARER,
     responses={
-        **returns(201, UserOut, "Created (or the replay of an earlier answer to this Idempotency-Key)"),
+        **created(UserOut),
         **errors(400, 401, 403, 409, 413, 422, 429, 503),
     },
     description=describe(RegisterUser.__doc__),
@@ -73,11 +68,7 @@ async def create_user(
 ) -> Response[bytes]:
     maybe_actor = await optional_actor(request)
     body = await decode_body(request, SignUpIn)
-    prefix = f"/api/v{context_of(request.scope).api_version}/users"
-
-    def render(user: User) -> StoredResponse:
-        return StoredResponse(201, msgspec.json.encode(user_out(user)), f"{prefix}/{user.id}")
-
+    render = stored_under(f"/api/v{context_of(request.scope).api_version}/users", user_out)
     command = RegisterUser.Command(
         email=body.email,
         username=body.username,
@@ -110,7 +101,7 @@ async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[A
     user = context_of(request.scope).user
     assert user is not None
     assert user.id == actor.user_id
-    return conditional_get(user, if_none_match)
+    return conditional_get(user, user_out, if_none_match)
 
 
 @get(
@@ -130,13 +121,7 @@ async def read_user(
 ) -> Response[UserOut]:
     actor = await require_actor(request)
     user = await get_user.execute(GetUser.Query(actor=actor, user_id=parse_id(user_id)))
-    return conditional_get(user, if_none_match)
-
-
-def conditional_get(user: User, if_none_match: str | None) -> Response[Any]:
-    if not_modified(if_none_match, user.version):
-        return Response(None, status_code=304, headers={"ETag": etag(user.version)})
-    return with_etag(user)
+    return conditional_get(user, user_out, if_none_match)
 
 
 @put(
@@ -167,7 +152,7 @@ async def replace_user(
             expected_versions=expected_versions(if_match),
         )
     )
-    return with_etag(user)
+    return with_etag(user, user_out)
 
 
 @patch(
@@ -193,7 +178,7 @@ async def patch_user(
     user = await patch_user.execute(
         PatchUser.Command(actor=actor, user_id=uid, expected_versions=expected_versions(if_match), **changes)
     )
-    return with_etag(user)
+    return with_etag(user, user_out)
 
 
 @delete(
