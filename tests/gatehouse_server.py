@@ -42,7 +42,11 @@ class GatehouseServer:
         self.workers = workers
         self.settings = settings  # the GATEHOUSE_* variables, to start another server like this one
         (cwd / "tmp").mkdir(exist_ok=True)  # TMPDIR: the metrics folders of --workers land here
-        self.env = clean_environment(**{"PYTHONUNBUFFERED": "1", "TMPDIR": str(cwd / "tmp"), **settings})
+        # The data key that seals MFA secrets: serve needs one (a test of its absence passes "").
+        defaults = {"PYTHONUNBUFFERED": "1", "TMPDIR": str(cwd / "tmp"), "GATEHOUSE_DATA_KEY": DATA_KEY}
+        if (cwd / "var" / "data_key").exists():  # as `make run` leaves it: the file is the key
+            del defaults["GATEHOUSE_DATA_KEY"]
+        self.env = clean_environment(**{**defaults, **settings})
         self.log = cwd / f"serve-{self.port}-{uuid.uuid4().hex[:6]}.log"
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -13,7 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from gatehouse.adapters.signing_keys import thumbprint
-from tests.e2e.cli_support import STRONG_SECRET, Cli, assert_one_line_error, clean_environment, free_port
+from tests.e2e.cli_support import (
+    DATA_KEY,
+    STRONG_SECRET,
+    Cli,
+    assert_one_line_error,
+    clean_environment,
+    free_port,
+)
 from tests.gatehouse_server import log_in, migrated_server, sign_up
 from tests.token_forgery import private_pem
 
@@ -37,7 +44,7 @@ def kid_of(path: Path) -> str:
 
 @pytest.fixture
 def migrated(tmp_path: Path) -> Cli:
-    cli = Cli(tmp_path, clean_environment(GATEHOUSE_JWT_SECRET=STRONG_SECRET))
+    cli = Cli(tmp_path, clean_environment(GATEHOUSE_JWT_SECRET=STRONG_SECRET, GATEHOUSE_DATA_KEY=DATA_KEY))
     cli.ok("db", "upgrade")
     return cli
 
