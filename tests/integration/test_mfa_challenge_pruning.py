@@ -37,7 +37,8 @@ async def challenge(
         if spent_at is not None:
             found = await uow.mfa.find_challenge(name.ljust(64, "0"))
             assert found is not None
-            assert await uow.mfa.spend_challenge(found.id, spent_at, max_failures=5)
+            assert await uow.mfa.attempt_challenge(found.id, spent_at, max_failures=5) == 1
+            await uow.mfa.spend_challenge(found.id, spent_at)
         await uow.commit()
 
 

@@ -117,10 +117,15 @@ def check_can_delete_order(actor: Actor) -> None:
         raise PermissionDeniedError("Only admins may delete orders")
 
 
-def check_can_reset_mfa(actor: Actor) -> None:
-    """Only an admin may turn off another account's MFA (a user does it with their own factors)."""
+def check_can_reset_mfa(actor: Actor, target_id: int) -> None:
+    """Only an admin may turn off another account's MFA; an admin's own goes off with their own
+    factors (`DELETE /users/me/mfa`), so a stolen admin session can't strip it."""
     if not actor.is_admin:
         raise PermissionDeniedError("Only admins may reset two-factor authentication")
+    if actor.user_id == target_id:
+        raise PermissionDeniedError(
+            "Turn your own two-factor authentication off with DELETE /users/me/mfa (password and code)"
+        )
 
 
 def check_mfa_enrolment(user: User, required_roles: Set[Role]) -> None:

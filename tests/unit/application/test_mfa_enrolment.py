@@ -137,3 +137,13 @@ async def test_only_an_admin_resets_mfa(accounts: Accounts, mfa: Mfa) -> None:
     again = await mfa.reset.execute(ResetMfa.Command(actor=mfa.actor(admin), user_id=me.id))
     assert not again.mfa_enabled
     assert len(events(mfa.database, "auth.mfa_disabled")) == 1  # nothing was on the second time
+
+
+async def test_an_admin_can_not_reset_their_own_mfa_without_their_factors(
+    accounts: Accounts, mfa: Mfa
+) -> None:
+    admin = await accounts.admin()
+    await mfa.enrol(admin)
+    with pytest.raises(PermissionDeniedError, match="DELETE /users/me/mfa"):
+        await mfa.reset.execute(ResetMfa.Command(actor=mfa.actor(admin), user_id=admin.id))
+    assert mfa.database.state.users[admin.id].mfa_enabled

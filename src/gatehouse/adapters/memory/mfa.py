@@ -77,20 +77,20 @@ class InMemoryMfaRepository(MfaRepository):
         challenge = self._s.mfa_challenges.get(fingerprint)
         return challenge if challenge is not None and self._live(challenge.user_id) else None
 
-    async def spend_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> bool:
+    async def attempt_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> int | None:
         for fingerprint, challenge in self._s.mfa_challenges.items():
             if challenge.id == challenge_id and challenge.is_usable(now, max_failures):
-                self._s.mfa_challenges[fingerprint] = replace(challenge, used_at=now)
-                return True
-        return False
+                counted = replace(challenge, failures=challenge.failures + 1)
+                self._s.mfa_challenges[fingerprint] = counted
+                return counted.failures
+        return None
 
-    async def fail_challenge(self, challenge_id: int) -> int:
+    async def spend_challenge(self, challenge_id: int, now: datetime) -> None:
         for fingerprint, challenge in self._s.mfa_challenges.items():
             if challenge.id == challenge_id:
-                failed = replace(challenge, failures=challenge.failures + 1)
-                self._s.mfa_challenges[fingerprint] = failed
-                return failed.failures
-        return 0
+                self._s.mfa_challenges[fingerprint] = replace(
+                    challenge, used_at=now, failures=challenge.failures - 1
+                )
 
     async def end_challenges(self, user_id: int) -> None:
         for fingerprint, challenge in list(self._s.mfa_challenges.items()):

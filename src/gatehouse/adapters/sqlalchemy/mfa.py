@@ -108,28 +108,23 @@ class SqlAlchemyMfaRepository(MfaRepository):
             return None
         return from_row(MfaChallenge, row)
 
-    async def spend_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> bool:
+    async def attempt_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> int | None:
+        # The check and the count are one statement, and the row stays locked until the end of
+        # the transaction: a concurrent attempt waits, then sees this one's count.
+        c = mfa_challenges.c
         stmt = (
             update(mfa_challenges)
-            .where(
-                mfa_challenges.c.id == challenge_id,
-                mfa_challenges.c.used_at.is_(None),
-                mfa_challenges.c.expires_at > now,
-                mfa_challenges.c.failures < max_failures,
-            )
-            .values(used_at=now)
-        )
-        return (await self._conn.execute(stmt)).rowcount == 1
-
-    async def fail_challenge(self, challenge_id: int) -> int:
-        stmt = (
-            update(mfa_challenges)
-            .where(mfa_challenges.c.id == challenge_id)
-            .values(failures=mfa_challenges.c.failures + 1)
-            .returning(mfa_challenges.c.failures)
+            .where(c.id == challenge_id, c.used_at.is_(None), c.expires_at > now, c.failures < max_failures)
+            .values(failures=c.failures + 1)
+            .returning(c.failures)
         )
         failures = (await self._conn.execute(stmt)).scalar_one_or_none()
-        return int(failures or 0)
+        return None if failures is None else int(failures)
+
+    async def spend_challenge(self, challenge_id: int, now: datetime) -> None:
+        c = mfa_challenges.c
+        stmt = update(mfa_challenges).where(c.id == challenge_id).values(used_at=now, failures=c.failures - 1)
+        await self._conn.execute(stmt)
 
     async def end_challenges(self, user_id: int) -> None:
         await self._conn.execute(delete(mfa_challenges).where(mfa_challenges.c.user_id == user_id))

@@ -110,12 +110,14 @@ class MfaRepository(Protocol):
 
     async def find_challenge(self, fingerprint: str) -> MfaChallenge | None: ...
 
-    async def spend_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> bool:
-        """Mark it used if it is still unused, unexpired and under `max_failures`; False otherwise."""
+    async def attempt_challenge(self, challenge_id: int, now: datetime, max_failures: int) -> int | None:
+        """Count one attempt against it if it is unused, unexpired and under `max_failures`, and
+        lock it until the transaction ends; its count after this one, or None (it is dead)."""
         ...
 
-    async def fail_challenge(self, challenge_id: int) -> int:
-        """Count one wrong code against it; its failures after this one."""
+    async def spend_challenge(self, challenge_id: int, now: datetime) -> None:
+        """The attempt of this transaction succeeded: the challenge is used, and the attempt is
+        not counted as a failure."""
         ...
 
     async def end_challenges(self, user_id: int) -> None:

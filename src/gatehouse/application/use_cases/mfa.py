@@ -224,8 +224,8 @@ class DisableMfa(OwnMfaUseCase):
 
 class ResetMfa(OverUnitOfWork):
     """An admin (or the console operator) turns a user's MFA off: the way back for someone who lost
-    every factor. 404 for an unknown account; 204 whether or not MFA was on (audited and notified
-    only when it was)."""
+    every factor. Not an admin's own (403: that takes their password and a code). 404 for an
+    unknown account; 204 whether or not MFA was on (audited and notified only when it was)."""
 
     @dataclass(frozen=True, kw_only=True)
     class Command:
@@ -233,7 +233,7 @@ class ResetMfa(OverUnitOfWork):
         user_id: int
 
     async def execute(self, command: Command) -> User:
-        check_can_reset_mfa(command.actor)
+        check_can_reset_mfa(command.actor, command.user_id)
         now = self._clock.now()
         async with self._uow as uow:
             user = await uow.users.lock(command.user_id, exclusive=True)

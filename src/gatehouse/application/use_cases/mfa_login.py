@@ -97,23 +97,32 @@ class CompleteMfaLogin:
             await self._notice.throttled(identifier_of(challenge.throttle_key))
             raise
         if pair is None:
-            await self._count_wrong_code(challenge)
             raise AuthenticationError(WRONG_CODE)
         return pair
 
     async def _try(self, command: Command, challenge: MfaChallenge) -> TokenPair | None:
-        """The pair, or None for a wrong (or replayed) code; nothing is written then."""
+        """The pair, or None for a wrong (or replayed) code, counted against the token.
+
+        The attempt is counted first (`attempt_challenge`: one atomic UPDATE that also locks the
+        token's row until this transaction ends), so simultaneous codes against one token are
+        checked one after another and at most `MAX_WRONG_CODES` of them are ever tried; a right
+        code then spends the token and takes its count back."""
         now = self._clock.now()
         async with self._uow as uow:
             user = await uow.users.lock(challenge.user_id)
             enrolment = await uow.mfa.get(challenge.user_id)
             if user is None or not user.is_active or enrolment is None or not enrolment.confirmed:
                 raise AuthenticationError(DEAD_TOKEN)
-            if not await uow.mfa.spend_challenge(challenge.id, now, MAX_WRONG_CODES):
+            failures = await uow.mfa.attempt_challenge(challenge.id, now, MAX_WRONG_CODES)
+            if failures is None:
                 raise AuthenticationError(DEAD_TOKEN)
             factor = await self._factor.accept(uow, enrolment, command.code, now, recovery=True)
             if factor is None:
-                return None  # rolled back: the token is not spent
+                details = {"failures": failures, "token_dead": failures >= MAX_WRONG_CODES}
+                await record(uow, AuditAction.MFA_FAILED, at=now, user_id=user.id, details=details)
+                await uow.commit()
+                return None
+            await uow.mfa.spend_challenge(challenge.id, now)
             session, pair = await open_session(
                 uow, self._tokens, user.id, now, ip=command.ip, user_agent=command.user_agent
             )
@@ -139,16 +148,3 @@ class CompleteMfaLogin:
                 await send_notice(uow, Notice.RECOVERY_CODE_USED, user, at=now, detail=detail)
             await uow.commit()
             return pair
-
-    async def _count_wrong_code(self, challenge: MfaChallenge) -> None:
-        now = self._clock.now()
-        async with self._uow as uow:
-            failures = await uow.mfa.fail_challenge(challenge.id)
-            await record(
-                uow,
-                AuditAction.MFA_FAILED,
-                at=now,
-                user_id=challenge.user_id,
-                details={"failures": failures, "token_dead": failures >= MAX_WRONG_CODES},
-            )
-            await uow.commit()

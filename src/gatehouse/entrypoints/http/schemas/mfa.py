@@ -7,11 +7,13 @@ from msgspec import Meta
 
 from gatehouse.entrypoints.http.schemas.fields import PasswordText, Strict
 
+# A code is six ASCII digits (the app's) or a recovery code (ten base32 letters, a dash or space
+# between the halves, any case). Anything else is malformed: 422 before it is counted as a guess.
+CODE_PATTERN = r"^([0-9]{6}|[A-Za-z2-7]{5}[- ]?[A-Za-z2-7]{5})$"
 CodeText = Annotated[
     str,
     Meta(
-        min_length=1,
-        max_length=32,
+        pattern=CODE_PATTERN,
         description="A 6-digit code from the authenticator app, or (where allowed) a recovery code",
         examples=["123456"],
     ),
