@@ -16,11 +16,11 @@ from gatehouse.application.use_cases.mfa import (
     ResetMfa,
     StartTotpEnrolment,
 )
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, ENROLMENT_ROUTE, require_actor
+from gatehouse.entrypoints.http.auth import ENROLMENT_ROUTE, require_actor
 from gatehouse.entrypoints.http.body import decode_body
-from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import describe, json_body
+from gatehouse.entrypoints.http.openapi import json_body
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.mfa import (
     CodeIn,
     DisableMfaIn,
@@ -47,11 +47,8 @@ def own_mfa_route(
         path,
         status_code=status_code,
         operation_class=json_body(body),
-        tags=TAG,
         summary=summary,
-        security=BEARER_SECURITY,
-        responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
-        description=describe(use_case.__doc__),
+        **documented_by(use_case, 400, 401, 403, 409, 413, 422, 429, 503, tags=TAG),
         opt=ENROLMENT_ROUTE,
     )
 
@@ -114,11 +111,8 @@ async def disable_mfa(request: AnyRequest, disable_mfa: NamedDependency[DisableM
 @delete(
     "/users/{user_id:str}/mfa",
     status_code=204,
-    tags=TAG,
     summary="Reset an account's MFA (admin)",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 429, 503),
-    description=describe(ResetMfa.__doc__),
+    **documented_by(ResetMfa, 400, 401, 403, 404, 429, 503, tags=TAG),
 )
 async def reset_mfa(request: AnyRequest, reset_mfa: NamedDependency[ResetMfa], user_id: UserIdPath) -> None:
     actor = await require_actor(request)
