@@ -114,16 +114,14 @@ class CompleteMfaLogin:
             factor = await self._factor.accept(uow, enrolment, command.code, now, recovery=True)
             if factor is None:
                 return None  # rolled back: the token is not spent
-            session, pair = await open_session(
-                uow, self._tokens, user.id, now, ip=command.ip, user_agent=command.user_agent
-            )
-            await record(
+            pair = await open_session(
                 uow,
-                AuditAction.LOGIN_SUCCEEDED,
-                at=now,
-                user_id=user.id,
-                actor_id=user.id,
-                details={"session_id": session.id, "factor": factor.value},
+                self._tokens,
+                user.id,
+                now,
+                ip=command.ip,
+                user_agent=command.user_agent,
+                details={"factor": factor.value},
             )
             if factor is Factor.RECOVERY_CODE:
                 left = await uow.mfa.unused_recovery_codes(user.id)
