@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 
 from gatehouse.application.use_cases.mfa import (
+    CodeCommand,
     ConfirmTotpEnrolment,
     DisableMfa,
-    RecoveryCodes,
     RenewRecoveryCodes,
     ResetMfa,
     StartTotpEnrolment,
@@ -53,7 +53,13 @@ def own_mfa_route(
     )
 
 
-def codes_response(codes: RecoveryCodes) -> Response[RecoveryCodesOut]:
+async def new_codes(
+    request: AnyRequest, use_case: ConfirmTotpEnrolment | RenewRecoveryCodes
+) -> Response[RecoveryCodesOut]:
+    """The recovery codes `use_case` shows this once for a code of the caller's app."""
+    actor = await require_actor(request)
+    body = await decode_body(request, CodeIn)
+    codes = await use_case.execute(CodeCommand(actor=actor, code=body.code))
     return Response(RecoveryCodesOut(recovery_codes=list(codes.codes)), headers=NO_STORE)
 
 
@@ -81,11 +87,7 @@ async def start_totp_enrolment(
 async def confirm_totp_enrolment(
     request: AnyRequest, confirm_totp_enrolment: NamedDependency[ConfirmTotpEnrolment]
 ) -> Response[RecoveryCodesOut]:
-    actor = await require_actor(request)
-    body = await decode_body(request, CodeIn)
-    return codes_response(
-        await confirm_totp_enrolment.execute(ConfirmTotpEnrolment.Command(actor=actor, code=body.code))
-    )
+    return await new_codes(request, confirm_totp_enrolment)
 
 
 @own_mfa_route(
@@ -94,11 +96,7 @@ async def confirm_totp_enrolment(
 async def renew_recovery_codes(
     request: AnyRequest, renew_recovery_codes: NamedDependency[RenewRecoveryCodes]
 ) -> Response[RecoveryCodesOut]:
-    actor = await require_actor(request)
-    body = await decode_body(request, CodeIn)
-    return codes_response(
-        await renew_recovery_codes.execute(RenewRecoveryCodes.Command(actor=actor, code=body.code))
-    )
+    return await new_codes(request, renew_recovery_codes)
 
 
 @own_mfa_route(delete, "/users/me/mfa", DisableMfaIn, DisableMfa, "Turn one's MFA off", status_code=204)
