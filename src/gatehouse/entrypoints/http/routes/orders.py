@@ -39,7 +39,7 @@ from gatehouse.entrypoints.http.paging import (
     Limit,
     PageNumber,
     PageSize,
-    pages,
+    numbered_page,
     require_plain_integers,
 )
 from gatehouse.entrypoints.http.route_docs import documented_by
@@ -183,13 +183,7 @@ async def list_orders_v1(
     where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
     query = OrderPageQuery(filter=where, page=page, page_size=page_size)
     result = await list_orders.execute(ListOrders.Query(actor=actor, page=query))
-    return OrderPageOut(
-        items=[order_out(o) for o in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        total_pages=pages(result.total, page_size),
-    )
+    return numbered_page(OrderPageOut, [order_out(o) for o in result.items], result.total, page, page_size)
 
 
 @get(

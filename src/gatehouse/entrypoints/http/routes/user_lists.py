@@ -18,7 +18,7 @@ from gatehouse.entrypoints.http.paging import (
     Limit,
     PageNumber,
     PageSize,
-    pages,
+    numbered_page,
     require_plain_integers,
 )
 from gatehouse.entrypoints.http.problems import BadRequestError
@@ -87,13 +87,7 @@ async def list_users_v1(
         page_size=page_size,
     )
     result = await list_users.execute(ListUsers.Query(actor=actor, page=query))
-    return UserPageOut(
-        items=[user_out(u) for u in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        total_pages=pages(result.total, page_size),
-    )
+    return numbered_page(UserPageOut, [user_out(u) for u in result.items], result.total, page, page_size)
 
 
 @get(
