@@ -12,7 +12,7 @@ from gatehouse.application.ports.audit import (
     NewAuditEvent,
     OriginSource,
 )
-from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.paging import KeysetPage, after_id, keyset_page
 
 
 class InMemoryAuditTrail(AuditTrail):
@@ -23,16 +23,7 @@ class InMemoryAuditTrail(AuditTrail):
     async def record(self, event: NewAuditEvent) -> None:
         origin = self._origin.current()
         event_id = self._s.new_id("audit_events")
-        self._s.audit_events[event_id] = AuditEvent(
-            id=event_id,
-            at=event.at,
-            action=event.action.value,
-            actor_id=event.actor_id,
-            user_id=event.user_id,
-            ip=origin.ip,
-            request_id=origin.request_id,
-            details=dict(event.details),
-        )
+        self._s.audit_events[event_id] = AuditEvent(id=event_id, **event.stored_fields(origin))
 
 
 class InMemoryAuditQueries(AuditQueries):
@@ -48,9 +39,7 @@ class InMemoryAuditQueries(AuditQueries):
             and (query.user_id is None or e.user_id == query.user_id)
             and (query.since is None or e.at >= query.since)
         ]
-        page = found[: query.limit]
-        more = len(found) > query.limit and page
-        return KeysetPage(page, After(page[-1].id, page[-1].id) if more else None)
+        return keyset_page(found, query.limit, after_id)
 
     async def prune(self, before: datetime) -> int:
         async with self._db.writer:

@@ -12,14 +12,7 @@ class InMemoryMailOutbox(MailOutbox):
         self._s = state
 
     async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
-        self._s.mails[self._s.new_id("mails")] = StoredMail(
-            recipient=message.recipient,
-            subject=message.subject,
-            body=message.body if deliver else "",
-            status="pending" if deliver else "suppressed",
-            created_at=now,
-            next_attempt_at=now,
-        )
+        self._s.mails[self._s.new_id("mails")] = StoredMail(**message.outbox_fields(now, deliver=deliver))
 
 
 class InMemoryMailQueue(MailQueue):

@@ -17,7 +17,7 @@ from gatehouse.application.ports.audit import (
     NewAuditEvent,
     OriginSource,
 )
-from gatehouse.application.ports.paging import After, KeysetPage
+from gatehouse.application.ports.paging import KeysetPage, after_id, keyset_page
 
 
 class SqlAlchemyAuditTrail(AuditTrail):
@@ -29,17 +29,7 @@ class SqlAlchemyAuditTrail(AuditTrail):
 
     async def record(self, event: NewAuditEvent) -> None:
         origin = self._origin.current()
-        await self._conn.execute(
-            insert(audit_events).values(
-                at=event.at,
-                action=event.action.value,
-                actor_id=event.actor_id,
-                user_id=event.user_id,
-                ip=origin.ip,
-                request_id=origin.request_id,
-                details=dict(event.details),
-            )
-        )
+        await self._conn.execute(insert(audit_events).values(**event.stored_fields(origin)))
 
 
 def to_event(row: Any) -> AuditEvent:
@@ -65,9 +55,7 @@ class SqlAlchemyAuditQueries(AuditQueries):
             stmt = stmt.where(c.at >= query.since)
         async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:
             found = [to_event(r) for r in (await conn.execute(stmt)).all()]
-        page = found[: query.limit]
-        more = len(found) > query.limit and page
-        return KeysetPage(page, After(page[-1].id, page[-1].id) if more else None)
+        return keyset_page(found, query.limit, after_id)
 
     async def prune(self, before: datetime) -> int:
         async with unavailable_as_503(self._db), self._db.write_engine.begin() as conn:

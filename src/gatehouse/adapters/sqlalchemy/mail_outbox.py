@@ -27,15 +27,7 @@ class SqlAlchemyMailOutbox(MailOutbox):
 
     async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
         await self._conn.execute(
-            insert(mail_outbox).values(
-                recipient=message.recipient,
-                subject=message.subject,
-                body=message.body if deliver else "",
-                status="pending" if deliver else "suppressed",
-                created_at=now,
-                next_attempt_at=now,
-                attempts=0,
-            )
+            insert(mail_outbox).values(**message.outbox_fields(now, deliver=deliver), attempts=0)
         )
 
 

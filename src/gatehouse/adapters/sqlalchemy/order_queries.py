@@ -8,7 +8,7 @@ from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.order_repositories import to_order
 from gatehouse.adapters.sqlalchemy.tables import orders
 from gatehouse.application.ports.orders import OrderFilter, OrderKeysetQuery, OrderPageQuery, OrderQueries
-from gatehouse.application.ports.paging import After, KeysetPage, Page
+from gatehouse.application.ports.paging import KeysetPage, Page, after_id, keyset_page
 from gatehouse.domain.order import Order
 
 
@@ -42,10 +42,7 @@ class SqlAlchemyOrderQueries(OrderQueries):
         if after is not None:
             clause = and_(clause, orders.c.id > after.id)
         rows = await self._fetch(select(orders).where(clause).order_by(orders.c.id).limit(limit + 1))
-        found = [to_order(r) for r in rows]
-        page = found[:limit]
-        more = len(found) > limit
-        return KeysetPage(page, After(page[-1].id, page[-1].id) if more and page else None)
+        return keyset_page([to_order(r) for r in rows], limit, after_id)
 
     async def _fetch(self, stmt: Select[Any]) -> list[Any]:
         async with unavailable_as_503(self._db), self._db.read_engine.connect() as conn:

@@ -10,7 +10,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.rows import USER_SELECT, to_session, to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
-from gatehouse.application.ports.paging import After, KeysetPage, Page
+from gatehouse.application.ports.paging import After, KeysetPage, Page, keyset_page
 from gatehouse.application.ports.sessions import SessionQueries
 from gatehouse.application.ports.users import (
     UserFilter,
@@ -103,11 +103,7 @@ class SqlAlchemyUserQueries(UserQueries):
             .limit(query.limit + 1)
         )
         found = [to_user(r) for r in await self._fetch(stmt, filter_values(query.filter))]
-        page = found[: query.limit]
-        more = len(found) > query.limit
-        last = page[-1] if page else None
-        next_after = After(user_sort_value(last, query.sort), last.id) if more and last else None
-        return KeysetPage(items=page, next_after=next_after)
+        return keyset_page(found, query.limit, lambda last: After(user_sort_value(last, query.sort), last.id))
 
     def after_clause(self, sort: UserSortField, descending: bool, after: After) -> ColumnElement[bool]:
         """Strictly after (value, id) in the walk's order: a keyset predicate."""

@@ -65,6 +65,18 @@ class NewAuditEvent:
     actor_id: int | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    def stored_fields(self, origin: Origin) -> dict[str, Any]:
+        """This event as the trail stores it, stamped with the request's `origin`."""
+        return {
+            "at": self.at,
+            "action": self.action.value,
+            "actor_id": self.actor_id,
+            "user_id": self.user_id,
+            "ip": origin.ip,
+            "request_id": origin.request_id,
+            "details": dict(self.details),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +13,18 @@ class MailMessage:
     recipient: str
     subject: str
     body: str = field(repr=False)
+
+    def outbox_fields(self, now: datetime, *, deliver: bool) -> dict[str, Any]:
+        """This mail as the outbox stores it when added at `now`: pending, or, when it must never
+        be delivered, suppressed and without its body."""
+        return {
+            "recipient": self.recipient,
+            "subject": self.subject,
+            "body": self.body if deliver else "",
+            "status": "pending" if deliver else "suppressed",
+            "created_at": now,
+            "next_attempt_at": now,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Pages of any listing: numbered pages with a total, and keyset pages that resume after a key."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -43,3 +43,20 @@ class KeysetQuery(Protocol):
         Cursors already issued carry it: the strings of a listing must stay byte for byte.
         """
         ...
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+def keyset_page(found: Sequence[T], limit: int, resume: Callable[[T], After]) -> KeysetPage[T]:
+    """The first `limit` of `found`, fetched one deeper: an item past `limit` means a next page,
+    which resumes after this page's last item (`resume(last)`)."""
+    page = found[:limit]
+    return KeysetPage(page, resume(page[-1]) if len(found) > limit and page else None)
+
+
+def after_id(item: HasId) -> After:
+    """Where a walk in id order resumes after `item`."""
+    return After(item.id, item.id)

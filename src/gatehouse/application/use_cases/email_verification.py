@@ -1,6 +1,7 @@
 """Prove an email address: confirm a verification token, or ask for a new one."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.audit_log import record
@@ -17,6 +18,7 @@ from gatehouse.application.ports.credentials import SecretTokens, TokenPurpose
 from gatehouse.application.ports.unit_of_work import UnitOfWork
 from gatehouse.application.ports.users import UserQueries
 from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
 from gatehouse.domain.values import Email
 
 RESEND_WINDOW_SECONDS = 3600
@@ -102,15 +104,13 @@ class ResendVerification:
             await uow.commit()
 
 
-class ResendVerificationByEmail:
-    """Send a new verification mail to an unverified account, knowing only its email.
+class MailByAddress:
+    """A mail asked for with an email address alone (no token): the request is throttled per
+    submitted address (`THROTTLE`: the key's prefix), then `_send` runs in one transaction with
+    the account of that address, if any."""
 
-    - The answer and the work are the same whatever the address: the same look-up, token write and
-      outbox write in one transaction. Only an active, unverified account gets a mail (older
-      verification links stop working); for an unknown, verified or deactivated account the token
-      can never be used and the mail is stored as suppressed, never sent.
-    - A 4th request within an hour for one submitted email: 429.
-    """
+    THROTTLE = ""
+    LIMIT = MAX_RESENDS
 
     @dataclass(frozen=True, kw_only=True)
     class Command:
@@ -124,13 +124,31 @@ class ResendVerificationByEmail:
 
     async def execute(self, command: Command) -> None:
         address = Email(command.email)
-        await throttle(self._counters, f"verify-resend:email:{address.value}")
+        await throttle(self._counters, f"{self.THROTTLE}:{address.value}", self.LIMIT)
         now = self._clock.now()
         async with self._uow as uow:
-            user = await uow.users.get_by_email(address)
-            waiting = user is not None and user.is_active and not user.email_verified
-            await self._mailer.send_verification_to(uow, user if waiting else None, address.value, now)
+            await self._send(uow, await uow.users.get_by_email(address), address, now)
             await uow.commit()
+
+    async def _send(self, uow: UnitOfWork, user: User | None, address: Email, now: datetime) -> None:
+        raise NotImplementedError
+
+
+class ResendVerificationByEmail(MailByAddress):
+    """Send a new verification mail to an unverified account, knowing only its email.
+
+    - The answer and the work are the same whatever the address: the same look-up, token write and
+      outbox write in one transaction. Only an active, unverified account gets a mail (older
+      verification links stop working); for an unknown, verified or deactivated account the token
+      can never be used and the mail is stored as suppressed, never sent.
+    - A 4th request within an hour for one submitted email: 429.
+    """
+
+    THROTTLE = "verify-resend:email"
+
+    async def _send(self, uow: UnitOfWork, user: User | None, address: Email, now: datetime) -> None:
+        waiting = user is not None and user.is_active and not user.email_verified
+        await self._mailer.send_verification_to(uow, user if waiting else None, address.value, now)
 
 
 async def throttle(counters: Counters, key: str, limit: int = MAX_RESENDS) -> None:

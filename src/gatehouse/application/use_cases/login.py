@@ -153,18 +153,9 @@ class Login:
             )
             await uow.commit()
             raise challenge
-        session, pair = await open_session(
+        return await open_session(
             uow, self._tokens, user.id, now, ip=command.ip, user_agent=command.user_agent
         )
-        await audit(
-            uow,
-            AuditAction.LOGIN_SUCCEEDED,
-            at=now,
-            user_id=user.id,
-            actor_id=user.id,
-            details={"session_id": session.id},
-        )
-        return pair
 
     async def _failed(self, identifier: str, user_id: int | None, reason: str) -> None:
         """Record a refused log-in; for an unknown account the submitted identifier says who was tried."""

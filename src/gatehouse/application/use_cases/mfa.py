@@ -89,6 +89,14 @@ class MfaSettings:
         return done
 
 
+@dataclass(frozen=True, kw_only=True)
+class CodeCommand:
+    """The caller and a code from their TOTP app (ConfirmTotpEnrolment, RenewRecoveryCodes)."""
+
+    actor: Actor
+    code: str = field(repr=False)
+
+
 class OwnMfaUseCase:
     """A use case on one's own MFA: what it needs is the `MfaSettings`."""
 
@@ -148,12 +156,9 @@ class ConfirmTotpEnrolment(OwnMfaUseCase):
     - Sessions stay as they are; `auth.mfa_enabled` and a security notice are written with it.
     """
 
-    @dataclass(frozen=True, kw_only=True)
-    class Command:
-        actor: Actor
-        code: str = field(repr=False)
+    Command = CodeCommand
 
-    async def execute(self, command: Command) -> RecoveryCodes:
+    async def execute(self, command: CodeCommand) -> RecoveryCodes:
         mfa = self._mfa
         now = mfa.clock.now()
         async with mfa.uow as uow:
@@ -178,12 +183,9 @@ class RenewRecoveryCodes(OwnMfaUseCase):
     """Ten new recovery codes; the old ones die. A current TOTP code is required (403 when wrong,
     counted toward the log-in throttle of the account's email)."""
 
-    @dataclass(frozen=True, kw_only=True)
-    class Command:
-        actor: Actor
-        code: str = field(repr=False)
+    Command = CodeCommand
 
-    async def execute(self, command: Command) -> RecoveryCodes:
+    async def execute(self, command: CodeCommand) -> RecoveryCodes:
         async def renew(uow: UnitOfWork, user: User, now: datetime) -> Sequence[str]:
             codes = await self._mfa.factor.renew_recovery_codes(uow, user.id, now)
             await record(

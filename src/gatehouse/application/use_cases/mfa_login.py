@@ -123,16 +123,14 @@ class CompleteMfaLogin:
                 await uow.commit()
                 return None
             await uow.mfa.spend_challenge(challenge.id, now)
-            session, pair = await open_session(
-                uow, self._tokens, user.id, now, ip=command.ip, user_agent=command.user_agent
-            )
-            await record(
+            pair = await open_session(
                 uow,
-                AuditAction.LOGIN_SUCCEEDED,
-                at=now,
-                user_id=user.id,
-                actor_id=user.id,
-                details={"session_id": session.id, "factor": factor.value},
+                self._tokens,
+                user.id,
+                now,
+                ip=command.ip,
+                user_agent=command.user_agent,
+                details={"factor": factor.value},
             )
             if factor is Factor.RECOVERY_CODE:
                 left = await uow.mfa.unused_recovery_codes(user.id)

@@ -1,17 +1,16 @@
 """Recover a forgotten password: ask for a reset link, then set a new password with it."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from gatehouse.application.account_mail import AccountMailer
 from gatehouse.application.audit_log import record
 from gatehouse.application.credential_checks import new_password_hash, replace_password
 from gatehouse.application.errors import InvalidTokenError
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
-from gatehouse.application.ports.counters import Counters
 from gatehouse.application.ports.credentials import AccountToken, PasswordHasher, SecretTokens, TokenPurpose
 from gatehouse.application.ports.unit_of_work import UnitOfWork
-from gatehouse.application.use_cases.email_verification import throttle
+from gatehouse.application.use_cases.email_verification import MailByAddress
 from gatehouse.domain.passwords import PasswordPolicy
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Email
@@ -20,7 +19,7 @@ MAX_REQUESTS = 3
 INVALID = "The reset link is invalid, already used or expired"
 
 
-class RequestPasswordReset:
+class RequestPasswordReset(MailByAddress):
     """Send a password-reset mail.
 
     - The answer and the work are the same whether or not an account has the email: the same
@@ -31,32 +30,19 @@ class RequestPasswordReset:
     - More than 3 requests an hour for one submitted email: 429.
     """
 
-    @dataclass(frozen=True, kw_only=True)
-    class Command:
-        email: str
+    THROTTLE = "password-reset"
+    LIMIT = MAX_REQUESTS
 
-    def __init__(self, uow: UnitOfWork, counters: Counters, clock: Clock, mailer: AccountMailer) -> None:
-        self._uow = uow
-        self._counters = counters
-        self._clock = clock
-        self._mailer = mailer
-
-    async def execute(self, command: Command) -> None:
-        address = Email(command.email)
-        await throttle(self._counters, f"password-reset:{address.value}", MAX_REQUESTS)
-        now = self._clock.now()
-        async with self._uow as uow:
-            user = await uow.users.get_by_email(address)
-            target = user if user is not None and user.is_active else None
-            await self._mailer.send_reset(uow, target, address.value, now)
-            await record(
-                uow,
-                AuditAction.PASSWORD_RESET_REQUESTED,
-                at=now,
-                user_id=user.id if user else None,
-                details={"email": address.value, "mail_sent": target is not None},
-            )
-            await uow.commit()
+    async def _send(self, uow: UnitOfWork, user: User | None, address: Email, now: datetime) -> None:
+        target = user if user is not None and user.is_active else None
+        await self._mailer.send_reset(uow, target, address.value, now)
+        await record(
+            uow,
+            AuditAction.PASSWORD_RESET_REQUESTED,
+            at=now,
+            user_id=user.id if user else None,
+            details={"email": address.value, "mail_sent": target is not None},
+        )
 
 
 class ConfirmPasswordReset:

@@ -1,5 +1,6 @@
 """Refresh and log out: the life of a session and its tokens after log-in (`login.py`)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -125,8 +126,10 @@ async def open_session(
     *,
     ip: str | None,
     user_agent: str | None,
-) -> tuple[Session, TokenPair]:
-    """A new session of `user_id` in `uow`, and the token pair that speaks for it."""
+    details: Mapping[str, str] | None = None,
+) -> TokenPair:
+    """A new session of `user_id` in `uow`, audited as a log-in (its id, then `details`), and the
+    token pair that speaks for it."""
     session = await uow.sessions.add(
         NewSession(
             user_id=user_id,
@@ -137,4 +140,12 @@ async def open_session(
         )
     )
     refresh = await store_refresh_token(uow, tokens, session)
-    return session, token_pair(tokens, session, refresh, now)
+    await audit(
+        uow,
+        AuditAction.LOGIN_SUCCEEDED,
+        at=now,
+        user_id=user_id,
+        actor_id=user_id,
+        details={"session_id": session.id, **(details or {})},
+    )
+    return token_pair(tokens, session, refresh, now)

@@ -1,6 +1,6 @@
 """Replace (PUT) or partially update (PATCH) an account."""
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from gatehouse.application.account_mail import AccountMailer
@@ -93,7 +93,31 @@ class AccountChanges:
 TRACKED = ("email", "username", "full_name", "role", "is_active")
 
 
-class ReplaceUser:
+class AccountUpdate:
+    """What ReplaceUser and PatchUser share: in one transaction, the account the actor may see,
+    its changed version (the subclass's checks, then `User.changed`), saved under `If-Match`."""
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        expected_versions: Sequence[int] | None = None
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, mailer: AccountMailer) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._changes = AccountChanges(mailer)
+
+    async def _update(self, command: Command, change: Callable[[UnitOfWork, User], Awaitable[User]]) -> User:
+        async with self._uow as uow:
+            user = await load_visible(uow, command.actor, command.user_id)
+            changed = await change(uow, user)
+            saved = await self._changes.save(uow, command.actor, user, changed, command.expected_versions)
+            await uow.commit()
+        return saved
+
+
+class ReplaceUser(AccountUpdate):
     """Replace an account's email, username and full name (all required).
 
     - The account itself and admins only (403).
@@ -102,34 +126,25 @@ class ReplaceUser:
     """
 
     @dataclass(frozen=True, kw_only=True)
-    class Command:
-        actor: Actor
-        user_id: int
+    class Command(AccountUpdate.Command):
         email: str
         username: str
         full_name: str | None
-        expected_versions: Sequence[int] | None = None
-
-    def __init__(self, uow: UnitOfWork, clock: Clock, mailer: AccountMailer) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._changes = AccountChanges(mailer)
 
     async def execute(self, command: Command) -> User:
         email = Email(command.email)
         username = Username(command.username)
         full_name = FullName(command.full_name) if command.full_name is not None else None
-        async with self._uow as uow:
-            user = await load_visible(uow, command.actor, command.user_id)
+
+        async def change(uow: UnitOfWork, user: User) -> User:
             check_can_replace(command.actor, user.id)
             await ensure_unique(uow, email=email, username=username, user_id=user.id)
-            changed = user.changed(self._clock.now(), email=email, username=username, full_name=full_name)
-            saved = await self._changes.save(uow, command.actor, user, changed, command.expected_versions)
-            await uow.commit()
-        return saved
+            return user.changed(self._clock.now(), email=email, username=username, full_name=full_name)
+
+        return await self._update(command, change)
 
 
-class PatchUser:
+class PatchUser(AccountUpdate):
     """Change only the fields sent.
 
     - The account itself may set email, username and full_name; an admin any field;
@@ -140,27 +155,19 @@ class PatchUser:
     """
 
     @dataclass(frozen=True, kw_only=True)
-    class Command:
-        actor: Actor
-        user_id: int
+    class Command(AccountUpdate.Command):
         email: str | Unset = UNSET
         username: str | Unset = UNSET
         full_name: str | None | Unset = UNSET
         role: str | Unset = UNSET
         is_active: bool | Unset = UNSET
-        expected_versions: Sequence[int] | None = None
 
     FIELDS = ("email", "username", "full_name", "role", "is_active")
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, mailer: AccountMailer) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._changes = AccountChanges(mailer)
-
     async def execute(self, command: Command) -> User:
         changes = self._parse(command)
-        async with self._uow as uow:
-            user = await load_visible(uow, command.actor, command.user_id)
+
+        async def change(uow: UnitOfWork, user: User) -> User:
             check_can_patch(command.actor, user, changes.keys())
             email, username = changes.get("email"), changes.get("username")
             await ensure_unique(
@@ -172,9 +179,9 @@ class PatchUser:
             changed = user.changed(self._clock.now(), **changes)
             if "role" in changes or "is_active" in changes:
                 check_keeps_an_admin(user, changed, await uow.users.count_active_admins())
-            saved = await self._changes.save(uow, command.actor, user, changed, command.expected_versions)
-            await uow.commit()
-        return saved
+            return changed
+
+        return await self._update(command, change)
 
     def _parse(self, command: Command) -> dict[str, object]:
         """The sent fields as validated values, keyed by field name."""

@@ -26,7 +26,7 @@ from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.cli import maintenance_commands, preflight
-from gatehouse.entrypoints.cli.output import print_json, utc, warn
+from gatehouse.entrypoints.cli.output import Listing, print_json, utc, warn
 from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.logs import configure_logging
 from gatehouse.entrypoints.settings import DEFAULT_DATABASE_URL, SERVE_URL, Settings, load_settings, serve_url
@@ -176,6 +176,16 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
+USERS = Listing(
+    user_json,
+    f"{'ID':>6}  {'USERNAME':<20} {'EMAIL':<32} {'ROLE':<10} ACTIVE",
+    lambda u: (
+        f"{u.id:>6}  {u.username.value:<20} {u.email.value:<32} {u.role.value:<10} "
+        f"{'yes' if u.is_active else 'no'}"
+    ),
+)
+
+
 def read_password(args: argparse.Namespace) -> str:
     """`--password`, else one line of stdin (`--password-stdin`), else a prompt at a terminal,
     asked twice; the password then never sits in the shell's history."""
@@ -227,15 +237,7 @@ async def list_users(container: Container, args: argparse.Namespace) -> int:
         if page * 100 >= result.total:
             break
         page += 1
-    if args.json:
-        print_json([user_json(u) for u in users])
-        return 0
-    print(f"{'ID':>6}  {'USERNAME':<20} {'EMAIL':<32} {'ROLE':<10} ACTIVE")
-    for u in users:
-        print(
-            f"{u.id:>6}  {u.username.value:<20} {u.email.value:<32} {u.role.value:<10} "
-            f"{'yes' if u.is_active else 'no'}"
-        )
+    USERS.print(users, args.json)
     return 0
 
 

@@ -11,7 +11,7 @@ from gatehouse.application.ports.audit import AuditAction, AuditEvent, AuditQuer
 from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents
 from gatehouse.application.use_cases.deliver_mail import DeliveryReport
 from gatehouse.domain.policy import Actor
-from gatehouse.entrypoints.cli.output import print_json, table_time, utc
+from gatehouse.entrypoints.cli.output import Listing, print_json, table_time, utc
 from gatehouse.entrypoints.container import Container
 
 OPERATOR = Actor.operator()
@@ -56,6 +56,17 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+EVENTS = Listing(
+    event_json,
+    f"{'ID':>7}  {'AT':<25} {'ACTION':<30} {'USER':>6} {'ACTOR':>6}  IP",
+    lambda e: (
+        f"{e.id:>7}  {table_time(e.at):<25} {e.action:<30} "
+        f"{e.user_id if e.user_id is not None else '-':>6} "
+        f"{e.actor_id if e.actor_id is not None else '-':>6}  {e.ip or '-'}"
+    ),
+)
+
+
 async def audit_list(container: Container, args: argparse.Namespace) -> int:
     query = AuditQuery(
         limit=PAGE, action=action_option(args.only_action), user_id=args.user, since=since_option(args.since)
@@ -69,16 +80,7 @@ async def audit_list(container: Container, args: argparse.Namespace) -> int:
         if page.next_after is None:
             break
         query = replace(query, after=page.next_after)
-    if args.json:
-        print_json([event_json(e) for e in events])
-        return 0
-    print(f"{'ID':>7}  {'AT':<25} {'ACTION':<30} {'USER':>6} {'ACTOR':>6}  IP")
-    for e in events:
-        print(
-            f"{e.id:>7}  {table_time(e.at):<25} {e.action:<30} "
-            f"{e.user_id if e.user_id is not None else '-':>6} "
-            f"{e.actor_id if e.actor_id is not None else '-':>6}  {e.ip or '-'}"
-        )
+    EVENTS.print(events, args.json)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Query parameters of the list routes' pages: numbered (v1) and by cursor (v2), and their checks."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from litestar import Request
 from litestar.params import QueryParameter
@@ -26,3 +27,11 @@ def require_plain_integers(request: Request[Any, Any, Any], *names: str) -> None
 def pages(total: int, page_size: int) -> int:
     """How many numbered pages of `page_size` hold `total` items."""
     return -(-total // page_size)
+
+
+R = TypeVar("R")
+
+
+def numbered_page(out: Callable[..., R], items: list[Any], total: int, page: int, page_size: int) -> R:
+    """The body `out` of a numbered page: its items, the total, where it is and how many pages."""
+    return out(items=items, total=total, page=page, page_size=page_size, total_pages=pages(total, page_size))

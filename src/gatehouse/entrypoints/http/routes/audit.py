@@ -11,13 +11,12 @@ from litestar.params import QueryParameter
 from gatehouse.application.audit_filters import AuditFilterError, parse_action, parse_since
 from gatehouse.application.ports.audit import AuditAction, AuditQuery
 from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
+from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.cursors import CursorCodec
-from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.ids import ID_SCHEMA, parse_id
-from gatehouse.entrypoints.http.openapi import describe
 from gatehouse.entrypoints.http.paging import Cursor, Limit, require_plain_integers
 from gatehouse.entrypoints.http.problems import BadRequestError, FieldProblem
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.audit import AuditPageOut, audit_event_out
 
 ACTIONS = [a.value for a in AuditAction]
@@ -63,11 +62,8 @@ def since_filter(raw: str | None) -> datetime | None:
 
 @get(
     "/audit-events",
-    tags=["audit"],
     summary="Read the audit trail",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 429, 503),
-    description=describe(BrowseAuditEvents.__doc__),
+    **documented_by(BrowseAuditEvents, 400, 401, 403, 429, 503, tags=["audit"]),
 )
 async def list_audit_events(
     request: Request[Any, Any, Any],

@@ -16,7 +16,6 @@ from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset,
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession, TokenPair
 from gatehouse.domain.values import Email
 from gatehouse.entrypoints.http.auth import (
-    BEARER_SECURITY,
     ENROLMENT_ROUTE,
     OPTIONAL_BEARER,
     optional_actor,
@@ -27,6 +26,7 @@ from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.openapi import JSON, describe, documented, json_body
 from gatehouse.entrypoints.http.problems import BodyValidationError
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.auth import (
     AcceptedOut,
     EmailIn,
@@ -82,10 +82,8 @@ async def credentials(request: AnyRequest) -> tuple[str, str]:
     "/auth/token",
     status_code=200,
     operation_class=documented((JSON, LoginIn), (FORM, LoginForm)),
-    tags=TAG,
     summary="Log in",
-    responses=errors(400, 401, 403, 413, 422, 429, 503),
-    description=describe(Login.__doc__),
+    **documented_by(Login, 400, 401, 403, 413, 422, 429, 503, tags=TAG, security=None),
 )
 async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Response[TokenOut]:
     identifier, password = await credentials(request)
@@ -102,10 +100,8 @@ async def issue_token(request: AnyRequest, login: NamedDependency[Login]) -> Res
     "/auth/token/mfa",
     status_code=200,
     operation_class=json_body(MfaLoginIn),
-    tags=TAG,
     summary="Log in, second step: the code",
-    responses=errors(400, 401, 413, 422, 429, 503),
-    description=describe(CompleteMfaLogin.__doc__),
+    **documented_by(CompleteMfaLogin, 400, 401, 413, 422, 429, 503, tags=TAG, security=None),
 )
 async def issue_token_mfa(
     request: AnyRequest, complete_mfa_login: NamedDependency[CompleteMfaLogin]
@@ -127,10 +123,8 @@ async def issue_token_mfa(
     "/auth/refresh",
     status_code=200,
     operation_class=json_body(RefreshIn),
-    tags=TAG,
     summary="Trade a refresh token",
-    responses=errors(400, 401, 413, 422, 429, 503),
-    description=describe(RefreshSession.__doc__),
+    **documented_by(RefreshSession, 400, 401, 413, 422, 429, 503, tags=TAG, security=None),
 )
 async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSession]) -> Response[TokenOut]:
     body = await decode_body(request, RefreshIn)
@@ -141,11 +135,8 @@ async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSes
     "/auth/logout",
     status_code=204,
     operation_class=json_body(LogoutIn, required=False),
-    tags=TAG,
     summary="Log out",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 413, 422, 429, 503),
-    description=describe(Logout.__doc__),
+    **documented_by(Logout, 400, 401, 413, 422, 429, 503, tags=TAG),
     opt=ENROLMENT_ROUTE,
 )
 async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
@@ -158,10 +149,8 @@ async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:
     "/auth/verify-email",
     status_code=204,
     operation_class=json_body(VerifyEmailIn),
-    tags=ACCOUNT_TAG,
     summary="Confirm an email address",
-    responses=errors(400, 413, 422, 429, 503),
-    description=describe(VerifyEmail.__doc__),
+    **documented_by(VerifyEmail, 400, 413, 422, 429, 503, tags=ACCOUNT_TAG, security=None),
 )
 async def verify_email(request: AnyRequest, verify_email: NamedDependency[VerifyEmail]) -> None:
     body = await decode_body(request, VerifyEmailIn)
@@ -202,10 +191,8 @@ async def resend_verification(
     "/auth/password-reset",
     status_code=202,
     operation_class=json_body(EmailIn),
-    tags=ACCOUNT_TAG,
     summary="Ask for a password-reset mail",
-    responses=errors(400, 413, 422, 429, 503),
-    description=describe(RequestPasswordReset.__doc__),
+    **documented_by(RequestPasswordReset, 400, 413, 422, 429, 503, tags=ACCOUNT_TAG, security=None),
 )
 async def request_password_reset(
     request: AnyRequest, request_password_reset: NamedDependency[RequestPasswordReset]
@@ -219,10 +206,8 @@ async def request_password_reset(
     "/auth/password-reset/confirm",
     status_code=204,
     operation_class=json_body(PasswordResetConfirmIn),
-    tags=ACCOUNT_TAG,
     summary="Set a new password with a reset token",
-    responses=errors(400, 413, 422, 429, 503),
-    description=describe(ConfirmPasswordReset.__doc__),
+    **documented_by(ConfirmPasswordReset, 400, 413, 422, 429, 503, tags=ACCOUNT_TAG, security=None),
 )
 async def confirm_password_reset(
     request: AnyRequest, confirm_password_reset: NamedDependency[ConfirmPasswordReset]

@@ -9,18 +9,18 @@ from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 
 from gatehouse.application.use_cases.mfa import (
+    CodeCommand,
     ConfirmTotpEnrolment,
     DisableMfa,
-    RecoveryCodes,
     RenewRecoveryCodes,
     ResetMfa,
     StartTotpEnrolment,
 )
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, ENROLMENT_ROUTE, require_actor
+from gatehouse.entrypoints.http.auth import ENROLMENT_ROUTE, require_actor
 from gatehouse.entrypoints.http.body import decode_body
-from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import describe, json_body
+from gatehouse.entrypoints.http.openapi import json_body
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.mfa import (
     CodeIn,
     DisableMfaIn,
@@ -47,16 +47,19 @@ def own_mfa_route(
         path,
         status_code=status_code,
         operation_class=json_body(body),
-        tags=TAG,
         summary=summary,
-        security=BEARER_SECURITY,
-        responses=errors(400, 401, 403, 409, 413, 422, 429, 503),
-        description=describe(use_case.__doc__),
+        **documented_by(use_case, 400, 401, 403, 409, 413, 422, 429, 503, tags=TAG),
         opt=ENROLMENT_ROUTE,
     )
 
 
-def codes_response(codes: RecoveryCodes) -> Response[RecoveryCodesOut]:
+async def new_codes(
+    request: AnyRequest, use_case: ConfirmTotpEnrolment | RenewRecoveryCodes
+) -> Response[RecoveryCodesOut]:
+    """The recovery codes `use_case` shows this once for a code of the caller's app."""
+    actor = await require_actor(request)
+    body = await decode_body(request, CodeIn)
+    codes = await use_case.execute(CodeCommand(actor=actor, code=body.code))
     return Response(RecoveryCodesOut(recovery_codes=list(codes.codes)), headers=NO_STORE)
 
 
@@ -84,11 +87,7 @@ async def start_totp_enrolment(
 async def confirm_totp_enrolment(
     request: AnyRequest, confirm_totp_enrolment: NamedDependency[ConfirmTotpEnrolment]
 ) -> Response[RecoveryCodesOut]:
-    actor = await require_actor(request)
-    body = await decode_body(request, CodeIn)
-    return codes_response(
-        await confirm_totp_enrolment.execute(ConfirmTotpEnrolment.Command(actor=actor, code=body.code))
-    )
+    return await new_codes(request, confirm_totp_enrolment)
 
 
 @own_mfa_route(
@@ -97,11 +96,7 @@ async def confirm_totp_enrolment(
 async def renew_recovery_codes(
     request: AnyRequest, renew_recovery_codes: NamedDependency[RenewRecoveryCodes]
 ) -> Response[RecoveryCodesOut]:
-    actor = await require_actor(request)
-    body = await decode_body(request, CodeIn)
-    return codes_response(
-        await renew_recovery_codes.execute(RenewRecoveryCodes.Command(actor=actor, code=body.code))
-    )
+    return await new_codes(request, renew_recovery_codes)
 
 
 @own_mfa_route(delete, "/users/me/mfa", DisableMfaIn, DisableMfa, "Turn one's MFA off", status_code=204)
@@ -114,11 +109,8 @@ async def disable_mfa(request: AnyRequest, disable_mfa: NamedDependency[DisableM
 @delete(
     "/users/{user_id:str}/mfa",
     status_code=204,
-    tags=TAG,
     summary="Reset an account's MFA (admin)",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 429, 503),
-    description=describe(ResetMfa.__doc__),
+    **documented_by(ResetMfa, 400, 401, 403, 404, 429, 503, tags=TAG),
 )
 async def reset_mfa(request: AnyRequest, reset_mfa: NamedDependency[ResetMfa], user_id: UserIdPath) -> None:
     actor = await require_actor(request)

@@ -19,7 +19,7 @@ from gatehouse.application.use_cases.orders import (
     ListOrders,
 )
 from gatehouse.domain.order import OrderStatus
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
+from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.conditional import (
     IfMatch,
@@ -30,18 +30,19 @@ from gatehouse.entrypoints.http.conditional import (
 )
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.cursors import CursorCodec
-from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
+from gatehouse.entrypoints.http.docs import NOT_MODIFIED, returns
 from gatehouse.entrypoints.http.idempotency import create_once, created, creating, stored_under
 from gatehouse.entrypoints.http.ids import OrderIdPath, UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import describe, documented, json_body
+from gatehouse.entrypoints.http.openapi import documented, json_body
 from gatehouse.entrypoints.http.paging import (
     Cursor,
     Limit,
     PageNumber,
     PageSize,
-    pages,
+    numbered_page,
     require_plain_integers,
 )
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.orders import (
     OrderCursorPageOut,
     OrderIn,
@@ -56,21 +57,17 @@ ORDERS = "/users/{user_id:str}/orders"
 ORDER = "/users/{user_id:str}/orders/{order_id:str}"
 TAG = ["orders"]
 StatusFilter = Annotated[str | None, QueryParameter(pattern="^(pending|paid|shipped|delivered|cancelled)$")]
-LIST_ERRORS = errors(400, 401, 403, 404, 429, 503)
+LIST_ERRORS = (400, 401, 403, 404, 429, 503)
 
 
 @post(
     ORDERS,
     status_code=201,
     operation_class=creating(OrderIn),
-    tags=TAG,
     summary="Place an order",
-    security=BEARER_SECURITY,
-    responses={
-        **created(OrderOut),
-        **errors(400, 401, 403, 404, 409, 413, 422, 429, 503),
-    },
-    description=describe(CreateOrder.__doc__),
+    **documented_by(
+        CreateOrder, 400, 401, 403, 404, 409, 413, 422, 429, 503, tags=TAG, responses=created(OrderOut)
+    ),
 )
 async def create_order(
     request: AnyRequest,
@@ -90,15 +87,18 @@ async def create_order(
 @get(
     ORDER,
     operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
-    tags=TAG,
     summary="Read an order",
-    security=BEARER_SECURITY,
-    responses={
-        **returns(200, OrderOut, "The order, with its ETag"),
-        **NOT_MODIFIED,
-        **errors(400, 401, 403, 404, 429, 503),
-    },
-    description=describe(GetOrder.__doc__),
+    **documented_by(
+        GetOrder,
+        400,
+        401,
+        403,
+        404,
+        429,
+        503,
+        tags=TAG,
+        responses={**returns(200, OrderOut, "The order, with its ETag"), **NOT_MODIFIED},
+    ),
 )
 async def read_order(
     request: AnyRequest,
@@ -116,11 +116,8 @@ async def read_order(
 @patch(
     ORDER,
     operation_class=json_body(OrderStatusIn, response_headers={200: ["ETag"]}),
-    tags=TAG,
     summary="Move an order to another status",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
-    description=describe(ChangeOrderStatus.__doc__),
+    **documented_by(ChangeOrderStatus, 400, 401, 403, 404, 409, 412, 413, 422, 429, 503, tags=TAG),
 )
 async def change_order_status(
     request: AnyRequest,
@@ -147,11 +144,8 @@ async def change_order_status(
 @delete(
     ORDER,
     status_code=204,
-    tags=TAG,
     summary="Delete an order",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 412, 429, 503),
-    description=describe(DeleteOrder.__doc__),
+    **documented_by(DeleteOrder, 400, 401, 403, 404, 412, 429, 503, tags=TAG),
 )
 async def delete_order(
     request: AnyRequest,
@@ -173,11 +167,8 @@ async def delete_order(
 
 @get(
     ORDERS,
-    tags=TAG,
     summary="List a user's orders (numbered pages)",
-    security=BEARER_SECURITY,
-    responses=LIST_ERRORS,
-    description=describe(ListOrders.__doc__),
+    **documented_by(ListOrders, *LIST_ERRORS, tags=TAG),
 )
 async def list_orders_v1(
     request: AnyRequest,
@@ -192,22 +183,13 @@ async def list_orders_v1(
     where = OrderFilter(parse_id(user_id), OrderStatus(status) if status else None)
     query = OrderPageQuery(filter=where, page=page, page_size=page_size)
     result = await list_orders.execute(ListOrders.Query(actor=actor, page=query))
-    return OrderPageOut(
-        items=[order_out(o) for o in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        total_pages=pages(result.total, page_size),
-    )
+    return numbered_page(OrderPageOut, [order_out(o) for o in result.items], result.total, page, page_size)
 
 
 @get(
     ORDERS,
-    tags=TAG,
     summary="List a user's orders (cursor pages)",
-    security=BEARER_SECURITY,
-    responses=LIST_ERRORS,
-    description=describe(ListOrders.__doc__),
+    **documented_by(ListOrders, *LIST_ERRORS, tags=TAG),
 )
 async def list_orders_v2(
     request: AnyRequest,

@@ -6,10 +6,9 @@ from litestar import Request, Response, delete, get
 from litestar.di import NamedDependency
 
 from gatehouse.application.use_cases.my_sessions import ListMySessions, RevokeAllSessions, RevokeMySession
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
-from gatehouse.entrypoints.http.docs import errors
+from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.ids import SessionIdPath, UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import describe
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.sessions import SessionListOut, session_out
 
 AnyRequest = Request[Any, Any, Any]
@@ -18,11 +17,8 @@ TAG = ["sessions"]
 
 @get(
     "/users/me/sessions",
-    tags=TAG,
     summary="List one's own sessions",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 429, 503),
-    description=describe(ListMySessions.__doc__),
+    **documented_by(ListMySessions, 400, 401, 429, 503, tags=TAG),
 )
 async def list_my_sessions(
     request: AnyRequest, list_my_sessions: NamedDependency[ListMySessions]
@@ -36,11 +32,8 @@ async def list_my_sessions(
 @delete(
     "/users/me/sessions/{session_id:str}",
     status_code=204,
-    tags=TAG,
     summary="End one of one's own sessions",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 404, 429, 503),
-    description=describe(RevokeMySession.__doc__),
+    **documented_by(RevokeMySession, 400, 401, 404, 429, 503, tags=TAG),
 )
 async def revoke_my_session(
     request: AnyRequest, revoke_my_session: NamedDependency[RevokeMySession], session_id: SessionIdPath
@@ -54,11 +47,8 @@ async def revoke_my_session(
 @delete(
     "/users/{user_id:str}/sessions",
     status_code=204,
-    tags=TAG,
     summary="Sign an account out everywhere",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 429, 503),
-    description=describe(RevokeAllSessions.__doc__),
+    **documented_by(RevokeAllSessions, 400, 401, 403, 404, 429, 503, tags=TAG),
 )
 async def revoke_all_sessions(
     request: AnyRequest, revoke_all_sessions: NamedDependency[RevokeAllSessions], user_id: UserIdPath

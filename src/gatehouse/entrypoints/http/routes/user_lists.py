@@ -11,19 +11,18 @@ from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserP
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.read_users import ListUsers
 from gatehouse.domain.values import Role
-from gatehouse.entrypoints.http.auth import BEARER_SECURITY, require_actor
+from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.cursors import CursorCodec
-from gatehouse.entrypoints.http.docs import errors
-from gatehouse.entrypoints.http.openapi import describe
 from gatehouse.entrypoints.http.paging import (
     Cursor,
     Limit,
     PageNumber,
     PageSize,
-    pages,
+    numbered_page,
     require_plain_integers,
 )
 from gatehouse.entrypoints.http.problems import BadRequestError
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.users import UserCursorPageOut, UserPageOut, user_out
 
 RoleFilter = Annotated[str | None, QueryParameter(pattern="^(admin|moderator|user)$")]
@@ -45,7 +44,7 @@ Sort = Annotated[
         schema_extra={"enum": SORTS, "title": "UserSort"},
     ),
 ]
-LIST_ERRORS = errors(400, 401, 403, 404, 429, 503)
+LIST_ERRORS = (400, 401, 403, 404, 429, 503)
 
 
 def parse_sort(raw: str) -> tuple[UserSortField, bool]:
@@ -64,11 +63,8 @@ def user_filter(role: str | None, is_active: bool | None, search: str | None) ->
 
 @get(
     "/users",
-    tags=["users"],
     summary="List accounts (numbered pages)",
-    security=BEARER_SECURITY,
-    responses=LIST_ERRORS,
-    description=describe(ListUsers.__doc__),
+    **documented_by(ListUsers, *LIST_ERRORS, tags=["users"]),
 )
 async def list_users_v1(
     request: Request[Any, Any, Any],
@@ -91,22 +87,13 @@ async def list_users_v1(
         page_size=page_size,
     )
     result = await list_users.execute(ListUsers.Query(actor=actor, page=query))
-    return UserPageOut(
-        items=[user_out(u) for u in result.items],
-        total=result.total,
-        page=page,
-        page_size=page_size,
-        total_pages=pages(result.total, page_size),
-    )
+    return numbered_page(UserPageOut, [user_out(u) for u in result.items], result.total, page, page_size)
 
 
 @get(
     "/users",
-    tags=["users"],
     summary="List accounts (cursor pages)",
-    security=BEARER_SECURITY,
-    responses=LIST_ERRORS,
-    description=describe(BrowseUsers.__doc__),
+    **documented_by(BrowseUsers, *LIST_ERRORS, tags=["users"]),
 )
 async def list_users_v2(
     request: Request[Any, Any, Any],

@@ -32,7 +32,8 @@ from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import create_once, created, creating, stored_under
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
-from gatehouse.entrypoints.http.openapi import describe, documented, json_body
+from gatehouse.entrypoints.http.openapi import documented, json_body
+from gatehouse.entrypoints.http.route_docs import documented_by
 from gatehouse.entrypoints.http.schemas.users import (
     ChangePasswordIn,
     PatchUserIn,
@@ -52,14 +53,21 @@ WITH_ETAG = {200: ["ETag"]}
     "/users",
     status_code=201,
     operation_class=creating(SignUpIn),
-    tags=TAG,
     summary="Create an account",
-    security=OPTIONAL_BEARER,
-    responses={
-        **created(UserOut),
-        **errors(400, 401, 403, 409, 413, 422, 429, 503),
-    },
-    description=describe(RegisterUser.__doc__),
+    **documented_by(
+        RegisterUser,
+        400,
+        401,
+        403,
+        409,
+        413,
+        422,
+        429,
+        503,
+        tags=TAG,
+        security=OPTIONAL_BEARER,
+        responses=created(UserOut),
+    ),
 )
 async def create_user(
     request: AnyRequest,
@@ -107,11 +115,8 @@ async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[A
 @get(
     USER_PATH,
     operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
-    tags=TAG,
     summary="Read an account",
-    security=BEARER_SECURITY,
-    responses={**NOT_MODIFIED, **errors(400, 401, 403, 404, 429, 503)},
-    description=describe(GetUser.__doc__),
+    **documented_by(GetUser, 400, 401, 403, 404, 429, 503, tags=TAG, responses=NOT_MODIFIED),
 )
 async def read_user(
     request: AnyRequest,
@@ -127,11 +132,8 @@ async def read_user(
 @put(
     USER_PATH,
     operation_class=json_body(ReplaceUserIn, response_headers=WITH_ETAG),
-    tags=TAG,
     summary="Replace an account",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
-    description=describe(ReplaceUser.__doc__),
+    **documented_by(ReplaceUser, 400, 401, 403, 404, 409, 412, 413, 422, 429, 503, tags=TAG),
 )
 async def replace_user(
     request: AnyRequest,
@@ -158,11 +160,8 @@ async def replace_user(
 @patch(
     USER_PATH,
     operation_class=json_body(PatchUserIn, response_headers=WITH_ETAG),
-    tags=TAG,
     summary="Change some fields of an account",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 409, 412, 413, 422, 429, 503),
-    description=describe(PatchUser.__doc__),
+    **documented_by(PatchUser, 400, 401, 403, 404, 409, 412, 413, 422, 429, 503, tags=TAG),
 )
 async def patch_user(
     request: AnyRequest,
@@ -184,11 +183,8 @@ async def patch_user(
 @delete(
     USER_PATH,
     status_code=204,
-    tags=TAG,
     summary="Delete an account",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 404, 409, 412, 429, 503),
-    description=describe(DeleteUser.__doc__),
+    **documented_by(DeleteUser, 400, 401, 403, 404, 409, 412, 429, 503, tags=TAG),
 )
 async def delete_user(
     request: AnyRequest,
@@ -208,11 +204,8 @@ async def delete_user(
     "/users/me/password",
     status_code=204,
     operation_class=json_body(ChangePasswordIn),
-    tags=TAG,
     summary="Change one's own password",
-    security=BEARER_SECURITY,
-    responses=errors(400, 401, 403, 413, 422, 429, 503),
-    description=describe(ChangePassword.__doc__),
+    **documented_by(ChangePassword, 400, 401, 403, 413, 422, 429, 503, tags=TAG),
 )
 async def change_password(request: AnyRequest, change_password: NamedDependency[ChangePassword]) -> None:
     actor = await require_actor(request)
