@@ -59,6 +59,7 @@ async def build(
     container.hasher.override(providers.Singleton(Argon2PasswordHasher, TEST_ARGON2, workers=2, max_queue=64))
     if shared is not None:
         container.shared_counters.override(providers.Object(shared))
+        container.resources().on_close(shared.close)  # the app's shutdown closes what it was given
     await upgrade(container.database())
     return container, create_app(container)
 
