@@ -101,6 +101,7 @@ class _ChoreographedUnitOfWork(UnitOfWork):
         self.users, self.sessions, self.orders = inner.users, inner.sessions, inner.orders
         self.audit, self.outbox, self.account_tokens = inner.audit, inner.outbox, inner.account_tokens
         self.mfa = inner.mfa
+        self.api_tokens = inner.api_tokens
         self.idempotency = _PausingRepository(inner.idempotency, *self._hooks)
         return self
 
@@ -119,16 +120,18 @@ class _ChoreographedUnitOfWork(UnitOfWork):
 def racing_units_of_work(store: Store) -> tuple[UnitOfWork, UnitOfWork]:
     """Two units of work for two claims of one key.
 
-    On PostgreSQL the first goes on after its read only once the second's read has finished
+    On PostgreSQL the second reads only after the first has; the first goes on after its read only once the second's read has finished
     or waits for a lock the first holds; the second goes on after its read only once the
     first has finished. SQLite and memory run one writer at a time, so there the two race.
     """
     backend, db = store.backend, store.database
     if db is None or db.is_sqlite:
         return backend.new_uow(), backend.new_uow()
-    second_reading, second_read, first_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    first_read, second_reading = asyncio.Event(), asyncio.Event()
+    second_read, first_done = asyncio.Event(), asyncio.Event()
 
     async def first_after_read() -> None:
+        first_read.set()
         await second_reading.wait()
         await until_read_or_waiting_for_a_lock(db, second_read)
 
@@ -136,6 +139,9 @@ def racing_units_of_work(store: Store) -> tuple[UnitOfWork, UnitOfWork]:
         first_done.set()
 
     async def second_before_read() -> None:
+        # The second reads only after the first has: were it to read (and lock) first, the first
+        # would wait on its lock while it waits for the first to finish, until a statement timeout.
+        await first_read.wait()
         second_reading.set()
 
     async def second_after_read() -> None:

@@ -132,7 +132,7 @@ class JwtTokenIssuer(TokenIssuer):
         sub, sid = claims["sub"], claims["sid"]
         if claims["typ"] != "access" or not _decimal(sub) or not _decimal(sid):
             raise AuthenticationError("Invalid token")
-        result = AccessClaims(user_id=int(sub), session_id=int(sid))
+        result = AccessClaims(user_id=int(sub), session_id=int(sid), expires_at=int(claims["exp"]))
         # Same bytes, same verdict: only the expiry can change it, and that is checked on every hit.
         self._verified[token] = (result, float(claims["exp"]))
         return result

@@ -21,6 +21,7 @@ from gatehouse.adapters.totp import PyotpCodes
 from gatehouse.application.account_mail import AccountLinks, AccountMailer
 from gatehouse.application.idempotency import IdempotentCreation
 from gatehouse.application.second_factor import SecondFactor
+from gatehouse.application.use_cases.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.browse_users import BrowseUsers
@@ -34,6 +35,7 @@ from gatehouse.application.use_cases.email_verification import (
 )
 from gatehouse.application.use_cases.housekeeping import PruneExpiredRows, RunHousekeeping
 from gatehouse.application.use_cases.idempotency import ClaimIdempotencyKey, ReleaseIdempotencyKey
+from gatehouse.application.use_cases.introspection import IntrospectToken
 from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.mfa import (
     ConfirmTotpEnrolment,
@@ -154,7 +156,18 @@ class Container(containers.DeclarativeContainer):
     )
     refresh = providers.Factory(RefreshSession, uow=uow, tokens=tokens, clock=clock)
     logout = providers.Factory(Logout, uow=uow, tokens=tokens, clock=clock)
-    authenticate = providers.Singleton(Authenticate, tokens=tokens, queries=user_queries, clock=clock)
+    # The user read side also finds the account behind an API token (one indexed look-up).
+    authenticate = providers.Singleton(
+        Authenticate, tokens=tokens, queries=user_queries, api_tokens=user_queries, clock=clock
+    )
+    create_api_token = providers.Factory(
+        CreateApiToken, uow=uow, clock=clock, max_days=settings.provided.api_token_max_days
+    )
+    list_api_tokens = providers.Factory(ListApiTokens, uow=uow)
+    revoke_api_token = providers.Factory(RevokeApiToken, uow=uow, clock=clock)
+    introspect_token = providers.Factory(
+        IntrospectToken, authenticate=authenticate, tokens=tokens, queries=user_queries, clock=clock
+    )
     browse_users = providers.Factory(BrowseUsers, queries=user_queries)
     rate_limit = providers.Singleton(
         CheckRateLimit,

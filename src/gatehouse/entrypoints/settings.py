@@ -74,6 +74,7 @@ class Settings:
     housekeeping_seconds: float = 3600.0
     data_key: str | None = field(default=None, repr=False)
     mfa_required_roles: tuple[str, ...] = ()
+    api_token_max_days: int = 365
     # One line per GATEHOUSE_* variable Gatehouse does not know (a typo?), or does not read with
     # the other settings given (a key with HS256): the CLI prints them.
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -150,6 +151,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         mail_from=parse_mail_from(get("MAIL_FROM") or DEFAULT_MAIL_FROM),
         require_verified_email=parse_bool(get, "REQUIRE_VERIFIED_EMAIL"),
         audit_retention_days=parse_int(get, "AUDIT_RETENTION_DAYS", 365, 1, 36_500, "days (100 years)"),
+        api_token_max_days=parse_int(get, "API_TOKEN_MAX_DAYS", 365, 1, 3650, "days (10 years)"),
         mail_poll_seconds=float(parse_int(get, "MAIL_POLL_SECONDS", 1, 0, ONE_DAY_S, "seconds (a day)")),
         housekeeping_seconds=float(
             parse_int(get, "HOUSEKEEPING_SECONDS", 3600, 0, ONE_DAY_S, "seconds (a day)")

@@ -214,7 +214,7 @@ def logout(uow: InMemoryUnitOfWork, tokens: InMemoryTokenIssuer, clock: FixedClo
 def authenticate(
     tokens: InMemoryTokenIssuer, queries: InMemoryUserQueries, clock: FixedClock
 ) -> Authenticate:
-    return Authenticate(tokens, queries, clock)
+    return Authenticate(tokens, queries, queries, clock)
 
 
 @pytest.fixture

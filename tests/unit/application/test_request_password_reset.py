@@ -22,7 +22,17 @@ from tests.unit.application.conftest import PUBLIC_URL, Accounts
 from tests.unit.application.conftest_account_cases import RESET_PAGE, AccountCases, account_cases
 
 ALLOWED = 3
-PORTS = ("users", "sessions", "orders", "idempotency", "audit", "outbox", "account_tokens", "mfa")
+PORTS = (
+    "users",
+    "sessions",
+    "orders",
+    "idempotency",
+    "audit",
+    "outbox",
+    "account_tokens",
+    "mfa",
+    "api_tokens",
+)
 
 
 class Recording:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from gatehouse.adapters.memory.state import HasState
+from gatehouse.application.ports.api_tokens import ApiTokenQueries, TokenPrincipal
 from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.application.ports.sessions import SessionQueries
 from gatehouse.application.ports.users import (
@@ -18,7 +19,7 @@ from gatehouse.application.ports.users import (
 from gatehouse.domain.user import Session, User
 
 
-class InMemoryUserQueries(UserQueries):
+class InMemoryUserQueries(UserQueries, ApiTokenQueries):
     def __init__(self, database: HasState) -> None:
         self._db = database
 
@@ -73,6 +74,21 @@ class InMemoryUserQueries(UserQueries):
         if not session.is_live(now) or not user.is_active:
             return None
         return replace(user)
+
+    async def find_token_principal(self, digest: str, now: datetime) -> TokenPrincipal | None:
+        for stored in self._db.state.api_tokens.values():
+            user = self._db.state.users.get(stored.token.user_id)
+            if stored.digest == digest and stored.token.is_live(now) and user is not None and user.is_active:
+                return TokenPrincipal(user=replace(user), token=stored.token)
+        return None
+
+    async def mark_token_used(self, token_id: int, now: datetime, *, unless_since: datetime) -> None:
+        async with self._db.writer:  # as a unit of work writes the committed state
+            stored = self._db.state.api_tokens.get(token_id)
+            if stored is not None and (
+                stored.token.last_used_at is None or stored.token.last_used_at < unless_since
+            ):
+                stored.token = replace(stored.token, last_used_at=now)
 
 
 def _contains(user: User, needle: str) -> bool:

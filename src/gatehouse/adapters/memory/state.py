@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from gatehouse.application.ports.api_tokens import ApiToken
 from gatehouse.application.ports.audit import AuditEvent
 from gatehouse.application.ports.credentials import AccountToken
 from gatehouse.application.ports.idempotency import IdempotencyRecord
@@ -28,6 +29,12 @@ class StoredMail:
 
 
 @dataclass
+class StoredApiToken:
+    token: ApiToken
+    digest: str
+
+
+@dataclass
 class MemoryState:
     users: dict[int, User] = field(default_factory=dict)
     sessions: dict[int, Session] = field(default_factory=dict)
@@ -42,6 +49,7 @@ class MemoryState:
     mfa_enrolments: dict[int, MfaEnrolment] = field(default_factory=dict)  # by user id
     recovery_codes: dict[int, dict[str, datetime | None]] = field(default_factory=dict)  # user: digest: used
     mfa_challenges: dict[str, MfaChallenge] = field(default_factory=dict)  # by fingerprint
+    api_tokens: dict[int, StoredApiToken] = field(default_factory=dict)  # by id
 
     def new_id(self, table: str) -> int:
         self.next_id[table] = self.next_id.get(table, 0) + 1

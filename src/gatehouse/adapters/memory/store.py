@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from gatehouse.adapters.memory.account_tokens import InMemoryAccountTokenRepository
+from gatehouse.adapters.memory.api_tokens import InMemoryApiTokenRepository
 from gatehouse.adapters.memory.audit_trail import InMemoryAuditTrail
 from gatehouse.adapters.memory.mail_outbox import InMemoryMailOutbox
 from gatehouse.adapters.memory.mfa import InMemoryMfaRepository
@@ -182,6 +183,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.outbox = InMemoryMailOutbox(self._draft)
         self.account_tokens = InMemoryAccountTokenRepository(self._draft)
         self.mfa = InMemoryMfaRepository(self._draft)
+        self.api_tokens = InMemoryApiTokenRepository(self._draft)
         return self
 
     async def __aexit__(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 
+from gatehouse.adapters.sqlalchemy.api_tokens import TOKEN_PRINCIPAL, principal_from
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.queries import (
     GET_USER,
@@ -21,6 +22,7 @@ from gatehouse.adapters.sqlalchemy.queries import (
     filter_values,
 )
 from gatehouse.adapters.sqlalchemy.rows import user_from_driver_row
+from gatehouse.application.ports.api_tokens import TokenPrincipal
 from gatehouse.application.ports.paging import Page
 from gatehouse.application.ports.users import UserPageQuery
 from gatehouse.domain.user import User
@@ -51,6 +53,7 @@ class OneHopUserQueries(SqlAlchemyUserQueries):
         self._get, self._login, self._principal = (
             Statement(s, dialect) for s in (GET_USER, LOGIN_USER, PRINCIPAL)
         )
+        self._token_principal = Statement(TOKEN_PRINCIPAL, dialect)
         self._pages: dict[tuple[Any, ...], Statement] = {}
 
     async def fetch_point(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
@@ -79,6 +82,10 @@ class OneHopUserQueries(SqlAlchemyUserQueries):
         values = {"session_id": session_id, "user_id": user_id, "now": self.moment(now)}
         rows = await self.fetch_point(self._principal, values)
         return self.user_from(rows[0]) if rows else None
+
+    async def find_token_principal(self, digest: str, now: datetime) -> TokenPrincipal | None:
+        rows = await self.fetch_point(self._token_principal, {"digest": digest, "now": self.moment(now)})
+        return principal_from(rows[0], self._read_time) if rows else None
 
     async def page(self, query: UserPageQuery) -> Page[User]:
         """Items and the total in one statement; the portable count only past the last page."""

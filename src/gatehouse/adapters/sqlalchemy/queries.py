@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.sql.elements import UnaryExpression
 
-from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, unavailable_as_503
+from gatehouse.adapters.sqlalchemy.api_tokens import TOKEN_PRINCIPAL, mark_used_statement, principal_from
+from gatehouse.adapters.sqlalchemy.database import UNICODE_LOWER, Database, log, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.rows import USER_SELECT, to_session, to_user
 from gatehouse.adapters.sqlalchemy.tables import sessions, users
+from gatehouse.application.ports.api_tokens import ApiTokenQueries, TokenPrincipal
 from gatehouse.application.ports.paging import After, KeysetPage, Page, keyset_page
 from gatehouse.application.ports.sessions import SessionQueries
 from gatehouse.application.ports.users import (
@@ -59,8 +61,9 @@ def filter_values(f: UserFilter) -> dict[str, Any]:
     return values
 
 
-class SqlAlchemyUserQueries(UserQueries):
-    """Every method is one statement (two for a numbered page: items and total)."""
+class SqlAlchemyUserQueries(UserQueries, ApiTokenQueries):
+    """Every method is one statement (two for a numbered page: items and total). The principal
+    behind an API token is looked up here too, as the one behind a session is."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -76,6 +79,24 @@ class SqlAlchemyUserQueries(UserQueries):
     async def find_principal(self, *, session_id: int, user_id: int, now: datetime) -> User | None:
         rows = await self._fetch(PRINCIPAL, {"session_id": session_id, "user_id": user_id, "now": now})
         return to_user(rows[0]) if rows else None
+
+    async def find_token_principal(self, digest: str, now: datetime) -> TokenPrincipal | None:
+        rows = await self._fetch(TOKEN_PRINCIPAL, {"digest": digest, "now": now})
+        return principal_from(rows[0]) if rows else None
+
+    async def mark_token_used(self, token_id: int, now: datetime, *, unless_since: datetime) -> None:
+        try:
+            async with self._db.write_engine.begin() as conn:
+                await conn.execute(mark_used_statement(token_id, now, unless_since))
+        except Exception as exc:  # best effort: the request goes on; the error's text may quote values
+            log.warning(
+                "api_token_use_not_recorded",
+                extra={
+                    "event": "api_token_use_not_recorded",
+                    "token_id": token_id,
+                    "error": type(exc).__name__,
+                },
+            )
 
     async def page(self, query: UserPageQuery) -> Page[User]:
         where, values = self.filter_clause(query.filter), filter_values(query.filter)

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.adapters.sqlalchemy.account_tokens import SqlAlchemyAccountTokenRepository
+from gatehouse.adapters.sqlalchemy.api_tokens import SqlAlchemyApiTokenRepository
 from gatehouse.adapters.sqlalchemy.audit_trail import SqlAlchemyAuditTrail
 from gatehouse.adapters.sqlalchemy.database import Database, is_unavailable, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailOutbox
@@ -54,6 +55,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.outbox = SqlAlchemyMailOutbox(conn)
         self.account_tokens = SqlAlchemyAccountTokenRepository(conn)
         self.mfa = SqlAlchemyMfaRepository(conn)
+        self.api_tokens = SqlAlchemyApiTokenRepository(conn)
         return self
 
     async def __aexit__(

@@ -30,6 +30,8 @@ class AuditAction(StrEnum):
     RECOVERY_CODE_USED = "auth.recovery_code_used"
     RECOVERY_CODES_RENEWED = "auth.recovery_codes_renewed"
     SESSION_REVOKED = "session.revoked"
+    TOKEN_CREATED = "token.created"  # noqa: S105 - an action name
+    TOKEN_REVOKED = "token.revoked"  # noqa: S105
     ORDER_CREATED = "order.created"
     ORDER_STATUS_CHANGED = "order.status_changed"
     ORDER_DELETED = "order.deleted"

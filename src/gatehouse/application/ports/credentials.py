@@ -30,6 +30,7 @@ class PasswordHasher(Protocol):
 class AccessClaims:
     user_id: int
     session_id: int
+    expires_at: int = field(default=0, compare=False)  # `exp`, seconds since the epoch: read, not matched
 
 
 class TokenIssuer(Protocol):

@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Protocol, Self
 
+from gatehouse.application.ports.api_tokens import ApiTokenRepository
 from gatehouse.application.ports.audit import AuditTrail
 from gatehouse.application.ports.credentials import AccountTokenRepository
 from gatehouse.application.ports.idempotency import IdempotencyRepository
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     outbox: MailOutbox
     account_tokens: AccountTokenRepository
     mfa: MfaRepository
+    api_tokens: ApiTokenRepository
 
     async def __aenter__(self) -> Self: ...
 

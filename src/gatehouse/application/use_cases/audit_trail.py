@@ -6,14 +6,13 @@ from datetime import timedelta
 from gatehouse.application.ports.audit import AuditEvent, AuditQueries, AuditQuery
 from gatehouse.application.ports.clock import Clock
 from gatehouse.application.ports.paging import KeysetPage
-from gatehouse.domain.errors import PermissionDeniedError
-from gatehouse.domain.policy import Actor
+from gatehouse.domain.policy import Actor, check_can_read_audit
 
 
 class BrowseAuditEvents:
     """Audit events, newest first, filtered by action, account and time.
 
-    - Admins only (403).
+    - Admins only (403); an API token needs `audit:read`.
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -25,8 +24,7 @@ class BrowseAuditEvents:
         self._queries = queries
 
     async def execute(self, query: Query) -> KeysetPage[AuditEvent]:
-        if not query.actor.is_admin:
-            raise PermissionDeniedError("Only an admin may read the audit trail")
+        check_can_read_audit(query.actor)
         return await self._queries.keyset(query.keyset)
 
 

@@ -20,6 +20,7 @@ from gatehouse.domain.policy import (
     check_can_move_order,
     check_can_read,
 )
+from gatehouse.domain.scopes import Scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +30,12 @@ class ItemInput:
     unit_price_cents: int
 
 
-async def _owner_exists(users: UserQueries, actor: Actor, user_id: int) -> None:
-    """Visibility first (a plain user asking for another id: 403), then existence (404)."""
-    check_can_read(actor, user_id)
+async def _owner_exists(
+    users: UserQueries, actor: Actor, user_id: int, scope: Scope = Scope.ORDERS_READ
+) -> None:
+    """Visibility first (a plain user asking for another id: 403; an API token without `scope`:
+    403), then existence (404)."""
+    check_can_read(actor, user_id, scope=scope)
     if await users.get(user_id) is None:
         raise NotFoundError(f"User with id {user_id} not found")
 
@@ -69,7 +73,7 @@ class CreateOrder(OrderChange):
 
     async def execute(self, command: Command, after_create: AfterCreate[Order] | None = None) -> Order:
         """`after_create` runs in the same transaction, after the order is written."""
-        await _owner_exists(self._users, command.actor, command.user_id)
+        await _owner_exists(self._users, command.actor, command.user_id, Scope.ORDERS_WRITE)
         check_can_create_order(command.actor, command.user_id)
         items = line_items([LineItem(i.sku, i.quantity, i.unit_price_cents) for i in command.items])
         new = NewOrder(command.user_id, Currency(command.currency), items, self._clock.now())
@@ -165,7 +169,7 @@ class ChangeOrderStatus(OrderChange):
 
     async def execute(self, command: Command) -> Order:
         target = parse_status(command.status)
-        await _owner_exists(self._users, command.actor, command.user_id)
+        await _owner_exists(self._users, command.actor, command.user_id, Scope.ORDERS_WRITE)
         async with self._uow as uow:
             order = _of_owner(await uow.orders.lock(command.order_id), command.user_id, command.order_id)
             expected = command.expected_versions
@@ -198,7 +202,7 @@ class DeleteOrder(OrderChange):
         expected_versions: Sequence[int] | None = None
 
     async def execute(self, command: Command) -> None:
-        await _owner_exists(self._users, command.actor, command.user_id)
+        await _owner_exists(self._users, command.actor, command.user_id, Scope.ORDERS_WRITE)
         async with self._uow as uow:
             order = _of_owner(await uow.orders.get(command.order_id), command.user_id, command.order_id)
             check_can_delete_order(command.actor)

@@ -50,7 +50,7 @@ class ConfirmPasswordReset:
 
     - A bad, spent, replaced or expired (30 min) token: 400.
     - The password policy applies (422), and a rejected password leaves the token unspent.
-    - The token is spent, the user's other reset tokens die, every session of the user ends,
+    - The token is spent, the user's other reset tokens die, every session and API token of the user ends,
       and the address the mail reached counts as verified.
     - A log-in waiting for its second factor dies; MFA itself stays on.
     - `auth.password_reset` is recorded, and the account told (a security notice).
@@ -91,6 +91,7 @@ class ConfirmPasswordReset:
                     user.changed(now, email_verified=True), fields=("email_verified",), expected_versions=None
                 )
             await replace_password(uow, user, new_hash, now, AuditAction.PASSWORD_RESET)
+            await uow.api_tokens.revoke_all(user.id, now)  # a reset is for a lost password: all go
             await uow.commit()
 
     async def _usable(self, uow: UnitOfWork, fingerprint: str) -> tuple[AccountToken, User]:

@@ -14,9 +14,10 @@ from gatehouse.application.unset import UNSET, Unset
 from gatehouse.application.use_cases.register_user import ensure_unique
 from gatehouse.domain.policy import (
     Actor,
+    check_can_change_email,
     check_can_patch,
-    check_can_read,
     check_can_replace,
+    check_can_see,
     check_keeps_an_admin,
 )
 from gatehouse.domain.user import User
@@ -25,7 +26,7 @@ from gatehouse.domain.values import Email, FullName, Username, parse_role
 
 async def load_visible(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     """The target account, after the visibility rule: 403 for a plain user's other ids, then 404."""
-    check_can_read(actor, user_id)
+    check_can_see(actor, user_id)
     user = await uow.users.get(user_id)
     if user is None:
         raise NotFoundError(f"User with id {user_id} not found")
@@ -37,7 +38,7 @@ class AccountChanges:
 
     - A new email address is unverified, and a verification mail goes to it; the old address is
       told (a security notice).
-    - A deactivation ends every session of the account (a reactivation revives none), and any
+    - A deactivation ends every session and API token of the account (a reactivation revives none), and any
       log-in waiting for its second factor.
     - Audit: `user.role_changed`, `user.deactivated`, and `user.updated` for anything else.
     """
@@ -51,6 +52,7 @@ class AccountChanges:
         now = changed.updated_at
         new_email = changed.email != user.email
         if new_email:
+            check_can_change_email(actor)
             changed.email_verified = False
         fields = [f for f in (*TRACKED, "email_verified") if getattr(user, f) != getattr(changed, f)]
         saved = await uow.users.update(changed, fields=fields, expected_versions=expected)
@@ -73,6 +75,7 @@ class AccountChanges:
             rest.remove("is_active")
             # Every session ends with the deactivation: a reactivation does not revive them.
             ended = await uow.sessions.revoke_all(user.id, now)
+            await uow.api_tokens.revoke_all(user.id, now)  # and they stay dead after a reactivation
             await uow.mfa.end_challenges(user.id)
             await record(
                 uow,

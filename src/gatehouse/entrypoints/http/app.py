@@ -27,6 +27,7 @@ from gatehouse.entrypoints.http.openapi import package_version
 from gatehouse.entrypoints.http.ratelimit import RateLimitMiddleware
 from gatehouse.entrypoints.http.request_gate import RequestGate
 from gatehouse.entrypoints.http.routes import (
+    api_tokens,
     audit,
     auth,
     mfa,
@@ -94,7 +95,15 @@ def _is_implicit_options(handler: HTTPRouteHandler) -> bool:
 def create_litestar(container: Container, metrics: Metrics) -> Litestar:
     settings = container.settings()
     # The sessions routes come first: `/users/me/sessions` must not be taken for `/users/{id}`.
-    shared = [*sessions.ROUTES, *mfa.ROUTES, *users.ROUTES, *orders.ROUTES, *auth.ROUTES, *audit.ROUTES]
+    shared = [
+        *sessions.ROUTES,
+        *mfa.ROUTES,
+        *api_tokens.ROUTES,
+        *users.ROUTES,
+        *orders.ROUTES,
+        *auth.ROUTES,
+        *audit.ROUTES,
+    ]
     api_v1 = ApiRouter(path="/api/v1", route_handlers=[*shared, *user_lists.V1_ROUTES, *orders.V1_ROUTES])
     api_v2 = ApiRouter(path="/api/v2", route_handlers=[*shared, *user_lists.V2_ROUTES, *orders.V2_ROUTES])
     cors = CORSConfig(

@@ -11,9 +11,11 @@ from litestar import Request
 
 from gatehouse.application.errors import AuthenticationError
 from gatehouse.application.use_cases.authenticate import Authenticate
+from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor, check_mfa_enrolment
 from gatehouse.entrypoints.http.context import context_of
 from gatehouse.entrypoints.http.openapi import ANYONE_OR_SIGNED_IN, SIGNED_IN
+from gatehouse.entrypoints.http.route_docs import TOKEN_SCOPES
 
 # The security requirements in the document: a bearer token (however obtained), or optionally one.
 BEARER_SECURITY = SIGNED_IN
@@ -45,8 +47,13 @@ async def optional_actor(request: Request[Any, Any, Any]) -> Actor | None:
     actor, user = await authenticator.execute(Authenticate.Query(token=token))
     ctx = context_of(request.scope)
     ctx.user_id, ctx.user = actor.user_id, user
-    if not request.route_handler.opt.get("mfa_enrolment"):
+    opt = request.route_handler.opt
+    if not opt.get("mfa_enrolment"):
         check_mfa_enrolment(user, request.app.state[MFA_ROLES_KEY])
+    if actor.by_api_token and TOKEN_SCOPES not in opt:
+        # Closed unless the route says which scope opens it: credentials (password, MFA, sessions,
+        # API tokens) are managed with a session only.
+        raise PermissionDeniedError("API tokens can't call this route; use a session")
     return actor
 
 

@@ -28,6 +28,7 @@ SCHEMA_REF = "#/components/schemas/{name}"
 HEADER_REF = "#/components/headers/"
 BEARER = "BearerAuth"
 OAUTH2 = "OAuth2Password"
+API_TOKEN = "ApiToken"  # noqa: S105 - a scheme's name
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 
 
@@ -119,6 +120,16 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         flows=OAuthFlows(password=OAuthFlow(token_url=TOKEN_URL, scopes={})),
     ),
 }
+SECURITY_SCHEMES[API_TOKEN] = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    bearer_format="gat_",
+    description="A personal API token (`gat_…`, from `POST /api/v1/users/me/tokens` or `gatehouse tokens "
+    "create`), sent as `Authorization: Bearer gat_…`. It acts as its owner, within its scopes: a route "
+    "that takes API tokens lists the scope it needs in its security requirement (a scope never grants "
+    "more than the owner's role). Routes without this scheme (password, MFA, sessions, API tokens) "
+    "answer 403 to an API token.",
+)
 # Signed in: a bearer token, however it was obtained.
 SIGNED_IN: list[dict[str, list[str]]] = [{BEARER: []}, {OAUTH2: []}]
 # Anyone; a token changes what the route does (an admin's sign-up, one's own verification mail).

@@ -11,6 +11,7 @@ from litestar.params import QueryParameter
 from gatehouse.application.audit_filters import AuditFilterError, parse_action, parse_since
 from gatehouse.application.ports.audit import AuditAction, AuditQuery
 from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents
+from gatehouse.domain.scopes import Scope
 from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.cursors import CursorCodec
 from gatehouse.entrypoints.http.ids import ID_SCHEMA, parse_id
@@ -63,7 +64,7 @@ def since_filter(raw: str | None) -> datetime | None:
 @get(
     "/audit-events",
     summary="Read the audit trail",
-    **documented_by(BrowseAuditEvents, 400, 401, 403, 429, 503, tags=["audit"]),
+    **documented_by(BrowseAuditEvents, 400, 401, 403, 429, 503, tags=["audit"], scopes=[Scope.AUDIT_READ]),
 )
 async def list_audit_events(
     request: Request[Any, Any, Any],

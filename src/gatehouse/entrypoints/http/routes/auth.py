@@ -136,7 +136,7 @@ async def refresh_token(request: AnyRequest, refresh: NamedDependency[RefreshSes
     status_code=204,
     operation_class=json_body(LogoutIn, required=False),
     summary="Log out",
-    **documented_by(Logout, 400, 401, 413, 422, 429, 503, tags=TAG),
+    **documented_by(Logout, 400, 401, 403, 413, 422, 429, 503, tags=TAG),
     opt=ENROLMENT_ROUTE,
 )
 async def logout(request: AnyRequest, logout: NamedDependency[Logout]) -> None:

@@ -19,6 +19,7 @@ from gatehouse.application.use_cases.orders import (
     ListOrders,
 )
 from gatehouse.domain.order import OrderStatus
+from gatehouse.domain.scopes import Scope
 from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.body import decode_body
 from gatehouse.entrypoints.http.conditional import (
@@ -66,7 +67,19 @@ LIST_ERRORS = (400, 401, 403, 404, 429, 503)
     operation_class=creating(OrderIn),
     summary="Place an order",
     **documented_by(
-        CreateOrder, 400, 401, 403, 404, 409, 413, 422, 429, 503, tags=TAG, responses=created(OrderOut)
+        CreateOrder,
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        429,
+        503,
+        tags=TAG,
+        responses=created(OrderOut),
+        scopes=[Scope.ORDERS_WRITE],
     ),
 )
 async def create_order(
@@ -98,6 +111,7 @@ async def create_order(
         503,
         tags=TAG,
         responses={**returns(200, OrderOut, "The order, with its ETag"), **NOT_MODIFIED},
+        scopes=[Scope.ORDERS_READ],
     ),
 )
 async def read_order(
@@ -117,7 +131,21 @@ async def read_order(
     ORDER,
     operation_class=json_body(OrderStatusIn, response_headers={200: ["ETag"]}),
     summary="Move an order to another status",
-    **documented_by(ChangeOrderStatus, 400, 401, 403, 404, 409, 412, 413, 422, 429, 503, tags=TAG),
+    **documented_by(
+        ChangeOrderStatus,
+        400,
+        401,
+        403,
+        404,
+        409,
+        412,
+        413,
+        422,
+        429,
+        503,
+        tags=TAG,
+        scopes=[Scope.ORDERS_WRITE],
+    ),
 )
 async def change_order_status(
     request: AnyRequest,
@@ -145,7 +173,7 @@ async def change_order_status(
     ORDER,
     status_code=204,
     summary="Delete an order",
-    **documented_by(DeleteOrder, 400, 401, 403, 404, 412, 429, 503, tags=TAG),
+    **documented_by(DeleteOrder, 400, 401, 403, 404, 412, 429, 503, tags=TAG, scopes=[Scope.ORDERS_WRITE]),
 )
 async def delete_order(
     request: AnyRequest,
@@ -168,7 +196,7 @@ async def delete_order(
 @get(
     ORDERS,
     summary="List a user's orders (numbered pages)",
-    **documented_by(ListOrders, *LIST_ERRORS, tags=TAG),
+    **documented_by(ListOrders, *LIST_ERRORS, tags=TAG, scopes=[Scope.ORDERS_READ]),
 )
 async def list_orders_v1(
     request: AnyRequest,
@@ -189,7 +217,7 @@ async def list_orders_v1(
 @get(
     ORDERS,
     summary="List a user's orders (cursor pages)",
-    **documented_by(ListOrders, *LIST_ERRORS, tags=TAG),
+    **documented_by(ListOrders, *LIST_ERRORS, tags=TAG, scopes=[Scope.ORDERS_READ]),
 )
 async def list_orders_v2(
     request: AnyRequest,

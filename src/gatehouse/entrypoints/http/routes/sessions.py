@@ -18,7 +18,7 @@ TAG = ["sessions"]
 @get(
     "/users/me/sessions",
     summary="List one's own sessions",
-    **documented_by(ListMySessions, 400, 401, 429, 503, tags=TAG),
+    **documented_by(ListMySessions, 400, 401, 403, 429, 503, tags=TAG),
 )
 async def list_my_sessions(
     request: AnyRequest, list_my_sessions: NamedDependency[ListMySessions]
@@ -33,7 +33,7 @@ async def list_my_sessions(
     "/users/me/sessions/{session_id:str}",
     status_code=204,
     summary="End one of one's own sessions",
-    **documented_by(RevokeMySession, 400, 401, 404, 429, 503, tags=TAG),
+    **documented_by(RevokeMySession, 400, 401, 403, 404, 429, 503, tags=TAG),
 )
 async def revoke_my_session(
     request: AnyRequest, revoke_my_session: NamedDependency[RevokeMySession], session_id: SessionIdPath

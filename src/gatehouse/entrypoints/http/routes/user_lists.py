@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserPageQuery, UserSortField
 from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.read_users import ListUsers
+from gatehouse.domain.scopes import Scope
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.http.auth import require_actor
 from gatehouse.entrypoints.http.cursors import CursorCodec
@@ -64,7 +65,7 @@ def user_filter(role: str | None, is_active: bool | None, search: str | None) ->
 @get(
     "/users",
     summary="List accounts (numbered pages)",
-    **documented_by(ListUsers, *LIST_ERRORS, tags=["users"]),
+    **documented_by(ListUsers, *LIST_ERRORS, tags=["users"], scopes=[Scope.USERS_READ]),
 )
 async def list_users_v1(
     request: Request[Any, Any, Any],
@@ -93,7 +94,7 @@ async def list_users_v1(
 @get(
     "/users",
     summary="List accounts (cursor pages)",
-    **documented_by(BrowseUsers, *LIST_ERRORS, tags=["users"]),
+    **documented_by(BrowseUsers, *LIST_ERRORS, tags=["users"], scopes=[Scope.USERS_READ]),
 )
 async def list_users_v2(
     request: Request[Any, Any, Any],

@@ -13,6 +13,8 @@ from gatehouse.application.use_cases.delete_user import DeleteUser
 from gatehouse.application.use_cases.read_users import GetUser
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser, ReplaceUser
+from gatehouse.domain.policy import check_can_read
+from gatehouse.domain.scopes import Scope
 from gatehouse.entrypoints.http.auth import (
     BEARER_SECURITY,
     ENROLMENT_ROUTE,
@@ -33,7 +35,7 @@ from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import create_once, created, creating, stored_under
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import documented, json_body
-from gatehouse.entrypoints.http.route_docs import documented_by
+from gatehouse.entrypoints.http.route_docs import documented_by, token_access
 from gatehouse.entrypoints.http.schemas.users import (
     ChangePasswordIn,
     PatchUserIn,
@@ -67,6 +69,7 @@ WITH_ETAG = {200: ["ETag"]}
         tags=TAG,
         security=OPTIONAL_BEARER,
         responses=created(UserOut),
+        scopes=[Scope.USERS_WRITE],
     ),
 )
 async def create_user(
@@ -95,17 +98,17 @@ async def create_user(
     tags=TAG,
     summary="The signed-in account",
     description="The account the access token belongs to, with its `ETag`.",
-    security=BEARER_SECURITY,
     responses={
         **returns(200, UserOut, "The account, with its ETag"),
         **NOT_MODIFIED,
-        **errors(401, 429, 503),
+        **errors(401, 403, 429, 503),
     },
-    opt=ENROLMENT_ROUTE,
+    **token_access([Scope.PROFILE_READ], BEARER_SECURITY, **ENROLMENT_ROUTE),
 )
 async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[Any]:
     """The account the token belongs to, as read while authenticating (no second look-up)."""
     actor = await require_actor(request)
+    check_can_read(actor, actor.user_id)
     user = context_of(request.scope).user
     assert user is not None
     assert user.id == actor.user_id
@@ -116,7 +119,18 @@ async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[A
     USER_PATH,
     operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
     summary="Read an account",
-    **documented_by(GetUser, 400, 401, 403, 404, 429, 503, tags=TAG, responses=NOT_MODIFIED),
+    **documented_by(
+        GetUser,
+        400,
+        401,
+        403,
+        404,
+        429,
+        503,
+        tags=TAG,
+        responses=NOT_MODIFIED,
+        scopes=[Scope.PROFILE_READ, Scope.USERS_READ],
+    ),
 )
 async def read_user(
     request: AnyRequest,
@@ -133,7 +147,21 @@ async def read_user(
     USER_PATH,
     operation_class=json_body(ReplaceUserIn, response_headers=WITH_ETAG),
     summary="Replace an account",
-    **documented_by(ReplaceUser, 400, 401, 403, 404, 409, 412, 413, 422, 429, 503, tags=TAG),
+    **documented_by(
+        ReplaceUser,
+        400,
+        401,
+        403,
+        404,
+        409,
+        412,
+        413,
+        422,
+        429,
+        503,
+        tags=TAG,
+        scopes=[Scope.PROFILE_WRITE, Scope.USERS_WRITE],
+    ),
 )
 async def replace_user(
     request: AnyRequest,
@@ -161,7 +189,21 @@ async def replace_user(
     USER_PATH,
     operation_class=json_body(PatchUserIn, response_headers=WITH_ETAG),
     summary="Change some fields of an account",
-    **documented_by(PatchUser, 400, 401, 403, 404, 409, 412, 413, 422, 429, 503, tags=TAG),
+    **documented_by(
+        PatchUser,
+        400,
+        401,
+        403,
+        404,
+        409,
+        412,
+        413,
+        422,
+        429,
+        503,
+        tags=TAG,
+        scopes=[Scope.PROFILE_WRITE, Scope.USERS_WRITE],
+    ),
 )
 async def patch_user(
     request: AnyRequest,
@@ -184,7 +226,7 @@ async def patch_user(
     USER_PATH,
     status_code=204,
     summary="Delete an account",
-    **documented_by(DeleteUser, 400, 401, 403, 404, 409, 412, 429, 503, tags=TAG),
+    **documented_by(DeleteUser, 400, 401, 403, 404, 409, 412, 429, 503, tags=TAG, scopes=[Scope.USERS_WRITE]),
 )
 async def delete_user(
     request: AnyRequest,

@@ -1,0 +1,180 @@
+"""Personal API tokens: create (the secret shown once), list, revoke (CONTRACT §13)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from gatehouse.application.api_token_format import digest, new_api_token
+from gatehouse.application.audit_log import record
+from gatehouse.application.errors import ConflictError, NotFoundError
+from gatehouse.application.ports.api_tokens import ApiToken, NewApiToken
+from gatehouse.application.ports.audit import AuditAction
+from gatehouse.application.ports.clock import Clock
+from gatehouse.application.ports.unit_of_work import UnitOfWork
+from gatehouse.application.security_notices import Notice, send_notice
+from gatehouse.domain.errors import InvalidValueError
+from gatehouse.domain.policy import Actor, check_can_manage_tokens_of, check_token_scopes
+from gatehouse.domain.scopes import ordered, parse_scopes
+from gatehouse.domain.user import User
+
+# Live tokens an account may hold at once: enough for every script, bounded so a stolen session
+# can't fill the table.
+MAX_LIVE_TOKENS = 100
+MAX_NAME_LENGTH = 100
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedApiToken:
+    token: ApiToken
+    secret: str = field(repr=False)
+
+
+def token_name(name: str) -> str:
+    """1-100 printable characters, trimmed (422 naming `name`)."""
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
+        raise InvalidValueError("name", f"A token's name is 1 to {MAX_NAME_LENGTH} printable characters")
+    return cleaned
+
+
+async def _owner(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
+    check_can_manage_tokens_of(actor, user_id)
+    owner = await uow.users.get(user_id)
+    if owner is None:
+        raise NotFoundError(f"User with id {user_id} not found")
+    return owner
+
+
+class CreateApiToken:
+    """Create an API token for an account; its secret is in the answer, this once.
+
+    - By the account's own session, an admin's session, or the operator; never by an API token (403).
+    - `scopes`: at least one known scope (422 naming an unknown one); `introspect` only for an
+      admin's token (403). A scope never grants more than the owner's role when the token is used.
+    - `expires_in_days`: 1 to `GATEHOUSE_API_TOKEN_MAX_DAYS` (422), 30 when not given (or that
+      maximum, if shorter); `name`: 1-100 printable characters.
+    - At most 100 live tokens per account (409: revoke one first); an inactive account gets none (409).
+    - Audit `token.created` (its id, name and scopes); the owner is told (a security notice).
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int
+        name: str
+        scopes: Sequence[str]
+        expires_in_days: int | None = None  # None: 30 days (or the longest allowed, if shorter)
+
+    def __init__(self, uow: UnitOfWork, clock: Clock, max_days: int) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._max_days = max_days
+
+    async def execute(self, command: Command) -> CreatedApiToken:
+        name = token_name(command.name)
+        scopes = parse_scopes(command.scopes)
+        days = (
+            command.expires_in_days
+            if command.expires_in_days is not None
+            else min(DEFAULT_DAYS, self._max_days)
+        )
+        if not 1 <= days <= self._max_days:
+            raise InvalidValueError("expires_in_days", f"A token lives 1 to {self._max_days} days")
+        secret = new_api_token()
+        check_can_manage_tokens_of(command.actor, command.user_id)
+        async with self._uow as uow:
+            owner = await uow.users.lock(command.user_id, exclusive=True)  # one count at a time
+            if owner is None:
+                raise NotFoundError(f"User with id {command.user_id} not found")
+            check_token_scopes(owner, scopes)
+            if not owner.is_active:
+                raise ConflictError("An inactive account can't have API tokens")
+            now = self._clock.now()
+            if await uow.api_tokens.count_live(owner.id, now) >= MAX_LIVE_TOKENS:
+                raise ConflictError(f"An account holds at most {MAX_LIVE_TOKENS} live API tokens; revoke one")
+            token = await uow.api_tokens.add(
+                NewApiToken(
+                    user_id=owner.id,
+                    name=name,
+                    scopes=scopes,
+                    digest=digest(secret),
+                    created_at=now,
+                    expires_at=now + timedelta(days=days),
+                )
+            )
+            details = {"token_id": token.id, "name": name, "scopes": [s.value for s in ordered(scopes)]}
+            await record(
+                uow, AuditAction.TOKEN_CREATED, at=now, user_id=owner.id, actor=command.actor, details=details
+            )
+            await send_notice(uow, Notice.API_TOKEN_CREATED, owner, at=now, detail=f"“{name}”")
+            await uow.commit()
+        return CreatedApiToken(token=token, secret=secret)
+
+
+class ListApiTokens:
+    """An account's API tokens that are not revoked (expired ones included), oldest first, without
+    their secrets.
+
+    - One's own by a session; anyone's by an admin's session (403 otherwise; API tokens: 403).
+    - `user_id=None` (the operator only): every account's.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        user_id: int | None
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, query: Query) -> Sequence[ApiToken]:
+        async with self._uow as uow:
+            if query.user_id is None:
+                if not query.actor.is_operator:
+                    raise InvalidValueError("user_id", "Name the account whose tokens to list")
+                return await uow.api_tokens.list_unrevoked(None)
+            await _owner(uow, query.actor, query.user_id)
+            return await uow.api_tokens.list_unrevoked(query.user_id)
+
+
+class RevokeApiToken:
+    """Revoke an API token: it stops working at once, on every worker.
+
+    - One's own by a session; anyone's by an admin's session or the operator (`user_id=None`:
+      whoever owns it). A token that is not the account's, or is already revoked: 404.
+    - Audit `token.revoked` (its id and name).
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Command:
+        actor: Actor
+        user_id: int | None
+        token_id: int
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, command: Command) -> ApiToken:
+        async with self._uow as uow:
+            if command.user_id is not None:
+                await _owner(uow, command.actor, command.user_id)
+            elif not command.actor.is_operator:
+                raise InvalidValueError("user_id", "Name the account whose token to revoke")
+            token = await uow.api_tokens.get(command.token_id)
+            mine = token is not None and command.user_id in (None, token.user_id)
+            now = self._clock.now()
+            if token is None or not mine or not await uow.api_tokens.revoke(token.id, now):
+                raise NotFoundError(f"API token with id {command.token_id} not found")
+            details = {"token_id": token.id, "name": token.name}
+            await record(
+                uow,
+                AuditAction.TOKEN_REVOKED,
+                at=now,
+                user_id=token.user_id,
+                actor=command.actor,
+                details=details,
+            )
+            await uow.commit()
+        return token
