@@ -122,7 +122,8 @@ def racing_units_of_work(store: Store) -> tuple[UnitOfWork, UnitOfWork]:
 
     On PostgreSQL the second reads only after the first has; the first goes on after its read
     only once the second's read has finished or waits for a lock the first holds; the second goes
-    on after its read only once the first has finished. SQLite and memory run one writer at a time, so there the two race.
+    on after its read only once the first has finished. SQLite and memory run one writer at a
+    time, so there the two race.
     """
     backend, db = store.backend, store.database
     if db is None or db.is_sqlite:
