@@ -25,7 +25,7 @@ from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.update_user import PatchUser
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
-from gatehouse.entrypoints.cli import maintenance_commands, preflight
+from gatehouse.entrypoints.cli import maintenance_commands, preflight, token_commands
 from gatehouse.entrypoints.cli.output import Listing, print_json, utc, warn
 from gatehouse.entrypoints.container import Container, close_resources
 from gatehouse.entrypoints.logs import configure_logging
@@ -156,6 +156,8 @@ async def dispatch(args: argparse.Namespace) -> int:
         with container.origin().binding(Origin(request_id=f"cli-{os.urandom(8).hex()}")):
             if args.command == "users":
                 return await USER_COMMANDS[args.action](container, args)
+            if args.command == "tokens":
+                return await token_commands.COMMANDS[args.action](container, args)
             return await maintenance_commands.COMMANDS[(args.command, args.action)](container, args)
     finally:
         await close_resources(container)

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
-from gatehouse.entrypoints.cli import commands, key_commands, maintenance_commands, preflight
+from gatehouse.entrypoints.cli import commands, key_commands, maintenance_commands, preflight, token_commands
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
@@ -135,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
     mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(dest="action", required=True)
     mail.add_parser("deliver", help="deliver what waits in the outbox now, then exit")
     key_commands.add_parser(sub)
+    token_commands.add_parser(sub)
     return root
 
 
