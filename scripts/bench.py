@@ -257,11 +257,14 @@ def main() -> None:
         token = call(base, "POST", "/api/v1/auth/token", {"email": "admin@bench.test", "password": PASSWORD})[
             "access_token"]
         me = call(base, "GET", "/api/v1/users/me", token=token)
+        api_token = call(base, "POST", "/api/v1/users/me/tokens",
+                         {"name": "bench", "scopes": ["profile:read", "users:read"]}, token)["token"]
         api = base + "/api/v1"
         login_body = '{"email":"user7@bench.test","password":"' + PASSWORD + '"}'
         signup_body = '{"email":"new_ID@bench.test","username":"n_ID","password":"' + PASSWORD + '"}'
         rows = [
             ("GET /users/me", f"{api}/users/me", 32, token, None),
+            ("GET /users/me with an API token", f"{api}/users/me", 32, api_token, None),
             ("GET /users/{id}", f"{api}/users/{me['id']}", 32, token, None),
             ("GET /users?page=3&page_size=50", f"{api}/users?page=3&page_size=50", 32, token, None),
             ("POST /users", f"{api}/users", 32, None, lua_post(signup_body, unique=True)),

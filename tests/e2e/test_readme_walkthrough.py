@@ -42,6 +42,9 @@ STATUSES = [
     204,  # 12. ending session 3, the current one
     403,  # 14. a right password with MFA on: the challenge
     200,  # 14. the second step with a code
+    201,  # 15. a new API token
+    200,  # 15. the user list, called with it
+    403,  # 15. a password change, refused to it
 ]
 
 
@@ -132,7 +135,10 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert '"error":"MfaRequiredError"' in out, failure  # 14. the challenge
     assert '"mfa_token":"' in out, failure
     assert out.count('"access_token":"') >= 2, failure  # 8. refresh, and 14. the second step
+    assert re.search(r'"token":"gat_[A-Za-z0-9]{46}"', out), failure  # 15. the token, shown once
+    assert '"active":true' in out and '"token_type":"access_token"' in out, failure  # 15. introspection
+    assert re.search(r"^\s*1\s+2\s+nightly report\s", out, re.MULTILINE), failure  # 15. `tokens list`
     # `rm -r $W` ran, and no token file landed anywhere else.
     assert not any((tmp_path / "shell-tmp").iterdir()), "the walk-through's scratch folder was not removed"
     left = {path.name for folder in (tmp_path, tmp_path / "var") for path in folder.iterdir()}
-    assert not left & {"tokens.json", "admin.json", "totp.json", "step1.txt"}, sorted(left)
+    assert not left & {"tokens.json", "admin.json", "totp.json", "step1.txt", "token.txt"}, sorted(left)
