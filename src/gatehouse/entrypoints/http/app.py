@@ -162,7 +162,9 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
         ],
         dependencies=dependencies(container, metrics),
         exception_handlers={Exception: handle_exception},
-        openapi_config=openapi_config(package_version(), settings.password_policy),
+        openapi_config=openapi_config(
+            package_version(), settings.password_policy, settings.api_token_max_days
+        ),
         cors_config=cors if settings.cors_origins else None,
         request_max_body_size=MAX_BODY_BYTES,
         on_startup=[open_relay, open_housekeeping],

@@ -155,9 +155,10 @@ class RedocPage(RedocRenderPlugin):
         router.register(docs_script("redoc-init.js"))
 
 
-def openapi_config(version: str, password_policy: str) -> OpenAPIConfig:
+def openapi_config(version: str, password_policy: str, max_days: int = 365) -> OpenAPIConfig:
     """The document's settings: the same document on every start, whatever host, port or public
-    URL (fixed examples, relative URLs; only the password policy, which the schema states, shows)."""
+    URL (fixed examples, relative URLs; only the password policy and an API token's longest life,
+    which the schema states, show)."""
     return OpenAPIConfig(
         # Every docs route carries the CSP and X-Frame-Options: none of them may be framed.
         openapi_router=DocsRouter(
@@ -178,6 +179,6 @@ def openapi_config(version: str, password_policy: str) -> OpenAPIConfig:
                 css_url=f"{VENDOR}/swagger-ui/swagger-ui.css",
             ),
             RedocPage(path="/redoc", js_url=f"{VENDOR}/redoc/redoc.standalone.js", google_fonts=False),
-            DocumentPlugin(path="/openapi.json", password_policy=password_policy),
+            DocumentPlugin(path="/openapi.json", password_policy=password_policy, max_days=max_days),
         ],
     )

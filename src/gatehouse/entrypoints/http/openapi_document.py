@@ -39,6 +39,8 @@ PASSWORD_RULES: dict[str, Json] = {
     },
 }
 PASSWORD_MARK = "x-gatehouse-password-policy"  # noqa: S105 - set by schemas.py, replaced here
+DAYS_MARK = "x-gatehouse-api-token-max-days"  # set by schemas/api_tokens.py: the setting in force
+DEFAULT_MAX_DAYS = 365
 
 
 def body_types(app: Litestar) -> list[type[Any]]:
@@ -52,14 +54,16 @@ def body_types(app: Litestar) -> list[type[Any]]:
     return [found[name] for name in sorted(found)]
 
 
-def finalize(document: Json, bodies: Iterable[type[Any]], password_policy: str) -> Json:
+def finalize(
+    document: Json, bodies: Iterable[type[Any]], password_policy: str, max_days: int = DEFAULT_MAX_DAYS
+) -> Json:
     """Litestar's document plus the request bodies' schemas, the header components, the security
     schemes' missing parts, and the parameters and headers every operation and answer has."""
     document = msgspec.json.decode(msgspec.json.encode(document))  # a copy to change
     components = document.setdefault("components", {})
     _, inputs = msgspec.json.schema_components(list(bodies), ref_template=SCHEMA_REF)
     for schema in inputs.values():
-        _refine_input(schema, PASSWORD_RULES[password_policy])
+        _refine_input(schema, PASSWORD_RULES[password_policy], max_days)
     schemas = {**components.get("schemas", {}), **inputs}
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
@@ -104,11 +108,14 @@ def _is_error(answer: Json) -> bool:
     return bool(schema.get("$ref") == SCHEMA_REF.format(name="ErrorBody"))
 
 
-def _refine_input(schema: Any, password: Json) -> None:
+def _refine_input(schema: Any, password: Json, max_days: int = DEFAULT_MAX_DAYS) -> None:
     """The rules the API enforces on what a client sends: every string refuses NUL (a new password
     follows the policy in force), and a body that takes unknown fields (the OAuth2 form, whose
-    every value is text) takes at most 16 fields, none named or valued with a NUL (body.py)."""
+    every value is text) takes at most 16 fields, none named or valued with a NUL (body.py); an API
+    token's life is bounded by `GATEHOUSE_API_TOKEN_MAX_DAYS`."""
     for node in _nodes(schema):
+        if node.pop(DAYS_MARK, False):
+            node["maximum"] = max_days
         if node.pop(PASSWORD_MARK, False):
             node.update(password)
         elif node.get("type") == "string" and "pattern" not in node and "enum" not in node:
@@ -132,13 +139,14 @@ def _nodes(schema: Any) -> Iterator[Json]:
 class DocumentPlugin(JsonRenderPlugin):
     """Serves /openapi.json: `finalize` of Litestar's document, built once per app."""
 
-    def __init__(self, *, password_policy: str, **kwargs: Any) -> None:
+    def __init__(self, *, password_policy: str, max_days: int = DEFAULT_MAX_DAYS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.password_policy = password_policy
+        self.max_days = max_days
         self._rendered: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if self._rendered is None:
-            document = finalize(openapi_schema, body_types(request.app), self.password_policy)
+            document = finalize(openapi_schema, body_types(request.app), self.password_policy, self.max_days)
             self._rendered = self.render_json(request, document)
         return self._rendered

@@ -9,6 +9,7 @@ from msgspec import UNSET, Meta, UnsetType
 from gatehouse.application.ports.api_tokens import ApiToken
 from gatehouse.application.use_cases.introspection import Introspection
 from gatehouse.domain.scopes import ordered
+from gatehouse.entrypoints.http.openapi_document import DAYS_MARK
 from gatehouse.entrypoints.http.schemas.fields import Strict
 
 ScopeName = Literal[
@@ -31,8 +32,9 @@ class ApiTokenIn(Strict):
             int,
             Meta(
                 ge=1,
-                le=36_500,
+                le=36_500,  # the document states the setting in force instead (openapi_document.py)
                 description="1 to GATEHOUSE_API_TOKEN_MAX_DAYS (365 unless set); 30 when left out",
+                extra_json_schema={DAYS_MARK: True},
             ),
         ]
         | None
