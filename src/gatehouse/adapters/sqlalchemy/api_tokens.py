@@ -1,6 +1,7 @@
 """API tokens in the database: the repository of a unit of work, and the one-row look-up that
 every request with an API token makes (token ⋈ user, by the unique digest)."""
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,20 +27,35 @@ TOKEN_PRINCIPAL = (
         users.c.is_active.is_(True),
     )
 )
-TIMES = {"created_at", "expires_at", "last_used_at", "revoked_at"}
 
 
 def stored_scopes(scopes: frozenset[Scope]) -> str:
     return " ".join(ordered(scopes))
 
 
+@functools.cache
+def scopes_of(stored: str) -> frozenset[Scope]:
+    """The scopes of a stored `scopes` column (few distinct values: parsed once each)."""
+    return frozenset(Scope(name) for name in stored.split())
+
+
 def token_from(values: Sequence[Any], moment: Callable[[Any], datetime] | None = None) -> ApiToken:
     """A token from its columns in `TOKEN_COLUMNS` order; `moment` makes a driver's timestamp aware."""
-    fields = dict(zip(TOKEN_COLUMNS, values, strict=True))
+    id_, user_id, name, scopes, created, expires, used, revoked = values
     if moment is not None:
-        fields.update({name: moment(fields[name]) for name in TIMES if fields[name] is not None})
-    fields["scopes"] = frozenset(Scope(name) for name in str(fields["scopes"]).split())
-    return ApiToken(**fields)
+        created, expires = moment(created), moment(expires)
+        used = moment(used) if used is not None else None
+        revoked = moment(revoked) if revoked is not None else None
+    return ApiToken(
+        id=id_,
+        user_id=user_id,
+        name=name,
+        scopes=scopes_of(scopes),
+        created_at=created,
+        expires_at=expires,
+        last_used_at=used,
+        revoked_at=revoked,
+    )
 
 
 def principal_from(row: Sequence[Any], moment: Callable[[Any], datetime] | None = None) -> TokenPrincipal:
