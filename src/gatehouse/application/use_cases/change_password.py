@@ -55,6 +55,7 @@ class ChangePassword:
         self._clock = clock
 
     async def execute(self, command: Command) -> None:
+        command.actor.require_session("change a password")
         user = still_there(await self._queries.get(command.actor.user_id))
         await confirm_password(
             self._attempts, self._hasher, user, command.current_password, "Current password is wrong"

@@ -133,6 +133,7 @@ class StartTotpEnrolment(OwnMfaUseCase):
         password: str = field(repr=False)
 
     async def execute(self, command: Command) -> PendingTotp:
+        command.actor.require_session("manage two-factor authentication")
         mfa = self._mfa
         user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password is wrong")
@@ -159,6 +160,7 @@ class ConfirmTotpEnrolment(OwnMfaUseCase):
     Command = CodeCommand
 
     async def execute(self, command: CodeCommand) -> RecoveryCodes:
+        command.actor.require_session("manage two-factor authentication")
         mfa = self._mfa
         now = mfa.clock.now()
         async with mfa.uow as uow:
@@ -186,6 +188,7 @@ class RenewRecoveryCodes(OwnMfaUseCase):
     Command = CodeCommand
 
     async def execute(self, command: CodeCommand) -> RecoveryCodes:
+        command.actor.require_session("manage two-factor authentication")
         async def renew(uow: UnitOfWork, user: User, now: datetime) -> Sequence[str]:
             codes = await self._mfa.factor.renew_recovery_codes(uow, user.id, now)
             await record(
@@ -212,6 +215,7 @@ class DisableMfa(OwnMfaUseCase):
         code: str = field(repr=False)
 
     async def execute(self, command: Command) -> None:
+        command.actor.require_session("manage two-factor authentication")
         mfa = self._mfa
         user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, WRONG_PASSWORD_OR_CODE)
@@ -235,6 +239,7 @@ class ResetMfa(OverUnitOfWork):
         user_id: int
 
     async def execute(self, command: Command) -> User:
+        command.actor.require_session("manage two-factor authentication")
         check_can_reset_mfa(command.actor, command.user_id)
         now = self._clock.now()
         async with self._uow as uow:

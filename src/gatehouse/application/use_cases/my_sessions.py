@@ -33,6 +33,7 @@ class ListMySessions:
         self._clock = clock
 
     async def execute(self, query: Query) -> Sequence[SessionView]:
+        query.actor.require_session("manage sessions")
         actor = query.actor
         live = await self._queries.list_live(actor.user_id, self._clock.now())
         return [SessionView(s, s.id == actor.session_id) for s in live]
@@ -51,6 +52,7 @@ class RevokeMySession(OverUnitOfWork):
         session_id: int
 
     async def execute(self, command: Command) -> None:
+        command.actor.require_session("manage sessions")
         actor, session_id = command.actor, command.session_id
         now = self._clock.now()
         async with self._uow as uow:
@@ -79,6 +81,7 @@ class RevokeAllSessions(OverUnitOfWork):
         user_id: int
 
     async def execute(self, command: Command) -> None:
+        command.actor.require_session("manage sessions")
         actor = command.actor
         now = self._clock.now()
         async with self._uow as uow:

@@ -86,6 +86,7 @@ class Logout:
         self._clock = clock
 
     async def execute(self, command: Command) -> None:
+        command.actor.require_session("log out (revoke the token instead)")
         now = self._clock.now()
         async with self._uow as uow:
             await uow.sessions.revoke(command.actor.session_id, now)
