@@ -136,7 +136,8 @@ def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert '"mfa_token":"' in out, failure
     assert out.count('"access_token":"') >= 2, failure  # 8. refresh, and 14. the second step
     assert re.search(r'"token":"gat_[A-Za-z0-9]{46}"', out), failure  # 15. the token, shown once
-    assert '"active":true' in out and '"token_type":"access_token"' in out, failure  # 15. introspection
+    assert '"active":true' in out, failure  # 15. introspection
+    assert '"token_type":"access_token"' in out, failure
     assert re.search(r"^\s*1\s+2\s+nightly report\s", out, re.MULTILINE), failure  # 15. `tokens list`
     # `rm -r $W` ran, and no token file landed anywhere else.
     assert not any((tmp_path / "shell-tmp").iterdir()), "the walk-through's scratch folder was not removed"

@@ -2,13 +2,14 @@
 access tokens carry an `exp`, a spy on the token read side, and actors of tokens."""
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gatehouse.adapters.memory.fakes import FixedClock, InMemoryTokenIssuer
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.ports.api_tokens import ApiToken, TokenPrincipal
 from gatehouse.application.ports.credentials import AccessClaims
+from gatehouse.application.ports.sessions import NewSession
 from gatehouse.application.use_cases.api_tokens import (
     CreateApiToken,
     CreatedApiToken,
@@ -30,6 +31,7 @@ class TokenDesk:
     """CreateApiToken, ListApiTokens and RevokeApiToken over one unit of work."""
 
     def __init__(self, uow: InMemoryUnitOfWork, clock: FixedClock, max_days: int = MAX_DAYS) -> None:
+        self._uow, self._clock = uow, clock
         self.creator = CreateApiToken(uow, clock, max_days)
         self.lister = ListApiTokens(uow)
         self.revoker = RevokeApiToken(uow, clock)
@@ -40,9 +42,31 @@ class TokenDesk:
         """A token of `user` (the `profile:read` scope unless told)."""
         user_id = user if isinstance(user, int) else user.id
         command = CreateApiToken.Command(
-            actor=actor, user_id=user_id, name=name, scopes=scopes or ["profile:read"], expires_in_days=days
+            actor=await self.with_session(actor),
+            user_id=user_id,
+            name=name,
+            scopes=scopes or ["profile:read"],
+            expires_in_days=days,
         )
         return await self.creator.execute(command)
+
+    async def with_session(self, actor: Actor) -> Actor:
+        """A session's actor made by `actor_of` (session 0) with a live session of its own, as a
+        signed-in caller has: creation checks the caller's session again (401 once it has ended)."""
+        if actor.session_id or actor.is_operator or actor.by_api_token:
+            return actor
+        now = self._clock.now()
+        async with self._uow as uow:
+            new = NewSession(
+                user_id=actor.user_id,
+                created_at=now,
+                expires_at=now + timedelta(days=1),
+                ip=None,
+                user_agent=None,
+            )
+            session = await uow.sessions.add(new)
+            await uow.commit()
+        return replace(actor, session_id=session.id)
 
     async def ids(self, actor: Actor, user: User | None) -> list[int]:
         """The ids ListApiTokens gives, in its order."""

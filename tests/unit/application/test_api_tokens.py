@@ -56,7 +56,9 @@ async def test_the_secret_is_shown_once_and_only_its_digest_is_stored(
     everything = repr(database.state) + "".join(m.subject + m.body for m in mails)
     assert created.secret[4:44] not in everything  # not even its random part, anywhere
     [mail] = [m for m in cases.mails(me.email.value) if m.subject == NOTICE]
-    assert "deploy" in mail.body
+    # The notice names the token by id and scopes; the caller's own text (the name) stays out of it.
+    assert f"token {t.id}, scopes profile:read orders:read" in mail.body
+    assert "deploy" not in mail.body
     [event] = cases.events(AuditAction.TOKEN_CREATED)
     assert (event.user_id, event.actor_id) == (me.id, me.id)
     assert event.details == {"token_id": t.id, "name": "deploy", "scopes": ["profile:read", "orders:read"]}
@@ -139,6 +141,23 @@ async def test_at_most_100_live_tokens_revoked_and_expired_ones_not_counted(
         await desk.create(actor_of(me), me)
     with pytest.raises(ConflictError):
         await desk.create(actor_of(me), me)
+
+
+async def test_a_session_that_ended_meanwhile_makes_no_token(
+    accounts: Accounts, desk: TokenDesk, database: InMemoryDatabase
+) -> None:
+    """A password reset (or a sign-out everywhere) that commits while a creation waits for the
+    owner's lock ends the caller's session; the creation then finds it ended, under the lock."""
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    database.state.sessions[actor.session_id].revoked_at = database.state.sessions[
+        actor.session_id
+    ].created_at
+
+    with pytest.raises(AuthenticationError, match="Session has ended"):
+        await desk.create(actor, me)
+
+    assert database.state.api_tokens == {}
 
 
 async def test_an_inactive_or_missing_owner_gets_no_token(accounts: Accounts, desk: TokenDesk) -> None:

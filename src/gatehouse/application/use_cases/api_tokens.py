@@ -1,12 +1,13 @@
 """Personal API tokens: create (the secret shown once), list, revoke (CONTRACT §13)."""
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from gatehouse.application.api_token_format import digest, new_api_token
 from gatehouse.application.audit_log import record
-from gatehouse.application.errors import ConflictError, NotFoundError
+from gatehouse.application.errors import AuthenticationError, ConflictError, NotFoundError
 from gatehouse.application.ports.api_tokens import ApiToken, NewApiToken
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
@@ -31,11 +32,26 @@ class CreatedApiToken:
 
 
 def token_name(name: str) -> str:
-    """1-100 printable characters, trimmed (422 naming `name`)."""
+    """1-100 characters, trimmed, not blank, with no control character (422 naming `name`): it is
+    printed in lists, tables and the owner's notice."""
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
-        raise InvalidValueError("name", f"A token's name is 1 to {MAX_NAME_LENGTH} printable characters")
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(unicodedata.category(c) == "Cc" for c in name):
+        raise InvalidValueError(
+            "name",
+            f"A token's name is 1 to {MAX_NAME_LENGTH} characters, not blank, with no control character",
+        )
     return cleaned
+
+
+async def session_still_live(uow: UnitOfWork, actor: Actor, now: datetime) -> None:
+    """The caller's session, checked again under the owner's lock: a password reset (or a sign-out
+    everywhere) that committed while this request waited has ended it, and the tokens it revoked
+    must not be followed by one made on its strength (401). The operator has no session."""
+    if actor.is_operator:
+        return
+    session = await uow.sessions.get(actor.session_id)
+    if session is None or session.user_id != actor.user_id or not session.is_live(now):
+        raise AuthenticationError("Session has ended")
 
 
 async def _owner(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
@@ -53,8 +69,10 @@ class CreateApiToken:
     - `scopes`: at least one known scope (422 naming an unknown one); `introspect` only for an
       admin's token (403). A scope never grants more than the owner's role when the token is used.
     - `expires_in_days`: 1 to `GATEHOUSE_API_TOKEN_MAX_DAYS` (422), 30 when not given (or that
-      maximum, if shorter); `name`: 1-100 printable characters.
+      maximum, if shorter); `name`: 1-100 characters, not blank, no control character.
     - At most 100 live tokens per account (409: revoke one first); an inactive account gets none (409).
+    - The caller's session is checked again under the owner's lock: one that a password reset ended
+      meanwhile makes no token (401).
     - Audit `token.created` (its id, name and scopes); the owner is told (a security notice).
     """
 
@@ -87,10 +105,11 @@ class CreateApiToken:
             owner = await uow.users.lock(command.user_id, exclusive=True)  # one count at a time
             if owner is None:
                 raise NotFoundError(f"User with id {command.user_id} not found")
+            now = self._clock.now()
+            await session_still_live(uow, command.actor, now)
             check_token_scopes(owner, scopes)
             if not owner.is_active:
                 raise ConflictError("An inactive account can't have API tokens")
-            now = self._clock.now()
             if await uow.api_tokens.count_live(owner.id, now) >= MAX_LIVE_TOKENS:
                 raise ConflictError(f"An account holds at most {MAX_LIVE_TOKENS} live API tokens; revoke one")
             token = await uow.api_tokens.add(
@@ -103,11 +122,14 @@ class CreateApiToken:
                     expires_at=now + timedelta(days=days),
                 )
             )
-            details = {"token_id": token.id, "name": name, "scopes": [s.value for s in ordered(scopes)]}
+            named = [scope.value for scope in ordered(scopes)]
+            details = {"token_id": token.id, "name": name, "scopes": named}
             await record(
                 uow, AuditAction.TOKEN_CREATED, at=now, user_id=owner.id, actor=command.actor, details=details
             )
-            await send_notice(uow, Notice.API_TOKEN_CREATED, owner, at=now, detail=f"“{name}”")
+            # The id and scopes, not the name: a caller's text in the mail could pass for a link.
+            detail = f"token {token.id}, scopes {' '.join(named)}"
+            await send_notice(uow, Notice.API_TOKEN_CREATED, owner, at=now, detail=detail)
             await uow.commit()
         return CreatedApiToken(token=token, secret=secret)
 

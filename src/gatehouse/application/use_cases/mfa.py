@@ -189,6 +189,7 @@ class RenewRecoveryCodes(OwnMfaUseCase):
 
     async def execute(self, command: CodeCommand) -> RecoveryCodes:
         command.actor.require_session("manage two-factor authentication")
+
         async def renew(uow: UnitOfWork, user: User, now: datetime) -> Sequence[str]:
             codes = await self._mfa.factor.renew_recovery_codes(uow, user.id, now)
             await record(

@@ -11,6 +11,7 @@ from typing import NoReturn
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
 from gatehouse.entrypoints.cli import commands, key_commands, maintenance_commands, preflight, token_commands
+from gatehouse.entrypoints.cli.token_commands import shown, whole_number
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
@@ -20,20 +21,22 @@ MAX_ID = 2**63 - 1
 def account_id(raw: str) -> int:
     """An id as the database holds it: ASCII digits, 1 to 2^63-1 (argparse turns a refusal into
     one usage line and exit status 2)."""
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not an account id (a whole number from 1 to {MAX_ID})")
+    if whole_number(raw, 1, MAX_ID) is None:
+        raise argparse.ArgumentTypeError(
+            f"{shown(raw)} is not an account id (a whole number from 1 to {MAX_ID})"
+        )
     return int(raw)
 
 
 def port_number(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a TCP port (a whole number from 1 to 65535)")
+    if whole_number(raw, 1, 65535) is None:
+        raise argparse.ArgumentTypeError(f"{shown(raw)} is not a TCP port (a whole number from 1 to 65535)")
     return int(raw)
 
 
 def worker_count(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a number of workers (a whole number from 1)")
+    if whole_number(raw, 1, 100_000) is None:
+        raise argparse.ArgumentTypeError(f"{shown(raw)} is not a number of workers (a whole number from 1)")
     return int(raw)
 
 

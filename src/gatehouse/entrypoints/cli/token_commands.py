@@ -14,15 +14,29 @@ from gatehouse.entrypoints.container import Container
 OPERATOR = Actor.operator()
 
 
+def whole_number(raw: str, low: int, high: int) -> int | None:
+    """`raw` as ASCII digits within [low, high], else None; never `int()` of thousands of digits
+    (Python refuses more than 4300: a traceback)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw.lstrip("0")) > len(str(high)):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def shown(raw: str) -> str:
+    """An argument as an error line quotes it: at most 40 characters of it."""
+    return repr(raw[:40] + ("…" if len(raw) > 40 else ""))
+
+
 def positive_id(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"not an id (a positive integer): {raw[:40]!r}")
+    if whole_number(raw, 1, 2**63 - 1) is None:
+        raise argparse.ArgumentTypeError(f"{shown(raw)} is not an id (a whole number from 1 to {2**63 - 1})")
     return int(raw)
 
 
 def day_count(raw: str) -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
-        raise argparse.ArgumentTypeError(f"not a number of days: {raw[:40]!r}")
+    if whole_number(raw, 0, 999_999) is None:
+        raise argparse.ArgumentTypeError(f"{shown(raw)} is not a number of days")
     return int(raw)
 
 

@@ -52,7 +52,8 @@ def _with_integral_floats(raw: bytes, kind: type[T], error: msgspec.ValidationEr
     """JSON has one kind of number: `2.0` is the integer 2, as JSON Schema's `integer` (and so the
     document) says. msgspec refuses a float where an int is due, so such a body is converted again
     with its integral floats as ints; any other schema violation stays one (422)."""
-    if "Expected `int`, got `float`" in str(error):
+    message = str(error)  # "Expected `int`, got `float`", or "`int | null`" for an optional one
+    if message.startswith("Expected `int") and "got `float`" in message:
         try:
             return msgspec.convert(_integral(msgspec.json.decode(raw)), type=kind, strict=True)
         except msgspec.ValidationError as again:

@@ -7,6 +7,7 @@ from litestar.params import PathParameter
 from gatehouse.entrypoints.http.problems import BadRequestError
 
 MAX_ID = 2**63 - 1
+MAX_DIGITS = len(str(MAX_ID))
 # Parsed by `parse_id` (anything else is a 400); the schema says what it accepts, for clients and fuzzers.
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 UserIdPath = Annotated[
@@ -22,6 +23,13 @@ SessionIdPath = Annotated[
 
 def parse_id(raw: str, name: str = "user_id") -> int:
     """A path id: decimal digits within a 64-bit signed integer, else 400."""
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_ID or int(raw) < 1:
+    # Digits first, and no more than an int64 has, before `int()`: Python refuses to convert more
+    # than 4300 digits (a ValueError, which would be a 500).
+    if (
+        not raw.isascii()
+        or not raw.isdigit()
+        or len(raw.lstrip("0")) > MAX_DIGITS
+        or not 1 <= int(raw) <= MAX_ID
+    ):
         raise BadRequestError(f"Invalid {name}: expected a positive integer", None)
     return int(raw)

@@ -25,7 +25,16 @@ ScopeName = Literal[
 
 
 class ApiTokenIn(Strict):
-    name: Annotated[str, Meta(min_length=1, max_length=100, examples=["deploy script"])]
+    name: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=100,
+            # Not blank, no control character (C0, DEL, C1): the rule of `token_name`.
+            pattern=r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+            examples=["deploy script"],
+        ),
+    ]
     scopes: Annotated[list[ScopeName], Meta(min_length=1, max_length=16, examples=[["profile:read"]])]
     expires_in_days: (
         Annotated[
