@@ -145,6 +145,16 @@ class Flow:
         off = {"password": NEW_PASSWORD, "code": codes[1]}
         await self.call("DELETE", mine, "auth.mfa_disabled", 204, json=off, headers=auth)
 
+    async def api_token(self) -> None:
+        """Create an API token by a session (the secret is never audited), and revoke it."""
+        auth, _ = await self.log_in(NEW_PASSWORD)
+        body = {"name": "audited script", "scopes": ["profile:read"]}
+        made = await self.call("POST", f"{USERS}/me/tokens", "token.created", 201, json=body, headers=auth)
+        self.secrets.add(made.json()["token"])
+        await self.call(
+            "DELETE", f"{USERS}/me/tokens/{made.json()['id']}", "token.revoked", 204, headers=auth
+        )
+
     async def leave(self) -> None:
         off = {"is_active": False}
         await self.call("PATCH", self.user, "user.deactivated", 200, json=off, headers=self.admin)
@@ -158,6 +168,7 @@ async def run_every_action(api: Api) -> Flow:
     await flow.edit_and_order()
     await flow.sessions_and_passwords()
     await flow.two_factor()
+    await flow.api_token()
     await flow.leave()
     return flow
 

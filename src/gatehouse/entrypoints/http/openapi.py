@@ -95,6 +95,11 @@ TAGS = [
         "admin's reset. With MFA on, `POST /auth/token` answers 403 `MfaRequiredError` with an "
         "`mfa_token`, and `POST /auth/token/mfa` finishes the log-in with a code.",
     ),
+    Tag(
+        name="API tokens",
+        description="Personal API tokens (`gat_…`) for scripts and services: created by a session, shown "
+        "once, scoped, revoked at will; an admin lists and revokes anyone's.",
+    ),
     Tag(name="audit", description="The audit trail of every change, newest first (admins)."),
     Tag(
         name="keys",
