@@ -18,6 +18,7 @@ from gatehouse.adapters.sqlalchemy.migrate import upgrade
 from gatehouse.entrypoints.container import Container
 from gatehouse.entrypoints.http.app import create_app
 from tests.conftest import TEST_ARGON2
+from tests.contract_scopes import CONTRACT_SCOPES
 from tests.e2e.conftest import Account, Api, database_url, test_settings
 from tests.e2e.mfa_support import bearer
 
@@ -26,16 +27,7 @@ USERS = f"{V1}/users"
 ME = f"{USERS}/me"
 MY_TOKENS = f"{ME}/tokens"
 INTROSPECT = f"{V1}/auth/introspect"
-ALL_SCOPES = [
-    "profile:read",
-    "profile:write",
-    "orders:read",
-    "orders:write",
-    "users:read",
-    "users:write",
-    "audit:read",
-    "introspect",
-]
+ALL_SCOPES = CONTRACT_SCOPES
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SHAPE = re.compile(r"gat_([A-Za-z0-9]{40})([A-Za-z0-9]{6})")
 MISSING_ID = 987_654

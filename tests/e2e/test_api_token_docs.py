@@ -3,18 +3,10 @@ API tokens, and the longest life in force."""
 
 from pathlib import Path
 
+from tests.contract_scopes import CONTRACT_SCOPES
 from tests.e2e.test_openapi_document import operations, running
 
-SCOPES = {
-    "profile:read",
-    "profile:write",
-    "orders:read",
-    "orders:write",
-    "users:read",
-    "users:write",
-    "audit:read",
-    "introspect",
-}
+SCOPES = set(CONTRACT_SCOPES)
 # Per route of the contract's table, the scopes it lists (either may be needed, by the target).
 EXPECTED = {
     ("get", "/users/me"): ["profile:read"],

@@ -28,21 +28,13 @@ from gatehouse.domain.policy import (
 from gatehouse.domain.scopes import ALL_SCOPES, Scope, ordered, parse_scopes
 from gatehouse.domain.user import User
 from gatehouse.domain.values import Email, Role, Username
+from tests.contract_scopes import CONTRACT_SCOPES
 
 ADMIN, MODERATOR, USER = Role.ADMIN, Role.MODERATOR, Role.USER
 ROLES = [ADMIN, MODERATOR, USER]
 ACTOR_ID, OTHER_ID = 1, 2
 MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
-TABLE_ORDER = [
-    "profile:read",
-    "profile:write",
-    "orders:read",
-    "orders:write",
-    "users:read",
-    "users:write",
-    "audit:read",
-    "introspect",
-]
+TABLE_ORDER = CONTRACT_SCOPES
 Check = Callable[[Actor], None]
 
 

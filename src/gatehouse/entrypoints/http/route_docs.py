@@ -9,6 +9,12 @@ from gatehouse.domain.scopes import Scope
 from gatehouse.entrypoints.http.docs import errors
 from gatehouse.entrypoints.http.openapi import API_TOKEN, SIGNED_IN, describe
 
+# The error statuses most routes share, by what the route does (each adds its own where it differs).
+READ_ERRORS = (400, 401, 403, 404, 429, 503)
+BODY_ERRORS = (400, 401, 403, 413, 422, 429, 503)
+CREATE_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+CHANGE_ERRORS = (400, 401, 403, 404, 409, 412, 413, 422, 429, 503)
+
 # A route handler's `opt` key naming the scopes an API token may call it with; a route without it
 # answers 403 to every API token (auth.py), so a new route is closed to them until it says so.
 TOKEN_SCOPES = "token_scopes"  # noqa: S105 - a key name

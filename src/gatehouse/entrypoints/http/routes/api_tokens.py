@@ -15,7 +15,7 @@ from gatehouse.entrypoints.http.body import decode_body, decode_form
 from gatehouse.entrypoints.http.docs import returns
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import JSON, documented, json_body
-from gatehouse.entrypoints.http.route_docs import documented_by
+from gatehouse.entrypoints.http.route_docs import BODY_ERRORS, CREATE_ERRORS, READ_ERRORS, documented_by
 from gatehouse.entrypoints.http.routes.auth import FORM, NO_STORE
 from gatehouse.entrypoints.http.schemas.api_tokens import (
     ApiTokenIn,
@@ -49,15 +49,7 @@ async def _owner(request: AnyRequest, user_id: str | None) -> tuple[Actor, int]:
     summary="Create an API token (shown once)",
     **documented_by(
         CreateApiToken,
-        400,
-        401,
-        403,
-        404,
-        409,
-        413,
-        422,
-        429,
-        503,
+        *CREATE_ERRORS,
         tags=TAG,
         responses=returns(201, NewApiTokenOut, "The token, with its secret: shown this once"),
     ),
@@ -97,7 +89,7 @@ async def list_my_api_tokens(
 @get(
     OF_USER,
     summary="List an account's API tokens (admin)",
-    **documented_by(ListApiTokens, 400, 401, 403, 404, 429, 503, tags=TAG),
+    **documented_by(ListApiTokens, *READ_ERRORS, tags=TAG),
 )
 async def list_api_tokens(
     request: AnyRequest, list_api_tokens: NamedDependency[ListApiTokens], user_id: UserIdPath
@@ -116,7 +108,7 @@ async def _revoke(request: AnyRequest, use_case: RevokeApiToken, user_id: str | 
     ME + "/{token_id:str}",
     status_code=204,
     summary="Revoke one of one's API tokens",
-    **documented_by(RevokeApiToken, 400, 401, 403, 404, 429, 503, tags=TAG),
+    **documented_by(RevokeApiToken, *READ_ERRORS, tags=TAG),
 )
 async def revoke_my_api_token(
     request: AnyRequest, revoke_api_token: NamedDependency[RevokeApiToken], token_id: TokenIdPath
@@ -128,7 +120,7 @@ async def revoke_my_api_token(
     OF_USER + "/{token_id:str}",
     status_code=204,
     summary="Revoke an account's API token (admin)",
-    **documented_by(RevokeApiToken, 400, 401, 403, 404, 429, 503, tags=TAG),
+    **documented_by(RevokeApiToken, *READ_ERRORS, tags=TAG),
 )
 async def revoke_api_token(
     request: AnyRequest,
@@ -146,13 +138,7 @@ async def revoke_api_token(
     summary="Introspect a token (RFC 7662)",
     **documented_by(
         IntrospectToken,
-        400,
-        401,
-        403,
-        413,
-        422,
-        429,
-        503,
+        *BODY_ERRORS,
         tags=["auth"],
         security=[],
         responses=returns(200, IntrospectionOut, "Whether the token is live, and whose it is"),

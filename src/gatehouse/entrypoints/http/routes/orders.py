@@ -43,7 +43,7 @@ from gatehouse.entrypoints.http.paging import (
     numbered_page,
     require_plain_integers,
 )
-from gatehouse.entrypoints.http.route_docs import documented_by
+from gatehouse.entrypoints.http.route_docs import CHANGE_ERRORS, CREATE_ERRORS, READ_ERRORS, documented_by
 from gatehouse.entrypoints.http.schemas.orders import (
     OrderCursorPageOut,
     OrderIn,
@@ -67,19 +67,7 @@ LIST_ERRORS = (400, 401, 403, 404, 429, 503)
     operation_class=creating(OrderIn),
     summary="Place an order",
     **documented_by(
-        CreateOrder,
-        400,
-        401,
-        403,
-        404,
-        409,
-        413,
-        422,
-        429,
-        503,
-        tags=TAG,
-        responses=created(OrderOut),
-        scopes=[Scope.ORDERS_WRITE],
+        CreateOrder, *CREATE_ERRORS, tags=TAG, responses=created(OrderOut), scopes=[Scope.ORDERS_WRITE]
     ),
 )
 async def create_order(
@@ -103,12 +91,7 @@ async def create_order(
     summary="Read an order",
     **documented_by(
         GetOrder,
-        400,
-        401,
-        403,
-        404,
-        429,
-        503,
+        *READ_ERRORS,
         tags=TAG,
         responses={**returns(200, OrderOut, "The order, with its ETag"), **NOT_MODIFIED},
         scopes=[Scope.ORDERS_READ],
@@ -131,21 +114,7 @@ async def read_order(
     ORDER,
     operation_class=json_body(OrderStatusIn, response_headers={200: ["ETag"]}),
     summary="Move an order to another status",
-    **documented_by(
-        ChangeOrderStatus,
-        400,
-        401,
-        403,
-        404,
-        409,
-        412,
-        413,
-        422,
-        429,
-        503,
-        tags=TAG,
-        scopes=[Scope.ORDERS_WRITE],
-    ),
+    **documented_by(ChangeOrderStatus, *CHANGE_ERRORS, tags=TAG, scopes=[Scope.ORDERS_WRITE]),
 )
 async def change_order_status(
     request: AnyRequest,

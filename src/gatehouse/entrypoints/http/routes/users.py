@@ -35,7 +35,13 @@ from gatehouse.entrypoints.http.docs import NOT_MODIFIED, errors, returns
 from gatehouse.entrypoints.http.idempotency import create_once, created, creating, stored_under
 from gatehouse.entrypoints.http.ids import UserIdPath, parse_id
 from gatehouse.entrypoints.http.openapi import documented, json_body
-from gatehouse.entrypoints.http.route_docs import documented_by, token_access
+from gatehouse.entrypoints.http.route_docs import (
+    BODY_ERRORS,
+    CHANGE_ERRORS,
+    READ_ERRORS,
+    documented_by,
+    token_access,
+)
 from gatehouse.entrypoints.http.schemas.users import (
     ChangePasswordIn,
     PatchUserIn,
@@ -120,16 +126,7 @@ async def read_me(request: AnyRequest, if_none_match: IfNoneMatch) -> Response[A
     operation_class=documented(response_headers={200: ["ETag"], 304: ["ETag"]}),
     summary="Read an account",
     **documented_by(
-        GetUser,
-        400,
-        401,
-        403,
-        404,
-        429,
-        503,
-        tags=TAG,
-        responses=NOT_MODIFIED,
-        scopes=[Scope.PROFILE_READ, Scope.USERS_READ],
+        GetUser, *READ_ERRORS, tags=TAG, responses=NOT_MODIFIED, scopes=[Scope.PROFILE_READ, Scope.USERS_READ]
     ),
 )
 async def read_user(
@@ -147,21 +144,7 @@ async def read_user(
     USER_PATH,
     operation_class=json_body(ReplaceUserIn, response_headers=WITH_ETAG),
     summary="Replace an account",
-    **documented_by(
-        ReplaceUser,
-        400,
-        401,
-        403,
-        404,
-        409,
-        412,
-        413,
-        422,
-        429,
-        503,
-        tags=TAG,
-        scopes=[Scope.PROFILE_WRITE, Scope.USERS_WRITE],
-    ),
+    **documented_by(ReplaceUser, *CHANGE_ERRORS, tags=TAG, scopes=[Scope.PROFILE_WRITE, Scope.USERS_WRITE]),
 )
 async def replace_user(
     request: AnyRequest,
@@ -189,21 +172,7 @@ async def replace_user(
     USER_PATH,
     operation_class=json_body(PatchUserIn, response_headers=WITH_ETAG),
     summary="Change some fields of an account",
-    **documented_by(
-        PatchUser,
-        400,
-        401,
-        403,
-        404,
-        409,
-        412,
-        413,
-        422,
-        429,
-        503,
-        tags=TAG,
-        scopes=[Scope.PROFILE_WRITE, Scope.USERS_WRITE],
-    ),
+    **documented_by(PatchUser, *CHANGE_ERRORS, tags=TAG, scopes=[Scope.PROFILE_WRITE, Scope.USERS_WRITE]),
 )
 async def patch_user(
     request: AnyRequest,
@@ -247,7 +216,7 @@ async def delete_user(
     status_code=204,
     operation_class=json_body(ChangePasswordIn),
     summary="Change one's own password",
-    **documented_by(ChangePassword, 400, 401, 403, 413, 422, 429, 503, tags=TAG),
+    **documented_by(ChangePassword, *BODY_ERRORS, tags=TAG),
 )
 async def change_password(request: AnyRequest, change_password: NamedDependency[ChangePassword]) -> None:
     actor = await require_actor(request)
