@@ -13,7 +13,9 @@ import pytest
 from gatehouse.adapters.sqlalchemy.database import Database
 from gatehouse.adapters.sqlalchemy.mail_outbox import SqlAlchemyMailQueue
 from gatehouse.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from gatehouse.application.ports.api_tokens import NewApiToken
 from gatehouse.application.ports.credentials import TokenPurpose
+from gatehouse.domain.scopes import Scope
 from tests.databases import ENGINES, migrated_postgres_url
 from tests.e2e.cli_support import Cli, assert_one_line_error
 from tests.housekeeping_builders import (
@@ -31,7 +33,15 @@ from tests.housekeeping_builders import (
 
 T = TypeVar("T")
 HOUR = timedelta(hours=1)
-KINDS = {"sessions", "refresh_tokens", "account_tokens", "mfa_challenges", "idempotency_records", "mails"}
+KINDS = {
+    "sessions",
+    "refresh_tokens",
+    "account_tokens",
+    "mfa_challenges",
+    "api_tokens",
+    "idempotency_records",
+    "mails",
+}
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +119,25 @@ async def plant_spent_and_live_rows(database: Database) -> dict[str, int]:
     await plant_sent_mail(new_uow, SqlAlchemyMailQueue(database), "sent", now - 2 * HOUR)
     await plant_mail(new_uow, "suppressed", now - 2 * HOUR, deliver=False)
     await plant_mail(new_uow, "pending", now - 2 * HOUR)
+    async with new_uow() as uow:
+        for name, expires in (
+            ("revoked", now + HOUR),
+            ("lapsed", now - 31 * 24 * HOUR),
+            ("kept", now - HOUR),
+        ):
+            token = await uow.api_tokens.add(
+                NewApiToken(
+                    user_id=bob.id,
+                    name=name,
+                    scopes=frozenset({Scope.PROFILE_READ}),
+                    digest=fingerprint(name),
+                    created_at=now - 40 * 24 * HOUR,
+                    expires_at=expires,
+                )
+            )
+            if name == "revoked":
+                await uow.api_tokens.revoke(token.id, now - 2 * HOUR)
+        await uow.commit()
     return {"ended": ended.id, "live": live.id}
 
 
@@ -123,6 +152,12 @@ async def survivors(database: Database, sessions: dict[str, int]) -> dict[str, b
             found[f"token:{name}"] = token is not None
     for key in ("old", "fresh"):
         found[f"idempotency:{key}"] = await idempotency_stored(new_uow, key)
+    async with new_uow() as uow:
+        stored = {token.name for token in await uow.api_tokens.list_unrevoked(None)}
+        stored |= {t.name for tid in (1, 2, 3) if (t := await uow.api_tokens.get(tid)) is not None}
+    found["api token revoked"] = "revoked" in stored
+    found["api token lapsed"] = "lapsed" in stored  # expired over 30 days ago
+    found["api token kept"] = "kept" in stored  # expired an hour ago: still listed to its owner
     pending = await SqlAlchemyMailQueue(database).depth()
     found["pending mail"] = pending == 1
     return found
@@ -140,6 +175,7 @@ def test_db_prune_deletes_what_served_its_purpose_and_prints_the_counts(cli_and_
         "refresh_tokens": 2,
         "account_tokens": 1,
         "mfa_challenges": 0,
+        "api_tokens": 2,
         "idempotency_records": 1,
         "mails": 2,
     }
@@ -152,6 +188,9 @@ def test_db_prune_deletes_what_served_its_purpose_and_prints_the_counts(cli_and_
         "token:unspent": True,
         "idempotency:old": False,
         "idempotency:fresh": True,
+        "api token revoked": False,
+        "api token lapsed": False,
+        "api token kept": True,
         "pending mail": True,
     }
     again = json.loads(cli.ok("db", "prune"))

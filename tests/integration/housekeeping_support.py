@@ -28,6 +28,7 @@ MEMORY_TABLES = {
     "idempotency_keys": "idempotency",
     "mail_outbox": "mails",
     "mfa_challenges": "mfa_challenges",
+    "api_tokens": "api_tokens",
 }
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from gatehouse.application.ports.api_tokens import NewApiToken
 from gatehouse.application.ports.credentials import NewAccountToken, TokenPurpose
+from gatehouse.domain.scopes import Scope
 from gatehouse.domain.user import Session, User
 from tests.housekeeping_builders import (
     fingerprint,
@@ -235,3 +237,47 @@ async def test_of_two_claimers_racing_for_a_free_lease_exactly_one_wins(store: S
             )
 
             assert sorted([mine, theirs]) == [False, True], round_
+
+
+async def test_api_tokens_revoked_or_expired_before_their_cutoffs_go(store: Store) -> None:
+    owner = await plant_user(store.new_uow, "owner", T0)
+    expired_cutoff = CUTOFF - 10 * DAY
+    plan = {
+        "live": (FAR, None),
+        "revoked": (FAR, CUTOFF - US),
+        "revoked-at-cutoff": (FAR, CUTOFF),
+        "expired": (expired_cutoff - US, None),
+        "expired-at-cutoff": (expired_cutoff, None),
+        "expired-recently": (CUTOFF - US, None),  # past the revocation cutoff, not the expiry one
+    }
+    async with store.new_uow() as uow:
+        for name, (expires_at, revoked_at) in plan.items():
+            token = await uow.api_tokens.add(
+                NewApiToken(
+                    user_id=owner.id,
+                    name=name,
+                    scopes=frozenset({Scope.PROFILE_READ}),
+                    digest=fingerprint(name),
+                    created_at=T0,
+                    expires_at=expires_at,
+                )
+            )
+            if revoked_at is not None:
+                await uow.api_tokens.revoke(token.id, revoked_at)
+        await uow.commit()
+
+    deleted = await store.rows.delete_ended_api_tokens(
+        revoked_before=CUTOFF, expired_before=expired_cutoff, limit=MANY
+    )
+
+    assert deleted == 2
+    async with store.new_uow() as uow:
+        left = {t.name for tid in range(1, len(plan) + 1) if (t := await uow.api_tokens.get(tid))}
+    assert left == {"live", "revoked-at-cutoff", "expired-at-cutoff", "expired-recently"}
+    assert await store.count("api_tokens") == 4
+    assert (
+        await store.rows.delete_ended_api_tokens(
+            revoked_before=CUTOFF, expired_before=expired_cutoff, limit=1
+        )
+        == 0
+    )

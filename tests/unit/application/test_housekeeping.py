@@ -10,7 +10,9 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.housekeeping import InMemoryHousekeeping, InMemoryTaskLease
 from gatehouse.adapters.memory.mail_outbox import InMemoryMailQueue
 from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
+from gatehouse.application.ports.api_tokens import NewApiToken
 from gatehouse.application.use_cases.housekeeping import PruneExpiredRows, PruneReport, RunHousekeeping
+from gatehouse.domain.scopes import Scope
 from tests.housekeeping_builders import (
     NewUow,
     fingerprint,
@@ -100,6 +102,40 @@ async def test_one_time_tokens_go_an_hour_after_they_were_spent_or_expired(
     assert set(database.state.account_tokens) == {
         fingerprint(name) for name in ("unspent", "just-expired", "just-spent")
     }
+
+
+async def test_api_tokens_go_an_hour_after_revocation_or_30_days_after_expiry(
+    database: InMemoryDatabase, new_uow: NewUow, clock: FixedClock
+) -> None:
+    owner = await plant_user(new_uow, "owner", LONG_AGO)
+    plan = {
+        "live": (NOW + DAY, None),
+        "revoked": (NOW + DAY, NOW - HOUR - US),
+        "just-revoked": (NOW + DAY, NOW - HOUR),
+        "lapsed": (NOW - 30 * DAY - US, None),
+        "just-lapsed": (NOW - 30 * DAY, None),
+        "expired-last-week": (NOW - 7 * DAY, None),  # its owner still sees it listed, as expired
+    }
+    async with new_uow() as uow:
+        for name, (expires_at, revoked_at) in plan.items():
+            new = NewApiToken(
+                user_id=owner.id,
+                name=name,
+                scopes=frozenset({Scope.PROFILE_READ}),
+                digest=fingerprint(name),
+                created_at=LONG_AGO,
+                expires_at=expires_at,
+            )
+            token = await uow.api_tokens.add(new)
+            if revoked_at is not None:
+                await uow.api_tokens.revoke(token.id, revoked_at)
+        await uow.commit()
+
+    report = await prune(database, clock).execute()
+
+    assert report.api_tokens == 2
+    left = {stored.token.name for stored in database.state.api_tokens.values()}
+    assert left == {"live", "just-revoked", "just-lapsed", "expired-last-week"}
 
 
 async def test_idempotency_records_go_25_hours_after_their_request_began(

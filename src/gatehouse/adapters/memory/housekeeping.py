@@ -4,7 +4,7 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import TypeVar
 
-from gatehouse.adapters.memory.state import HasState, StoredMail
+from gatehouse.adapters.memory.state import HasState, StoredApiToken, StoredMail
 from gatehouse.application.ports.credentials import AccountToken
 from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
 from gatehouse.application.ports.mfa import MfaChallenge
@@ -72,6 +72,18 @@ class InMemoryHousekeeping(Housekeeping):
         async with self._db.writer:
             challenges = self._db.state.mfa_challenges
             return len(_delete_some(challenges, lambda c: _challenge_ended(c, ended_before), limit))
+
+    async def delete_ended_api_tokens(
+        self, *, revoked_before: datetime, expired_before: datetime, limit: int
+    ) -> int:
+        def ended(stored: StoredApiToken) -> bool:
+            revoked = stored.token.revoked_at
+            return (
+                revoked is not None and revoked < revoked_before
+            ) or stored.token.expires_at < expired_before
+
+        async with self._db.writer:
+            return len(_delete_some(self._db.state.api_tokens, ended, limit))
 
     async def delete_idempotency_records(self, *, started_before: datetime, limit: int) -> int:
         async with self._db.writer:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from gatehouse.adapters.sqlalchemy.database import Database, unavailable_as_503
 from gatehouse.adapters.sqlalchemy.tables import (
     account_tokens,
+    api_tokens,
     idempotency_keys,
     mail_outbox,
     mfa_challenges,
@@ -53,6 +54,13 @@ class SqlAlchemyHousekeeping(Housekeeping):
         c = mfa_challenges.c
         doomed = select(c.id).where(or_(c.used_at < ended_before, c.expires_at < ended_before)).limit(limit)
         return await self._run(delete(mfa_challenges).where(c.id.in_(doomed)))
+
+    async def delete_ended_api_tokens(
+        self, *, revoked_before: datetime, expired_before: datetime, limit: int
+    ) -> int:
+        c = api_tokens.c
+        ended = or_(c.revoked_at < revoked_before, c.expires_at < expired_before)
+        return await self._run(delete(api_tokens).where(c.id.in_(select(c.id).where(ended).limit(limit))))
 
     async def delete_idempotency_records(self, *, started_before: datetime, limit: int) -> int:
         c = idempotency_keys.c

@@ -29,6 +29,12 @@ class Housekeeping(Protocol):
         """Second-step log-in challenges (`mfa_token`s) spent or expired before `ended_before`."""
         ...
 
+    async def delete_ended_api_tokens(
+        self, *, revoked_before: datetime, expired_before: datetime, limit: int
+    ) -> int:
+        """API tokens revoked before `revoked_before` or expired before `expired_before`."""
+        ...
+
     async def delete_idempotency_records(self, *, started_before: datetime, limit: int) -> int:
         """Idempotency records whose first request began before `started_before`."""
         ...

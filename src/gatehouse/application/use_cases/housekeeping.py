@@ -12,6 +12,8 @@ from gatehouse.application.use_cases.idempotency import KEY_LIFETIME
 # (a refresh racing a log-out, a reset confirmed at its last second) finds it still there, and
 # clocks of other hosts a little ahead or behind change nothing.
 GRACE = timedelta(hours=1)
+# An expired API token stays listed (to its owner, as expired) this long before it goes.
+EXPIRED_TOKENS_LISTED = timedelta(days=30)
 BATCH = 1000
 LEASE_NAME = "housekeeping"
 
@@ -24,6 +26,7 @@ class PruneReport:
     refresh_tokens: int = 0
     account_tokens: int = 0
     mfa_challenges: int = 0
+    api_tokens: int = 0
     idempotency_records: int = 0
     mails: int = 0
 
@@ -46,6 +49,8 @@ class PruneExpiredRows:
     - A one-time token (verification, reset) goes an hour after it was spent, killed by a newer
       one, or expired; "unknown" is answered as "spent" was. An unspent, unexpired one stays.
     - A second-step log-in challenge (`mfa_token`) goes an hour after it was spent or expired.
+    - An API token goes an hour after it was revoked, or 30 days after it expired (until then its
+      owner sees it listed, expired).
     - An idempotency record goes 25 hours after its first request began (a retry replays within
       24 hours only).
     - A mail goes an hour after it was sent; a dropped or suppressed mail once it was queued over
@@ -70,6 +75,9 @@ class PruneExpiredRows:
             sessions=await self._drain(rows.delete_ended_sessions, ended_before=ended),
             account_tokens=await self._drain(rows.delete_spent_account_tokens, ended_before=ended),
             mfa_challenges=await self._drain(rows.delete_ended_mfa_challenges, ended_before=ended),
+            api_tokens=await self._drain(
+                rows.delete_ended_api_tokens, revoked_before=ended, expired_before=now - EXPIRED_TOKENS_LISTED
+            ),
             idempotency_records=await self._drain(
                 rows.delete_idempotency_records, started_before=now - KEY_LIFETIME - GRACE
             ),
