@@ -1,6 +1,6 @@
 """Personal API tokens: create (the secret shown once), list, revoke (CONTRACT §13)."""
 
-import unicodedata
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,14 +31,23 @@ class CreatedApiToken:
     secret: str = field(repr=False)
 
 
+# A name is printed in lists and tables: no control character, line break or bidi override, and at
+# least one character that shows (not only spaces, zero-width or filler characters). The HTTP
+# schema states this same pattern (schemas/api_tokens.py).
+_UNPRINTABLE = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = r"\s\u00ad\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u2800\u3164\ufeff\uffa0"
+NAME_PATTERN = rf"^[^{_UNPRINTABLE}]*[^{_UNPRINTABLE}{_INVISIBLE}][^{_UNPRINTABLE}]*$"
+_NAME = re.compile(NAME_PATTERN)
+
+
 def token_name(name: str) -> str:
-    """1-100 characters, trimmed, not blank, with no control character (422 naming `name`): it is
-    printed in lists, tables and the owner's notice."""
+    """1-100 characters, trimmed, matching `NAME_PATTERN` (422 naming `name`)."""
     cleaned = name.strip()
-    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or any(unicodedata.category(c) == "Cc" for c in name):
+    if _NAME.fullmatch(name) is None or not cleaned or len(cleaned) > MAX_NAME_LENGTH:
         raise InvalidValueError(
             "name",
-            f"A token's name is 1 to {MAX_NAME_LENGTH} characters, not blank, with no control character",
+            f"A token's name is 1 to {MAX_NAME_LENGTH} characters with one that shows, and no control "
+            "character, line break or bidi override",
         )
     return cleaned
 

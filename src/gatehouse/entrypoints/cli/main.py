@@ -21,23 +21,26 @@ MAX_ID = 2**63 - 1
 def account_id(raw: str) -> int:
     """An id as the database holds it: ASCII digits, 1 to 2^63-1 (argparse turns a refusal into
     one usage line and exit status 2)."""
-    if whole_number(raw, 1, MAX_ID) is None:
+    value = whole_number(raw, 1, MAX_ID)
+    if value is None:
         raise argparse.ArgumentTypeError(
             f"{shown(raw)} is not an account id (a whole number from 1 to {MAX_ID})"
         )
-    return int(raw)
+    return value
 
 
 def port_number(raw: str) -> int:
-    if whole_number(raw, 1, 65535) is None:
+    value = whole_number(raw, 1, 65535)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{shown(raw)} is not a TCP port (a whole number from 1 to 65535)")
-    return int(raw)
+    return value
 
 
 def worker_count(raw: str) -> int:
-    if whole_number(raw, 1, 100_000) is None:
+    value = whole_number(raw, 1, 100_000)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{shown(raw)} is not a number of workers (a whole number from 1)")
-    return int(raw)
+    return value
 
 
 class OneLineParser(argparse.ArgumentParser):

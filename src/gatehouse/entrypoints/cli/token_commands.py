@@ -19,7 +19,7 @@ def whole_number(raw: str, low: int, high: int) -> int | None:
     (Python refuses more than 4300: a traceback)."""
     if not raw.isascii() or not raw.isdigit() or len(raw.lstrip("0")) > len(str(high)):
         return None
-    value = int(raw)
+    value = int(raw.lstrip("0") or "0")  # leading zeros count toward Python's limit too
     return value if low <= value <= high else None
 
 
@@ -29,15 +29,17 @@ def shown(raw: str) -> str:
 
 
 def positive_id(raw: str) -> int:
-    if whole_number(raw, 1, 2**63 - 1) is None:
+    value = whole_number(raw, 1, 2**63 - 1)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{shown(raw)} is not an id (a whole number from 1 to {2**63 - 1})")
-    return int(raw)
+    return value
 
 
 def day_count(raw: str) -> int:
-    if whole_number(raw, 0, 999_999) is None:
+    value = whole_number(raw, 0, 999_999)
+    if value is None:
         raise argparse.ArgumentTypeError(f"{shown(raw)} is not a number of days")
-    return int(raw)
+    return value
 
 
 def add_parser(sub: Any) -> None:

@@ -25,11 +25,12 @@ def parse_id(raw: str, name: str = "user_id") -> int:
     """A path id: decimal digits within a 64-bit signed integer, else 400."""
     # Digits first, and no more than an int64 has, before `int()`: Python refuses to convert more
     # than 4300 digits (a ValueError, which would be a 500).
+    digits = raw.lstrip("0")  # leading zeros count toward that limit too
     if (
         not raw.isascii()
         or not raw.isdigit()
-        or len(raw.lstrip("0")) > MAX_DIGITS
-        or not 1 <= int(raw) <= MAX_ID
+        or len(digits) > MAX_DIGITS
+        or not 1 <= int(digits or "0") <= MAX_ID
     ):
         raise BadRequestError(f"Invalid {name}: expected a positive integer", None)
-    return int(raw)
+    return int(digits)

@@ -7,6 +7,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from gatehouse.application.ports.api_tokens import ApiToken
+from gatehouse.application.use_cases.api_tokens import NAME_PATTERN
 from gatehouse.application.use_cases.introspection import Introspection
 from gatehouse.domain.scopes import Scope, ordered
 from gatehouse.entrypoints.http.openapi_document import DAYS_MARK
@@ -22,8 +23,7 @@ class ApiTokenIn(Strict):
         Meta(
             min_length=1,
             max_length=100,
-            # Not blank, no control character (C0, DEL, C1): the rule of `token_name`.
-            pattern=r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+            pattern=NAME_PATTERN,  # the rule of `token_name`
             examples=["deploy script"],
         ),
     ]
