@@ -91,10 +91,17 @@ class SqliteReadPool:
             self._opened += 1
             try:
                 conn = await aiosqlite.connect(self._path, isolation_level=None)
+            except (sqlite3.Error, OSError) as exc:
+                self._opened -= 1
+                raise ServiceUnavailableError("The database can't be opened", 2) from exc
+            try:
                 await conn.create_function(UNICODE_LOWER, 1, unicode_lower, deterministic=True)
                 await conn.execute("PRAGMA busy_timeout=5000")
                 await conn.execute("PRAGMA query_only=1")
             except (sqlite3.Error, OSError) as exc:
+                # Closed now, on this loop: a connection left open would end its thread later,
+                # posting to a loop that may be gone.
+                await conn.close()
                 self._opened -= 1
                 raise ServiceUnavailableError("The database can't be opened", 2) from exc
             self._all.append(conn)
