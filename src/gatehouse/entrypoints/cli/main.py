@@ -11,36 +11,10 @@ from typing import NoReturn
 from gatehouse.application.errors import ApplicationError
 from gatehouse.domain.errors import DomainError, InvalidValueError
 from gatehouse.entrypoints.cli import commands, key_commands, maintenance_commands, preflight, token_commands
-from gatehouse.entrypoints.cli.token_commands import shown, whole_number
+from gatehouse.entrypoints.cli.arguments import account_id, port_number, worker_count
 from gatehouse.entrypoints.settings import SettingsError
 
 ROLES = ("admin", "moderator", "user")
-MAX_ID = 2**63 - 1
-
-
-def account_id(raw: str) -> int:
-    """An id as the database holds it: ASCII digits, 1 to 2^63-1 (argparse turns a refusal into
-    one usage line and exit status 2)."""
-    value = whole_number(raw, 1, MAX_ID)
-    if value is None:
-        raise argparse.ArgumentTypeError(
-            f"{shown(raw)} is not an account id (a whole number from 1 to {MAX_ID})"
-        )
-    return value
-
-
-def port_number(raw: str) -> int:
-    value = whole_number(raw, 1, 65535)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{shown(raw)} is not a TCP port (a whole number from 1 to 65535)")
-    return value
-
-
-def worker_count(raw: str) -> int:
-    value = whole_number(raw, 1, 100_000)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{shown(raw)} is not a number of workers (a whole number from 1)")
-    return value
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -8,46 +8,17 @@ from gatehouse.application.ports.api_tokens import ApiToken
 from gatehouse.application.use_cases.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.scopes import Scope, ordered
+from gatehouse.entrypoints.cli.arguments import day_count, token_id
 from gatehouse.entrypoints.cli.output import Listing, print_json, table_time, utc
 from gatehouse.entrypoints.container import Container
 
 OPERATOR = Actor.operator()
 
 
-def whole_number(raw: str, low: int, high: int) -> int | None:
-    """`raw` as ASCII digits within [low, high], else None; never `int()` of thousands of digits
-    (Python refuses more than 4300: a traceback)."""
-    if not raw.isascii() or not raw.isdigit() or len(raw.lstrip("0")) > len(str(high)):
-        return None
-    value = int(raw.lstrip("0") or "0")  # leading zeros count toward Python's limit too
-    return value if low <= value <= high else None
-
-
-def shown(raw: str) -> str:
-    """An argument as an error line quotes it: at most 40 characters of it."""
-    return repr(raw[:40] + ("…" if len(raw) > 40 else ""))
-
-
-def positive_id(raw: str) -> int:
-    value = whole_number(raw, 1, 2**63 - 1)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{shown(raw)} is not an id (a whole number from 1 to {2**63 - 1})")
-    return value
-
-
-def day_count(raw: str) -> int:
-    value = whole_number(raw, 0, 999_999)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{shown(raw)} is not a number of days")
-    return value
-
-
 def add_parser(sub: Any) -> None:
     tokens = sub.add_parser("tokens", help="personal API tokens").add_subparsers(dest="action", required=True)
     create = tokens.add_parser("create", help="create an API token; prints it on stdout, this once")
-    create.add_argument(
-        "--user", type=positive_id, required=True, metavar="ID", help="the owner's account id"
-    )
+    create.add_argument("--user", type=token_id, required=True, metavar="ID", help="the owner's account id")
     create.add_argument("--name", required=True, help="what the token is for (1-100 characters)")
     create.add_argument(
         "--scope",
@@ -65,10 +36,10 @@ def add_parser(sub: Any) -> None:
         help="its life, 1 to GATEHOUSE_API_TOKEN_MAX_DAYS (default: 30, or that maximum if shorter)",
     )
     listing = tokens.add_parser("list", help="list the tokens not revoked (never their secrets)")
-    listing.add_argument("--user", type=positive_id, metavar="ID", help="only this account's (default: all)")
+    listing.add_argument("--user", type=token_id, metavar="ID", help="only this account's (default: all)")
     listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     revoke = tokens.add_parser("revoke", help="revoke a token: it stops working at once")
-    revoke.add_argument("token_id", type=positive_id, metavar="TOKEN_ID", help="the token's id (from list)")
+    revoke.add_argument("token_id", type=token_id, metavar="TOKEN_ID", help="the token's id (from list)")
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:
