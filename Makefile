@@ -56,9 +56,11 @@ test: lint typecheck
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
-DB ?= sqlite
+# Every row on SQLite and PostgreSQL (DB=sqlite or DB=postgres for one); WORKERS=2 for two workers.
+DB ?= both
+WORKERS ?= 1
 bench: install-dev
-	$(BIN)/python scripts/bench.py --db $(DB)
+	$(BIN)/python scripts/bench.py --db $(DB) --workers $(WORKERS)
 
 # schemathesis against the live /openapi.json of a throwaway server (see README, "Fuzzing").
 # FUZZ_MAX_EXAMPLES (default 50 per operation) and FUZZ_SEED tune it.

@@ -1,13 +1,18 @@
-"""`make bench`: drive a real Gatehouse worker with wrk and print req/s, p99 and peak memory.
+"""`make bench`: drive a real Gatehouse server with wrk and print req/s, p99 and peak memory.
 
-The server runs pinned to core 0 (one worker, rate limit off); wrk runs on core 1 with 32
-connections. It is a benchmark, not a test: it never fails the build. Usage:
-    python scripts/bench.py [--db sqlite|postgres] [--duration 10] [--users 300]
+Every row runs on SQLite and then on PostgreSQL (`--db` picks one), and a summary table gives
+both side by side with their ratio. The server's workers are pinned to the first cores (one
+worker: core 0), wrk to the next core (or the last one, shared, when the workers take them all),
+32 connections, rate limit off. The list page is also served by a bare ASGI app doing the same
+query and encoding (scripts/bench_baseline.py), and Gatehouse's rate is printed as a share of
+it. It is a benchmark, not a test: it never fails the build. Usage:
+    python scripts/bench.py [--db both|sqlite|postgres] [--workers 1] [--duration 10] [--users 300]
 """
 
 import argparse
 import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -22,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GATEHOUSE = ROOT / ".venv" / "bin" / "gatehouse"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+BASELINE_LABEL = "bare ASGI list page (scripts/bench_baseline.py)"
+FLOOD_LABEL = "GET /users/me while 8 connections log in"
 PASSWORD = "Bench-Passw0rd"
 SECRET = "bench-signing-secret-0123456789-abcdefghijklmnop"
 
@@ -126,8 +134,28 @@ def lua_post(body_template: str, unique: bool) -> str:
     return counter if unique else fixed
 
 
+class Cores:
+    """Where the server's workers and wrk run: workers on cores 0..n-1, wrk on core n, or on the
+    last core (shared with a worker) when the workers take every core."""
+
+    def __init__(self, workers: int) -> None:
+        available = os.cpu_count() or 1
+        last = min(workers, available) - 1
+        self.server = f"0-{last}" if last else "0"
+        self.wrk = str(min(workers, available - 1))
+        self.shared = workers >= available
+
+    def describe(self, workers: int) -> str:
+        where = f"core{'s' if workers > 1 else ''} {self.server}"
+        load = f"wrk on core {self.wrk}" + (" (shared with a worker)" if self.shared else "")
+        return f"{workers} worker{'s' if workers > 1 else ''} on {where}, {load}"
+
+
+CORES = Cores(1)
+
+
 def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | None, script: str | None) -> tuple[float, str]:
-    cmd = ["taskset", "-c", "1", wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    cmd = ["taskset", "-c", CORES.wrk, wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
@@ -143,7 +171,7 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | Non
     return (float(rps.group(1)) if rps else 0.0), (p99.group(1) if p99 else "?") + note
 
 
-def start_server(db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+def start_server(db: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
     env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_DATA_KEY=SECRET[::-1], GATEHOUSE_RATE_LIMIT_PER_MINUTE="0")
@@ -159,10 +187,29 @@ def start_server(db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, 
         env["GATEHOUSE_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     subprocess.run([str(GATEHOUSE), "db", "upgrade"], env=env, check=True, capture_output=True, cwd=workdir)
     server = subprocess.Popen(
-        ["taskset", "-c", "0", str(GATEHOUSE), "serve", "--port", str(port)],
+        ["taskset", "-c", CORES.server, str(GATEHOUSE), "serve", "--port", str(port), "--workers", str(workers)],
         env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     return server, f"http://127.0.0.1:{port}", env
+
+
+def start_baseline(env: dict[str, str], workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    baseline = subprocess.Popen(
+        ["taskset", "-c", CORES.server, str(PYTHON), str(ROOT / "scripts" / "bench_baseline.py"), str(port),
+         str(workers)],
+        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return baseline, f"http://127.0.0.1:{port}"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def interleaved_timing(base: str, path: str, emails: dict[str, str], users: int) -> None:
@@ -235,74 +282,143 @@ def mfa_login_timing(base: str, users: int) -> None:
         print(f"{label:<44} {len(values):>6} log-ins, median {median:.2f} ms, p90 {p90:.2f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--only", help="run only rows whose label contains this text")
-    parser.add_argument("--users", type=int, default=300)
-    args = parser.parse_args()
-    wrk = ensure_wrk()
+Row = tuple[float, str, float]  # req/s, p99 (and any non-2xx count), peak RSS in MB
+
+
+def run_engine(db: str, args: argparse.Namespace, wrk: str) -> dict[str, Row]:
+    """Every row on one engine; prints them as they come and returns them by label."""
+    results: dict[str, Row] = {}
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
-    server, base, env = start_server(args.db, workdir)
+    server, base, env = start_server(db, workdir, args.workers)
+
+    def measure(label: str, url: str, token: str | None, script: str | None, pid: int) -> None:
+        if args.only and args.only not in label:
+            return
+        drain(base)
+        with PeakMemory(pid) as mem:
+            rps, p99 = run_wrk(wrk, url, args.duration, 32, token, script)
+        results[label] = (rps, p99, mem.peak / 1024)
+        print(f"{label:<48} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB", flush=True)
+
     try:
         wait_ready(base)
         subprocess.run(
             [str(GATEHOUSE), "users", "create", "--email", "admin@bench.test", "--username", "bench_admin",
              "--password", PASSWORD, "--role", "admin"], env=env, cwd=workdir, check=True, capture_output=True,
         )
+        other = 0
         for n in range(args.users):
-            call(base, "POST", "/api/v1/users",
-                 {"email": f"user{n}@bench.test", "username": f"bench_user_{n}", "password": PASSWORD})
+            created = call(base, "POST", "/api/v1/users",
+                           {"email": f"user{n}@bench.test", "username": f"bench_user_{n}", "password": PASSWORD})
+            other = other or int(created["id"])
         token = call(base, "POST", "/api/v1/auth/token", {"email": "admin@bench.test", "password": PASSWORD})[
             "access_token"]
-        me = call(base, "GET", "/api/v1/users/me", token=token)
         api_token = call(base, "POST", "/api/v1/users/me/tokens",
                          {"name": "bench", "scopes": ["profile:read", "users:read"]}, token)["token"]
         api = base + "/api/v1"
+        page = "/users?page=3&page_size=50"
         login_body = '{"email":"user7@bench.test","password":"' + PASSWORD + '"}'
         signup_body = '{"email":"new_ID@bench.test","username":"n_ID","password":"' + PASSWORD + '"}'
-        rows = [
-            ("GET /users/me", f"{api}/users/me", 32, token, None),
-            ("GET /users/me with an API token", f"{api}/users/me", 32, api_token, None),
-            ("GET /users/{id}", f"{api}/users/{me['id']}", 32, token, None),
-            ("GET /users?page=3&page_size=50", f"{api}/users?page=3&page_size=50", 32, token, None),
-            ("POST /users", f"{api}/users", 32, None, lua_post(signup_body, unique=True)),
-            ("POST /auth/token", f"{api}/auth/token", 32, None, lua_post(login_body, unique=False)),
-        ]
-        print(f"\nGatehouse benchmark — {args.db}, one worker on core 0, wrk on core 1, {args.duration}s per row")
-        print(f"{'endpoint':<44} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
-        for label, url, conns, tok, script in rows:
-            if args.only and args.only not in label:
-                continue
-            drain(base)
-            with PeakMemory(server.pid) as mem:
-                rps, p99 = run_wrk(wrk, url, args.duration, conns, tok, script)
-            print(f"{label:<44} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+        print(f"\nGatehouse benchmark — {db}, {CORES.describe(args.workers)}, {args.duration}s per row")
+        print(f"{'endpoint':<48} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
+        measure("GET /users/me", f"{api}/users/me", token, None, server.pid)
+        measure("GET /users/me with an API token", f"{api}/users/me", api_token, None, server.pid)
+        measure("GET /users/{id} (another account)", f"{api}/users/{other}", token, None, server.pid)
+        measure(f"GET {page}", f"{api}{page}", token, None, server.pid)
+        if not args.only or args.only in BASELINE_LABEL:
+            baseline, baseline_base = start_baseline(env, workdir, args.workers)
+            try:
+                wait_ready(baseline_base)
+                measure(BASELINE_LABEL, f"{baseline_base}/api/v1{page}", token, None, baseline.pid)
+            finally:
+                stop(baseline)
+        measure("POST /users", f"{api}/users", None, lua_post(signup_body, unique=True), server.pid)
+        measure("POST /auth/token", f"{api}/auth/token", None, lua_post(login_body, unique=False), server.pid)
         if not args.only or "reset" in args.only:
             reset_timing(base, args.users)
         if not args.only or "resend" in args.only:
             resend_timing(base, args.users)
         if not args.only or "MFA" in args.only:
             mfa_login_timing(base, args.users)
-        if args.only and "flood" not in args.only:
-            return
+        if args.only and args.only not in FLOOD_LABEL:
+            return results
         flood_script = workdir / "flood.lua"
         flood_script.write_text(lua_post(login_body, unique=False))
         flood = subprocess.Popen(
-            ["taskset", "-c", "1", wrk, "-t1", "-c8", f"-d{args.duration + 2}s", "-s", str(flood_script),
+            ["taskset", "-c", CORES.wrk, wrk, "-t1", "-c8", f"-d{args.duration + 2}s", "-s", str(flood_script),
              f"{api}/auth/token"],
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, text=True,
         )
         time.sleep(1)
         with PeakMemory(server.pid) as mem:
             rps, p99 = run_wrk(wrk, f"{api}/users/me", args.duration, 32, token, None)
-        flood.wait()
-        print(f"{'GET /users/me while 8 connections log in':<44} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+        flood_out, _ = flood.communicate()
+        logins = re.search(r"Requests/sec:\s+([\d.]+)", flood_out)
+        refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", flood_out)
+        results[FLOOD_LABEL] = (rps, p99, mem.peak / 1024)
+        print(f"{FLOOD_LABEL:<48} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+        print(f"{'  the flood itself: POST /auth/token':<48} {float(logins.group(1)) if logins else 0:>9.0f}"
+              f"{' (' + refused.group(1) + ' non-2xx)' if refused else ''}")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def machine() -> str:
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    memory = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+    postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    import sqlite3
+
+    return (
+        f"{os.cpu_count()} cores ({cpu.group(1) if cpu else platform.machine()}), "
+        f"{int(memory.group(1)) // 1024 // 1024 if memory else '?'} GiB, Linux {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {postgres or 'psql ?'}"
+    )
+
+
+def summary(results: dict[str, dict[str, Row]], workers: int) -> None:
+    """Both engines side by side, PostgreSQL as a share of SQLite, and the derived ratios."""
+    print(f"\nSummary ({CORES.describe(workers)}) — {machine()}")
+    engines = [db for db in ("sqlite", "postgres") if db in results]
+    labels = [label for db in engines for label in results[db] if label != BASELINE_LABEL]
+    labels = list(dict.fromkeys(labels))
+    head = " | ".join(f"{db} req/s | {db} p99" for db in engines)
+    print(f"| row | {head} |" + (" PostgreSQL / SQLite |" if len(engines) == 2 else ""))
+    print("| --- |" + " ---: | ---: |" * len(engines) + (" ---: |" if len(engines) == 2 else ""))
+    for label in [*labels, BASELINE_LABEL]:
+        cells, rates = [], []
+        for db in engines:
+            row = results[db].get(label)
+            cells.append(f"{row[0]:,.0f} | {row[1]}" if row else "– | –")
+            rates.append(row[0] if row else 0.0)
+        ratio = f" {rates[1] / rates[0]:.0%} |" if len(engines) == 2 and rates[0] else (" – |" if len(engines) == 2 else "")
+        print(f"| {label} | {' | '.join(cells)} |{ratio}")
+    for db in engines:
+        rows = results[db]
+        page = next((row for label, row in rows.items() if label.startswith("GET /users?")), None)
+        if page and BASELINE_LABEL in rows and rows[BASELINE_LABEL][0]:
+            print(f"{db}: the list page at {page[0] / rows[BASELINE_LABEL][0]:.0%} of the bare ASGI baseline")
+        if FLOOD_LABEL in rows and rows.get("GET /users/me", (0.0,))[0]:
+            share = rows[FLOOD_LABEL][0] / rows["GET /users/me"][0]
+            print(f"{db}: reads during the log-in flood at {share:.0%} of their unloaded rate")
+
+
+def main() -> None:
+    global CORES
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["both", "sqlite", "postgres"], default="both")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--only", help="run only rows whose label contains this text")
+    parser.add_argument("--users", type=int, default=300)
+    args = parser.parse_args()
+    CORES = Cores(args.workers)
+    wrk = ensure_wrk()
+    engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    results = {db: run_engine(db, args, wrk) for db in engines}
+    summary(results, args.workers)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,20 @@
 
 import asyncio
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
 
 import pytest
 from argon2 import Type, extract_parameters
 
-from gatehouse.adapters.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
+from gatehouse.adapters.argon2_hasher import (
+    HASHING_NICENESS,
+    Argon2Parameters,
+    Argon2PasswordHasher,
+    current_thread_niceness,
+    lower_thread_priority,
+)
 from gatehouse.application.errors import ServiceUnavailableError
 from gatehouse.domain.values import RawPassword
 from tests.conftest import TEST_ARGON2
@@ -139,3 +147,91 @@ async def test_the_event_loop_keeps_running_while_a_hash_is_computed(
             await counting
 
     assert during >= 1
+
+
+def own_niceness() -> int:
+    """The nice value of the calling thread (Linux keeps one per thread)."""
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+# The main thread's nice value when this module is collected, before any test has hashed: the
+# event loop runs on it, and no hasher may ever change it (a worker that re-niced the process
+# instead of itself would have done so in the tests above by the time these run).
+LOOP_NICENESS = own_niceness()
+
+
+async def test_hashing_threads_run_at_a_raised_nice_value_by_default() -> None:
+    hasher = Argon2PasswordHasher(TEST_ARGON2, workers=1)
+    try:
+        niceness = await hasher.thread_niceness()
+    finally:
+        hasher.close()
+
+    assert own_niceness() == LOOP_NICENESS
+    assert niceness == min(19, LOOP_NICENESS + HASHING_NICENESS)
+
+
+async def test_hashing_threads_keep_the_loop_priority_with_niceness_zero() -> None:
+    hasher = Argon2PasswordHasher(TEST_ARGON2, workers=1, niceness=0)
+    try:
+        niceness = await hasher.thread_niceness()
+    finally:
+        hasher.close()
+
+    assert niceness == own_niceness() == LOOP_NICENESS
+
+
+@pytest.mark.parametrize("niceness", [3, 100])
+async def test_the_niceness_is_added_to_the_loop_priority_and_capped_at_19(niceness: int) -> None:
+    hasher = Argon2PasswordHasher(TEST_ARGON2, workers=1, niceness=niceness)
+    try:
+        lowered = await hasher.thread_niceness()
+    finally:
+        hasher.close()
+
+    assert lowered == min(19, LOOP_NICENESS + niceness)
+
+
+async def test_the_event_loop_thread_keeps_its_priority_while_and_after_hashing() -> None:
+    assert threading.current_thread() is threading.main_thread()  # the loop's thread, as in the app
+    hasher = Argon2PasswordHasher(TEST_ARGON2, workers=2)
+    try:
+        encoded = await hasher.hash(PASSWORD)
+        verified = await asyncio.gather(*(hasher.verify(encoded, PASSWORD) for _ in range(4)))
+        while_open = own_niceness()
+    finally:
+        hasher.close()
+
+    assert verified == [True] * 4
+    assert while_open == LOOP_NICENESS
+    assert own_niceness() == LOOP_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == LOOP_NICENESS  # the process as `ps` shows it
+
+
+async def test_hashing_and_verifying_work_in_the_lowered_threads() -> None:
+    hasher = Argon2PasswordHasher(TEST_ARGON2, workers=2)
+    try:
+        encoded = await hasher.hash(PASSWORD)
+
+        assert encoded.startswith("$argon2id$")
+        assert await hasher.verify(encoded, PASSWORD) is True
+        assert await hasher.verify(encoded, RawPassword("correct-horse-9")) is False
+        assert hasher.needs_rehash(encoded) is False
+    finally:
+        hasher.close()
+
+
+def test_lower_thread_priority_changes_the_calling_thread_alone() -> None:
+    seen: list[tuple[int, int]] = []
+
+    def lowered() -> None:
+        start = current_thread_niceness()
+        lower_thread_priority(4)
+        seen.append((start, current_thread_niceness()))
+
+    thread = threading.Thread(target=lowered)
+    thread.start()
+    thread.join()
+
+    assert seen == [(LOOP_NICENESS, min(19, LOOP_NICENESS + 4))]
+    assert own_niceness() == LOOP_NICENESS

@@ -6,7 +6,7 @@ from datetime import datetime
 from gatehouse.domain.values import Email, FullName, Role, Username
 
 
-@dataclass(kw_only=True, eq=False)
+@dataclass(kw_only=True, eq=False, slots=True)
 class User:
     """An account. `version` grows with every change and backs the HTTP ETag."""
 

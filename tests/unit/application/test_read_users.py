@@ -3,11 +3,13 @@
 import pytest
 
 from gatehouse.adapters.memory.fakes import FixedClock
+from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.application.errors import NotFoundError
 from gatehouse.application.ports.users import UserFilter, UserPageQuery, UserSortField
 from gatehouse.application.use_cases.read_users import GetUser, ListUsers
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
+from gatehouse.domain.user import User
 from gatehouse.domain.values import Role
 from tests.unit.application.conftest import Accounts, actor_of
 
@@ -30,6 +32,47 @@ async def test_a_user_reads_their_own_account(accounts: Accounts, get_user: GetU
     found = await get_user.execute(GetUser.Query(actor=actor_of(me), user_id=me.id))
     assert found.id == me.id
     assert found.email == me.email
+
+
+class NoLookups(InMemoryUserQueries):
+    """Queries that fail the test if GetUser reads: the account was handed to it already."""
+
+    def __init__(self) -> None:  # no store behind it: nothing may be read
+        pass
+
+    async def get(self, user_id: int) -> User | None:
+        raise AssertionError(f"an unexpected look-up of {user_id}")
+
+
+async def test_reading_ones_own_id_uses_the_account_authentication_read(accounts: Accounts) -> None:
+    me = await accounts.user()
+    get_user = GetUser(NoLookups())
+    found = await get_user.execute(GetUser.Query(actor=actor_of(me), user_id=me.id, signed_in=me))
+    assert found is me
+
+
+async def test_the_signed_in_account_is_not_taken_for_another_id(
+    accounts: Accounts, get_user: GetUser
+) -> None:
+    staff, other = await accounts.create(Role.ADMIN), await accounts.user()
+    found = await get_user.execute(GetUser.Query(actor=actor_of(staff), user_id=other.id, signed_in=staff))
+    assert found.id == other.id
+    assert found.username == other.username
+
+
+async def test_an_account_handed_over_for_someone_else_is_never_returned(accounts: Accounts) -> None:
+    """`signed_in` must be the actor's own account: one of another id is ignored, not trusted."""
+    staff, other = await accounts.create(Role.ADMIN), await accounts.user()
+    get_user = GetUser(NoLookups())
+    with pytest.raises(AssertionError, match="unexpected look-up"):
+        await get_user.execute(GetUser.Query(actor=actor_of(staff), user_id=other.id, signed_in=other))
+
+
+async def test_the_own_account_shortcut_still_asks_for_the_scope(accounts: Accounts) -> None:
+    me = await accounts.user()
+    token_actor = Actor(user_id=me.id, role=me.role, session_id=0, scopes=frozenset(), token_id=1)
+    with pytest.raises(PermissionDeniedError):
+        await GetUser(NoLookups()).execute(GetUser.Query(actor=token_actor, user_id=me.id, signed_in=me))
 
 
 @pytest.mark.parametrize("role", [Role.MODERATOR, Role.ADMIN])

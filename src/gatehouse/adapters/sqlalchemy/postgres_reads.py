@@ -1,7 +1,7 @@
-"""The hot read path on PostgreSQL: Core statements compiled once, run on a raw asyncpg pool.
+"""The hot read path on PostgreSQL: Core statements compiled once, run on raw asyncpg connections.
 
 Through the async engine a statement is a checkout, a prepared execute, a fetch and a
-rollback; on the raw pool it is one round trip on a prepared statement.
+rollback; on the raw connections it is one round trip on a prepared statement.
 """
 
 import asyncio
@@ -18,6 +18,7 @@ from gatehouse.adapters.sqlalchemy.database import (
     log_slow_query,
 )
 from gatehouse.adapters.sqlalchemy.fast_reads import OneHopUserQueries, Statement
+from gatehouse.adapters.sqlalchemy.read_connections import ReadConnections
 from gatehouse.application.errors import ServiceUnavailableError
 
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
@@ -33,23 +34,26 @@ UNAVAILABLE = (
 
 
 class AsyncpgReadPool:
-    """A small asyncpg pool beside the engine's, created on first use."""
+    """The hot reads' own connections beside the engine's pool (`ReadConnections`)."""
 
     def __init__(self, database: Database) -> None:
-        self._dsn = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._size = database.options.pool_size
-        self._timeout = database.options.connect_timeout_s
-        self._slow_s = database.options.slow_query_ms / 1000
+        dsn = database.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        options = database.options
+        self._slow_s = options.slow_query_ms / 1000
         self._database = database
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
+        # The whole look-up (a wait for a connection, opening one, the statement) within the
+        # deadline of any database step, so a frozen database is a 503 well within 10 seconds.
+        self.connections = ReadConnections(
+            dsn,
+            size=options.pool_size,
+            connect_timeout_s=options.connect_timeout_s,
+            command_timeout_s=STATEMENT_DEADLINE_S,
+        )
 
     async def fetch(self, statement: Statement, values: dict[str, Any]) -> list[Any]:
         started = time.perf_counter()
         try:
-            pool = await self._get_pool()
-            async with asyncio.timeout(STATEMENT_DEADLINE_S):
-                rows = await pool.fetch(statement.sql, *statement.params(values), timeout=4)
+            rows = await self.connections.fetch(statement.sql, statement.params(values))
         except Exception as exc:
             if not isinstance(exc, UNAVAILABLE) and not is_unavailable(exc):
                 raise
@@ -59,21 +63,10 @@ class AsyncpgReadPool:
         elapsed = time.perf_counter() - started
         if elapsed >= self._slow_s:
             log_slow_query(statement.sql, elapsed)
-        return list(rows)
-
-    async def _get_pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._opening:
-                if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=1, max_size=self._size, timeout=self._timeout, command_timeout=4
-                    )
-        return self._pool
+        return rows
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await self.connections.close()
 
 
 class PostgresUserQueries(OneHopUserQueries):

@@ -20,12 +20,18 @@ class GetUser:
     class Query:
         actor: Actor
         user_id: int
+        # The actor's own account as the same request's authentication just read it, if the
+        # driver has it: reading one's own id then needs no second look-up.
+        signed_in: User | None = None
 
     def __init__(self, queries: UserQueries) -> None:
         self._queries = queries
 
     async def execute(self, query: Query) -> User:
         check_can_read(query.actor, query.user_id)
+        known = query.signed_in
+        if known is not None and known.id == query.user_id == query.actor.user_id:
+            return known
         user = await self._queries.get(query.user_id)
         if user is None:
             raise NotFoundError(f"User with id {query.user_id} not found")

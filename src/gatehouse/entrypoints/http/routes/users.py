@@ -136,7 +136,8 @@ async def read_user(
     if_none_match: IfNoneMatch,
 ) -> Response[UserOut]:
     actor = await require_actor(request)
-    user = await get_user.execute(GetUser.Query(actor=actor, user_id=parse_id(user_id)))
+    signed_in = context_of(request.scope).user
+    user = await get_user.execute(GetUser.Query(actor=actor, user_id=parse_id(user_id), signed_in=signed_in))
     return conditional_get(user, user_out, if_none_match)
 
 
