@@ -323,6 +323,8 @@ def run_engine(db: str, args: argparse.Namespace, wrk: str) -> dict[str, Row]:
         print(f"{'endpoint':<48} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
         measure("GET /users/me", f"{api}/users/me", token, None, server.pid)
         measure("GET /users/me with an API token", f"{api}/users/me", api_token, None, server.pid)
+        me = call(base, "GET", "/api/v1/users/me", token=token)["id"]
+        measure("GET /users/{id} (one's own)", f"{api}/users/{me}", token, None, server.pid)
         measure("GET /users/{id} (another account)", f"{api}/users/{other}", token, None, server.pid)
         measure(f"GET {page}", f"{api}{page}", token, None, server.pid)
         if not args.only or args.only in BASELINE_LABEL:
