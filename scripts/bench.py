@@ -23,6 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,88 +284,120 @@ def mfa_login_timing(base: str, users: int) -> None:
 
 
 Row = tuple[float, str, float]  # req/s, p99 (and any non-2xx count), peak RSS in MB
+PAGE = "/users?page=3&page_size=50"
+SIGNUP_BODY = '{"email":"new_ID@bench.test","username":"n_ID","password":"' + PASSWORD + '"}'
+LOGIN_BODY = '{"email":"user7@bench.test","password":"' + PASSWORD + '"}'
 
 
-def run_engine(db: str, args: argparse.Namespace, wrk: str) -> dict[str, Row]:
-    """Every row on one engine; prints them as they come and returns them by label."""
-    results: dict[str, Row] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
-    server, base, env = start_server(db, workdir, args.workers)
+class Engine:
+    """One engine's server, seeded with an admin (its session and API token) and `users` accounts."""
 
-    def measure(label: str, url: str, token: str | None, script: str | None, pid: int) -> None:
-        if args.only and args.only not in label:
-            return
-        drain(base)
-        with PeakMemory(pid) as mem:
-            rps, p99 = run_wrk(wrk, url, args.duration, 32, token, script)
-        results[label] = (rps, p99, mem.peak / 1024)
-        print(f"{label:<48} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB", flush=True)
+    def __init__(self, db: str, args: argparse.Namespace, wrk: str) -> None:
+        self.db, self.args, self.wrk = db, args, wrk
+        self.results: dict[str, Row] = {}
+        self.workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+        self.server, self.base, self.env = start_server(db, self.workdir, args.workers)
+        self.api = self.base + "/api/v1"
 
-    try:
-        wait_ready(base)
+    def seed(self) -> None:
+        wait_ready(self.base)
         subprocess.run(
             [str(GATEHOUSE), "users", "create", "--email", "admin@bench.test", "--username", "bench_admin",
-             "--password", PASSWORD, "--role", "admin"], env=env, cwd=workdir, check=True, capture_output=True,
+             "--password", PASSWORD, "--role", "admin"], env=self.env, cwd=self.workdir, check=True,
+            capture_output=True,
         )
-        other = 0
-        for n in range(args.users):
-            created = call(base, "POST", "/api/v1/users",
+        self.other = 0
+        for n in range(self.args.users):
+            created = call(self.base, "POST", "/api/v1/users",
                            {"email": f"user{n}@bench.test", "username": f"bench_user_{n}", "password": PASSWORD})
-            other = other or int(created["id"])
-        token = call(base, "POST", "/api/v1/auth/token", {"email": "admin@bench.test", "password": PASSWORD})[
-            "access_token"]
-        api_token = call(base, "POST", "/api/v1/users/me/tokens",
-                         {"name": "bench", "scopes": ["profile:read", "users:read"]}, token)["token"]
-        api = base + "/api/v1"
-        page = "/users?page=3&page_size=50"
-        login_body = '{"email":"user7@bench.test","password":"' + PASSWORD + '"}'
-        signup_body = '{"email":"new_ID@bench.test","username":"n_ID","password":"' + PASSWORD + '"}'
-        print(f"\nGatehouse benchmark — {db}, {CORES.describe(args.workers)}, {args.duration}s per row")
-        print(f"{'endpoint':<48} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
-        measure("GET /users/me", f"{api}/users/me", token, None, server.pid)
-        measure("GET /users/me with an API token", f"{api}/users/me", api_token, None, server.pid)
-        me = call(base, "GET", "/api/v1/users/me", token=token)["id"]
-        measure("GET /users/{id} (one's own)", f"{api}/users/{me}", token, None, server.pid)
-        measure("GET /users/{id} (another account)", f"{api}/users/{other}", token, None, server.pid)
-        measure(f"GET {page}", f"{api}{page}", token, None, server.pid)
-        if not args.only or args.only in BASELINE_LABEL:
-            baseline, baseline_base = start_baseline(env, workdir, args.workers)
-            try:
-                wait_ready(baseline_base)
-                measure(BASELINE_LABEL, f"{baseline_base}/api/v1{page}", token, None, baseline.pid)
-            finally:
-                stop(baseline)
-        measure("POST /users", f"{api}/users", None, lua_post(signup_body, unique=True), server.pid)
-        measure("POST /auth/token", f"{api}/auth/token", None, lua_post(login_body, unique=False), server.pid)
-        if not args.only or "reset" in args.only:
-            reset_timing(base, args.users)
-        if not args.only or "resend" in args.only:
-            resend_timing(base, args.users)
-        if not args.only or "MFA" in args.only:
-            mfa_login_timing(base, args.users)
-        if args.only and args.only not in FLOOD_LABEL:
-            return results
-        flood_script = workdir / "flood.lua"
-        flood_script.write_text(lua_post(login_body, unique=False))
+            self.other = self.other or int(created["id"])
+        self.token = call(self.base, "POST", "/api/v1/auth/token",
+                          {"email": "admin@bench.test", "password": PASSWORD})["access_token"]
+        self.api_token = call(self.base, "POST", "/api/v1/users/me/tokens",
+                              {"name": "bench", "scopes": ["profile:read", "users:read"]}, self.token)["token"]
+        self.me = call(self.base, "GET", "/api/v1/users/me", token=self.token)["id"]
+
+    def measure(self, label: str, url: str, token: str | None, script: str | None, pid: int | None = None) -> None:
+        drain(self.base)
+        with PeakMemory(pid or self.server.pid) as mem:
+            rps, p99 = run_wrk(self.wrk, url, self.args.duration, 32, token, script)
+        self.results[label] = (rps, p99, mem.peak / 1024)
+        print(f"{label:<48} {self.db:<9} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB", flush=True)
+
+    def baseline(self) -> None:
+        baseline, baseline_base = start_baseline(self.env, self.workdir, self.args.workers)
+        try:
+            wait_ready(baseline_base)
+            self.measure(BASELINE_LABEL, f"{baseline_base}/api/v1{PAGE}", self.token, None, baseline.pid)
+        finally:
+            stop(baseline)
+
+    def flood(self) -> None:
+        flood_script = self.workdir / "flood.lua"
+        # An account the MFA timing left without a second factor, so every log-in ends in a session.
+        body = '{"email":"user' + str(self.args.users - 1) + '@bench.test","password":"' + PASSWORD + '"}'
+        flood_script.write_text(lua_post(body, unique=False))
+        drain(self.base)
         flood = subprocess.Popen(
-            ["taskset", "-c", CORES.wrk, wrk, "-t1", "-c8", f"-d{args.duration + 2}s", "-s", str(flood_script),
-             f"{api}/auth/token"],
+            ["taskset", "-c", CORES.wrk, self.wrk, "-t1", "-c8", f"-d{self.args.duration + 2}s",
+             "-s", str(flood_script), f"{self.api}/auth/token"],
             stdout=subprocess.PIPE, text=True,
         )
         time.sleep(1)
-        with PeakMemory(server.pid) as mem:
-            rps, p99 = run_wrk(wrk, f"{api}/users/me", args.duration, 32, token, None)
+        with PeakMemory(self.server.pid) as mem:
+            rps, p99 = run_wrk(self.wrk, f"{self.api}/users/me", self.args.duration, 32, self.token, None)
         flood_out, _ = flood.communicate()
         logins = re.search(r"Requests/sec:\s+([\d.]+)", flood_out)
         refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", flood_out)
-        results[FLOOD_LABEL] = (rps, p99, mem.peak / 1024)
-        print(f"{FLOOD_LABEL:<48} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
-        print(f"{'  the flood itself: POST /auth/token':<48} {float(logins.group(1)) if logins else 0:>9.0f}"
-              f"{' (' + refused.group(1) + ' non-2xx)' if refused else ''}")
-    finally:
-        stop(server)
-        shutil.rmtree(workdir, ignore_errors=True)
-    return results
+        self.results[FLOOD_LABEL] = (rps, p99, mem.peak / 1024)
+        print(f"{FLOOD_LABEL:<48} {self.db:<9} {rps:>9.0f} {p99:>22} {mem.peak / 1024:>8.0f}MB")
+        print(f"{'  the flood itself: POST /auth/token':<48} {self.db:<9} "
+              f"{float(logins.group(1)) if logins else 0:>9.0f}{' (' + refused.group(1) + ' non-2xx)' if refused else ''}")
+
+    def close(self) -> None:
+        stop(self.server)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def run(engines: list[Engine], args: argparse.Namespace) -> None:
+    """Each row on every engine back to back, so a ratio compares runs seconds apart."""
+    wanted = (lambda label: not args.only or args.only in label)
+    for engine in engines:
+        engine.seed()
+    print(f"\nGatehouse benchmark — {CORES.describe(args.workers)}, {args.duration}s per row")
+    print(f"{'endpoint':<48} {'engine':<9} {'req/s':>9} {'p99':>22} {'peak RSS':>10}")
+    reads: list[tuple[str, Callable[[Engine], tuple[str, str | None]]]] = [
+        ("GET /users/me", lambda e: (f"{e.api}/users/me", e.token)),
+        ("GET /users/me with an API token", lambda e: (f"{e.api}/users/me", e.api_token)),
+        ("GET /users/{id} (one's own)", lambda e: (f"{e.api}/users/{e.me}", e.token)),
+        ("GET /users/{id} (another account)", lambda e: (f"{e.api}/users/{e.other}", e.token)),
+        (f"GET {PAGE}", lambda e: (f"{e.api}{PAGE}", e.token)),
+    ]
+    for label, target in reads:
+        for engine in engines:
+            if wanted(label):
+                engine.measure(label, *target(engine), None)
+        if label == f"GET {PAGE}" and wanted(BASELINE_LABEL):
+            for engine in engines:
+                engine.baseline()
+    for label, url, script in [
+        ("POST /users", "/users", lua_post(SIGNUP_BODY, unique=True)),
+        ("POST /auth/token", "/auth/token", lua_post(LOGIN_BODY, unique=False)),
+    ]:
+        for engine in engines:
+            if wanted(label):
+                engine.measure(label, engine.api + url, None, script)
+    for engine in engines:
+        print(f"-- {engine.db}")
+        if not args.only or "reset" in args.only:
+            reset_timing(engine.base, args.users)
+        if not args.only or "resend" in args.only:
+            resend_timing(engine.base, args.users)
+        if not args.only or "MFA" in args.only:
+            mfa_login_timing(engine.base, args.users)
+    if wanted(FLOOD_LABEL):
+        for engine in engines:
+            engine.flood()
 
 
 def machine() -> str:
@@ -418,9 +451,15 @@ def main() -> None:
     args = parser.parse_args()
     CORES = Cores(args.workers)
     wrk = ensure_wrk()
-    engines = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = {db: run_engine(db, args, wrk) for db in engines}
-    summary(results, args.workers)
+    engines: list[Engine] = []
+    try:
+        for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+            engines.append(Engine(db, args, wrk))
+        run(engines, args)
+    finally:
+        for engine in engines:
+            engine.close()
+    summary({engine.db: engine.results for engine in engines}, args.workers)
 
 
 if __name__ == "__main__":
