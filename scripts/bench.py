@@ -172,13 +172,22 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | Non
     return (float(rps.group(1)) if rps else 0.0), (p99.group(1) if p99 else "?") + note
 
 
+def postgres_url() -> str:
+    """The server the tests use: on loopback's standard port, else a throwaway cluster started
+    from Debian's packages (installed when missing and we are root), removed at exit."""
+    sys.path.insert(0, str(ROOT))
+    from tests.databases import postgres_server_url
+
+    return postgres_server_url().render_as_string(hide_password=False)
+
+
 def start_server(db: str, workdir: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
     env.update(GATEHOUSE_JWT_SECRET=SECRET, GATEHOUSE_DATA_KEY=SECRET[::-1], GATEHOUSE_RATE_LIMIT_PER_MINUTE="0")
     env.update(GATEHOUSE_LOG_LEVEL="WARNING")
     if db == "postgres":
-        url = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+        url = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL") or postgres_url()
         name = f"gh_bench_{os.getpid()}"
         admin = url.rsplit("/", 1)[0].replace("postgresql+asyncpg", "postgresql")
         subprocess.run(["psql", f"{admin}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
@@ -448,6 +457,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--only", help="run only rows whose label contains this text")
     parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a GET row served nothing or errors")
     args = parser.parse_args()
     CORES = Cores(args.workers)
     wrk = ensure_wrk()
@@ -460,6 +470,15 @@ def main() -> None:
         for engine in engines:
             engine.close()
     summary({engine.db: engine.results for engine in engines}, args.workers)
+    if args.check:
+        broken = [
+            f"{engine.db}: {label} ({rps:.0f} req/s, {p99})"
+            for engine in engines
+            for label, (rps, p99, _) in engine.results.items()
+            if label.startswith("GET") and (rps <= 0 or "non-2xx" in p99)
+        ]
+        if broken or not any(engine.results for engine in engines):
+            sys.exit("bench check failed: " + ("; ".join(broken) or "no row ran"))
 
 
 if __name__ == "__main__":
