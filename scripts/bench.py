@@ -172,6 +172,11 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int, token: str | Non
     return (float(rps.group(1)) if rps else 0.0), (p99.group(1) if p99 else "?") + note
 
 
+def make_url_text(url: str) -> str:
+    """A SQLAlchemy URL as psql takes it."""
+    return url.replace("postgresql+asyncpg", "postgresql")
+
+
 def postgres_url() -> str:
     """The server the tests use: on loopback's standard port, else a throwaway cluster started
     from Debian's packages (installed when missing and we are root), removed at exit."""
@@ -236,7 +241,7 @@ def interleaved_timing(base: str, path: str, emails: dict[str, str], users: int)
         values.sort()
         median, p90 = values[len(values) // 2], values[int(len(values) * 0.9)]
         label = f"POST {path.removeprefix('/api/v1')} ({kind} email)"
-        print(f"{label:<44} {len(values):>6} requests, median {median:.2f} ms, p90 {p90:.2f} ms")
+        print(f"{label:<58} {len(values):>6} requests, median {median:.2f} ms, p90 {p90:.2f} ms")
 
 
 def reset_timing(base: str, users: int) -> None:
@@ -289,7 +294,7 @@ def mfa_login_timing(base: str, users: int) -> None:
         values.sort()
         median, p90 = values[len(values) // 2], values[int(len(values) * 0.9)]
         label = f"log-in ({kind})"
-        print(f"{label:<44} {len(values):>6} log-ins, median {median:.2f} ms, p90 {p90:.2f} ms")
+        print(f"{label:<58} {len(values):>6} log-ins, median {median:.2f} ms, p90 {p90:.2f} ms")
 
 
 Row = tuple[float, str, float]  # req/s, p99 (and any non-2xx count), peak RSS in MB
@@ -366,6 +371,10 @@ class Engine:
     def close(self) -> None:
         stop(self.server)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.db == "postgres":
+            url = make_url_text(self.env["GATEHOUSE_DATABASE_URL"])
+            admin, name = url.rsplit("/", 1)
+            subprocess.run(["psql", f"{admin}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=False)
 
 
 def run(engines: list[Engine], args: argparse.Namespace) -> None:

@@ -235,3 +235,17 @@ def test_lower_thread_priority_changes_the_calling_thread_alone() -> None:
 
     assert seen == [(LOOP_NICENESS, min(19, LOOP_NICENESS + 4))]
     assert own_niceness() == LOOP_NICENESS
+
+
+async def test_the_container_gives_the_hashing_threads_the_configured_niceness() -> None:
+    """GATEHOUSE_HASH_NICENESS reaches the threads through the composition root (0: the loop's own)."""
+    from gatehouse.entrypoints.container import Container
+    from gatehouse.entrypoints.settings import Settings
+
+    for niceness in (0, 7):
+        container = Container(settings=Settings(hash_niceness=niceness, hash_workers=1))
+        hasher = container.hasher()
+        try:
+            assert await hasher.thread_niceness() == min(19, LOOP_NICENESS + niceness)
+        finally:
+            hasher.close()

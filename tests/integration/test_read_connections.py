@@ -193,6 +193,7 @@ async def test_a_command_over_its_timeout_raises_timeout_is_not_retried_and_the_
             await pool.fetch("SELECT nextval('probe'), pg_sleep(2)", ())
 
         assert await times_called(side) == 1  # a slow statement is not run a second time
+        await pool.retired()
         assert pool.open_connections == 0
         after = await backend_pid(pool)
         assert after != before
@@ -207,6 +208,7 @@ async def test_a_statement_cancelled_midway_discards_its_connection(dsn: str) ->
             async with asyncio.timeout(0.1):
                 await pool.fetch("SELECT pg_sleep(2)", ())
 
+        await pool.retired()
         assert pool.open_connections == 0
         # The line may still have a statement running on it: the next fetch gets a new one.
         after = await backend_pid(pool)
@@ -358,3 +360,38 @@ async def test_the_read_connections_close_with_the_database() -> None:
             assert await pool_backends_once_settled(side, name) == set()
         finally:
             await side.close()
+
+
+async def test_statements_that_time_out_on_a_lock_are_cancelled_on_the_server_and_never_outnumber_size(
+    dsn: str, side: Any
+) -> None:
+    """A statement stuck behind a lock times out; its backend must not stay behind, waiting on the
+    lock out of the pool's count, while new connections replace it (the outside attack saw 43
+    such backends for a pool of 10 while a table was locked)."""
+    await side.execute("CREATE TABLE locked (id int)")
+    holder = await asyncpg.connect(dsn)
+    try:
+        lock = holder.transaction()
+        await lock.start()
+        await holder.execute("LOCK TABLE locked IN ACCESS EXCLUSIVE MODE")
+        name = f"locked_{uuid.uuid4().hex[:8]}"
+        async with read_connections(f"{dsn}?application_name={name}", size=2, command_timeout_s=0.5) as pool:
+            seen: set[int] = set()
+            for _ in range(3):  # waves of timed-out reads, each on whatever the pool has
+                outcomes = await asyncio.gather(
+                    *(pool.fetch("SELECT count(*) FROM locked", ()) for _ in range(6)), return_exceptions=True
+                )
+                assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)
+                seen |= await pool_backends(side, name)
+                assert pool.open_connections <= 2
+            await pool.retired()
+            # Still locked: every statement that timed out was cancelled, so no backend waits on it.
+            waiting = await side.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                name,
+            )
+            assert waiting == []
+            assert len(seen) <= 2 * 3  # never more than `size` at once, wave after wave
+        await lock.rollback()
+    finally:
+        await holder.close()

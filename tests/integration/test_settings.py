@@ -304,6 +304,7 @@ def test_known_and_developer_variables_earn_no_warning() -> None:
         {
             "GATEHOUSE_MAIL_POLL_SECONDS": "0",
             "GATEHOUSE_HASH_QUEUE": "4",
+            "GATEHOUSE_HASH_NICENESS": "0",
             "GATEHOUSE_TEST_POSTGRES_URL": "postgresql+asyncpg://x@y/z",
             "GATEHOUSE_TEST_REDIS_URL": "redis://127.0.0.1",
         }
@@ -344,6 +345,7 @@ INTEGER_MAXIMA = {
     "SHUTDOWN_TIMEOUT": 3600,
     "HASH_WORKERS": 256,
     "HASH_QUEUE": 100_000,
+    "HASH_NICENESS": 19,
     "AUDIT_RETENTION_DAYS": 36_500,
     "MAIL_POLL_SECONDS": 86_400,
     "HOUSEKEEPING_SECONDS": 86_400,

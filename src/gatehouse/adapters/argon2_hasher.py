@@ -18,12 +18,12 @@ from gatehouse.application.ports.credentials import PasswordHasher
 from gatehouse.domain.values import RawPassword
 
 T = TypeVar("T")
-# The nice value added to the hashing threads' (ADR 0023): a hash yields the core to the event
-# loop, so a flood of log-ins slows log-ins, not every other request. At +19 hashing gets ~1.5 %
-# of a core the loop wants (CFS weights 15 vs 1024) and all of one it doesn't; +10 (~10 %) held
-# reads during the bench's flood at 45-90 % of their unloaded rate with p99 up to 184 ms, +19 at
-# about their unloaded rate, with the same log-ins per second.
-HASHING_NICENESS = 19
+# The nice value added to the hashing threads' (ADR 0023; GATEHOUSE_HASH_NICENESS): a hash
+# yields the core to the event loop, so a flood of log-ins slows log-ins, not every other request.
+# At +10 a hashing thread gets ~10 % of a core the loop (or any other process) wants (CFS weights
+# 110 vs 1024) and all of one nobody wants; +19 (~1.5 %) favours reads more but lets any busy
+# process on the host starve log-ins.
+HASHING_NICENESS = 10
 DUMMY_PASSWORD = "gatehouse-dummy-password-for-even-timing"  # noqa: S105 - not a credential
 
 

@@ -58,9 +58,15 @@ def open_database(resources: Resources, url: str, options: DatabaseOptions) -> D
 
 
 def open_hasher(
-    resources: Resources, workers: int, max_queue: int, observe_depth: Callable[[int], None] | None
+    resources: Resources,
+    workers: int,
+    max_queue: int,
+    niceness: int,
+    observe_depth: Callable[[int], None] | None,
 ) -> Argon2PasswordHasher:
-    hasher = Argon2PasswordHasher(workers=workers, max_queue=max_queue, observe_depth=observe_depth)
+    hasher = Argon2PasswordHasher(
+        workers=workers, max_queue=max_queue, observe_depth=observe_depth, niceness=niceness
+    )
     resources.on_close(hasher.close)
     return hasher
 

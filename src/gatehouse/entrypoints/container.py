@@ -104,6 +104,7 @@ class Container(containers.DeclarativeContainer):
         resources=resources,
         workers=settings.provided.hash_workers,
         max_queue=settings.provided.hash_queue,
+        niceness=settings.provided.hash_niceness,
         observe_depth=hash_depth_observer,
     )
     signing_keys = providers.Singleton(require_signing_keys, settings=settings)

@@ -64,6 +64,7 @@ class Settings:
     shutdown_timeout: float = 10.0
     hash_workers: int = 2
     hash_queue: int = 32
+    hash_niceness: int = 10
     public_url: str = DEFAULT_PUBLIC_URL
     smtp_url: str | None = field(default=None, repr=False)  # may carry a password
     mail_from: str = DEFAULT_MAIL_FROM
@@ -146,6 +147,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         shutdown_timeout=float(parse_int(get, "SHUTDOWN_TIMEOUT", 10, 0, ONE_HOUR_S, "seconds (an hour)")),
         hash_workers=parse_int(get, "HASH_WORKERS", 2, 1, 256),
         hash_queue=parse_int(get, "HASH_QUEUE", 32, 0, 100_000),
+        hash_niceness=parse_int(get, "HASH_NICENESS", 10, 0, 19),
         public_url=parse_public_url(get("PUBLIC_URL") or get("SERVE_URL") or DEFAULT_PUBLIC_URL),
         smtp_url=parse_smtp_url(get("SMTP_URL")),
         mail_from=parse_mail_from(get("MAIL_FROM") or DEFAULT_MAIL_FROM),

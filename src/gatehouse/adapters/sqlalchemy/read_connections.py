@@ -31,6 +31,7 @@ class ReadConnections:
         self._idle: list[asyncpg.Connection] = []
         self._open = 0  # connections that exist or are being opened, idle or in use
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._retiring: set[asyncio.Task[None]] = set()
         self._closed = False
 
     @property
@@ -58,8 +59,11 @@ class ReadConnections:
             # restart drops them all): close those too, and read once more on a new one.
             self._drop_idle()
             return await self._fetch_fresh(sql, args, deadline)
-        except BaseException:
+        except asyncpg.PostgresError:  # the server answered: nothing is left running on it
             self._discard(connection)
+            raise
+        except BaseException:
+            self._retire(connection)
             raise
         self._checkin(connection)
         return list(rows)
@@ -71,14 +75,23 @@ class ReadConnections:
             if left <= 0:
                 raise TimeoutError
             rows = await connection.fetch(sql, *args, timeout=left)
-        except BaseException:
+        except asyncpg.PostgresError:
             self._discard(connection)
+            raise
+        except BaseException:
+            self._retire(connection)
             raise
         self._checkin(connection)
         return list(rows)
 
+    async def retired(self) -> None:
+        """Wait until the connections being retired (see `_retire`) are closed."""
+        if self._retiring:
+            await asyncio.wait(set(self._retiring))
+
     async def close(self) -> None:
         self._closed = True
+        await self.retired()
         idle, self._idle = self._idle, []
         for connection in idle:
             self._open -= 1
@@ -137,6 +150,25 @@ class ReadConnections:
             return
         if not self._wake_one(connection):
             self._idle.append(connection)
+
+    def _retire(self, connection: asyncpg.Connection) -> None:
+        """Close a connection whose statement failed or was cut short. On a timeout or a
+        cancellation asyncpg asks the server to cancel the statement, on a connection of its own:
+        closing the socket at once would drop that request, and a backend waiting on a lock
+        would run on, out of our count, until the lock is released. So the connection keeps its
+        place until the cancel request is through (or `connect_timeout_s` passes), then closes."""
+        task = asyncio.get_running_loop().create_task(self._retire_after_cancel(connection))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _retire_after_cancel(self, connection: asyncpg.Connection) -> None:
+        try:
+            await asyncio.sleep(0)  # a cancellation's cancel request is scheduled by a callback
+            pending = [t for t in getattr(connection, "_cancellations", ()) if not t.done()]
+            if pending:
+                await asyncio.wait(pending, timeout=self._connect_timeout_s)
+        finally:
+            self._discard(connection)
 
     def _drop_idle(self) -> None:
         idle, self._idle = self._idle, []
