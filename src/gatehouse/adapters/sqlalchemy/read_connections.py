@@ -49,33 +49,33 @@ class ReadConnections:
             return await self._fetch_fresh(sql, args, deadline)
         connection = self._idle.pop()
         try:
-            rows = await connection.fetch(sql, *args, timeout=self._command_timeout_s)
+            return await self._run(connection, sql, args, self._command_timeout_s)
         except (*LOST, asyncpg.InterfaceError) as exc:
-            dead = isinstance(exc, LOST) or connection.is_closed()
-            self._discard(connection)
-            if not dead:
+            if not isinstance(exc, LOST) and not connection.is_closed():
                 raise
             # The server dropped it while it sat idle, and the other idle ones with it (a
             # restart drops them all): close those too, and read once more on a new one.
             self._drop_idle()
             return await self._fetch_fresh(sql, args, deadline)
-        except asyncpg.PostgresError:  # the server answered: nothing is left running on it
-            self._discard(connection)
-            raise
-        except BaseException:
-            self._retire(connection)
-            raise
-        self._checkin(connection)
-        return list(rows)
 
     async def _fetch_fresh(self, sql: str, args: Sequence[Any], deadline: float) -> list[Any]:
         connection = await self._checkout(deadline)
+        return await self._run(connection, sql, args, deadline - asyncio.get_running_loop().time())
+
+    async def _run(
+        self, connection: asyncpg.Connection, sql: str, args: Sequence[Any], left: float
+    ) -> list[Any]:
+        """The statement on a checked-out connection, which goes back to the pool if it answered
+        and is closed otherwise (at once if the server answered with an error; after the cancel
+        request if the statement was cut short, `_retire`)."""
         try:
-            left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 raise TimeoutError
             rows = await connection.fetch(sql, *args, timeout=left)
-        except asyncpg.PostgresError:
+        except asyncpg.PostgresError:  # the server answered: nothing is left running on it
+            self._discard(connection)
+            raise
+        except (*LOST, asyncpg.InterfaceError):  # a dead line: nothing to cancel on it
             self._discard(connection)
             raise
         except BaseException:
