@@ -35,6 +35,7 @@ class Answer:
     replayed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
 class IdempotentCreation:
     """Run a creation once per (caller scope, key); a retry of the same request gets the same answer.
 
@@ -52,15 +53,14 @@ class IdempotentCreation:
         render: Callable[[T], StoredResponse]  # the driver's answer, byte for byte as it is replayed
         claim: ClaimIdempotencyKey.Command | None  # None: the request carries no key
 
-    def __init__(self, claim: ClaimIdempotencyKey, release: ReleaseIdempotencyKey) -> None:
-        self._claim = claim
-        self._release = release
+    claim: ClaimIdempotencyKey
+    release: ReleaseIdempotencyKey
 
     async def execute(self, command: "IdempotentCreation.Command[C, T]") -> Answer:
         claim, render = command.claim, command.render
         if claim is None:
             return Answer(render(await command.use_case.execute(command.command)))
-        first = await self._claim.execute(claim)
+        first = await self.claim.execute(claim)
         if first.outcome is ClaimOutcome.REPLAY and first.response is not None:
             return Answer(first.response, replayed=True)
 
@@ -70,5 +70,5 @@ class IdempotentCreation:
         try:
             return Answer(render(await command.use_case.execute(command.command, after_create=store)))
         except BaseException:
-            await self._release.execute(ReleaseIdempotencyKey.Command(scope=claim.scope, key=claim.key))
+            await self.release.execute(ReleaseIdempotencyKey.Command(scope=claim.scope, key=claim.key))
             raise

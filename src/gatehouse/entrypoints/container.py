@@ -24,7 +24,6 @@ from gatehouse.application.second_factor import SecondFactor
 from gatehouse.application.use_cases.api_tokens import CreateApiToken, ListApiTokens, RevokeApiToken
 from gatehouse.application.use_cases.audit_trail import BrowseAuditEvents, PruneAuditEvents
 from gatehouse.application.use_cases.authenticate import Authenticate
-from gatehouse.application.use_cases.browse_users import BrowseUsers
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.delete_user import DeleteUser
 from gatehouse.application.use_cases.deliver_mail import DeliverPendingMail
@@ -57,7 +56,7 @@ from gatehouse.application.use_cases.orders import (
 )
 from gatehouse.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from gatehouse.application.use_cases.rate_limit import CheckRateLimit
-from gatehouse.application.use_cases.read_users import GetUser, ListUsers
+from gatehouse.application.use_cases.read_users import BrowseUsers, GetUser, ListUsers
 from gatehouse.application.use_cases.readiness import CheckReadiness
 from gatehouse.application.use_cases.register_user import RegisterUser
 from gatehouse.application.use_cases.sessions import Logout, RefreshSession

@@ -9,7 +9,7 @@ from gatehouse.adapters.memory.fakes import FixedClock
 from gatehouse.adapters.memory.queries import InMemoryUserQueries
 from gatehouse.application.ports.paging import After
 from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserSortField
-from gatehouse.application.use_cases.browse_users import BrowseUsers
+from gatehouse.application.use_cases.read_users import BrowseUsers
 from gatehouse.domain.errors import PermissionDeniedError
 from gatehouse.domain.policy import Actor
 from gatehouse.domain.user import User

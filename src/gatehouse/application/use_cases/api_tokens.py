@@ -71,6 +71,7 @@ async def _owner(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     return owner
 
 
+@dataclass(frozen=True, slots=True)
 class CreateApiToken:
     """Create an API token for an account; its secret is in the answer, this once.
 
@@ -93,10 +94,9 @@ class CreateApiToken:
         scopes: Sequence[str]
         expires_in_days: int | None = None  # None: 30 days (or the longest allowed, if shorter)
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, max_days: int) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._max_days = max_days
+    uow: UnitOfWork
+    clock: Clock
+    max_days: int
 
     async def execute(self, command: Command) -> CreatedApiToken:
         name = token_name(command.name)
@@ -104,17 +104,17 @@ class CreateApiToken:
         days = (
             command.expires_in_days
             if command.expires_in_days is not None
-            else min(DEFAULT_DAYS, self._max_days)
+            else min(DEFAULT_DAYS, self.max_days)
         )
-        if not 1 <= days <= self._max_days:
-            raise InvalidValueError("expires_in_days", f"A token lives 1 to {self._max_days} days")
+        if not 1 <= days <= self.max_days:
+            raise InvalidValueError("expires_in_days", f"A token lives 1 to {self.max_days} days")
         secret = new_api_token()
         check_can_manage_tokens_of(command.actor, command.user_id)
-        async with self._uow as uow:
+        async with self.uow as uow:
             owner = await uow.users.lock(command.user_id, exclusive=True)  # one count at a time
             if owner is None:
                 raise NotFoundError(f"User with id {command.user_id} not found")
-            now = self._clock.now()
+            now = self.clock.now()
             await session_still_live(uow, command.actor, now)
             check_token_scopes(owner, scopes)
             if not owner.is_active:
@@ -143,6 +143,7 @@ class CreateApiToken:
         return CreatedApiToken(token=token, secret=secret)
 
 
+@dataclass(frozen=True, slots=True)
 class ListApiTokens:
     """An account's API tokens that are not revoked (expired ones included), oldest first, without
     their secrets.
@@ -156,11 +157,10 @@ class ListApiTokens:
         actor: Actor
         user_id: int | None
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    uow: UnitOfWork
 
     async def execute(self, query: Query) -> Sequence[ApiToken]:
-        async with self._uow as uow:
+        async with self.uow as uow:
             if query.user_id is None:
                 if not query.actor.is_operator:
                     raise InvalidValueError("user_id", "Name the account whose tokens to list")
@@ -169,6 +169,7 @@ class ListApiTokens:
             return await uow.api_tokens.list_unrevoked(query.user_id)
 
 
+@dataclass(frozen=True, slots=True)
 class RevokeApiToken:
     """Revoke an API token: it stops working at once, on every worker.
 
@@ -183,19 +184,18 @@ class RevokeApiToken:
         user_id: int | None
         token_id: int
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    uow: UnitOfWork
+    clock: Clock
 
     async def execute(self, command: Command) -> ApiToken:
-        async with self._uow as uow:
+        async with self.uow as uow:
             if command.user_id is not None:
                 await _owner(uow, command.actor, command.user_id)
             elif not command.actor.is_operator:
                 raise InvalidValueError("user_id", "Name the account whose token to revoke")
             token = await uow.api_tokens.get(command.token_id)
             mine = token is not None and command.user_id in (None, token.user_id)
-            now = self._clock.now()
+            now = self.clock.now()
             if token is None or not mine or not await uow.api_tokens.revoke(token.id, now):
                 raise NotFoundError(f"API token with id {command.token_id} not found")
             details = {"token_id": token.id, "name": token.name}

@@ -9,6 +9,7 @@ from gatehouse.application.ports.paging import KeysetPage
 from gatehouse.domain.policy import Actor, check_can_read_audit
 
 
+@dataclass(frozen=True, slots=True)
 class BrowseAuditEvents:
     """Audit events, newest first, filtered by action, account and time.
 
@@ -20,12 +21,11 @@ class BrowseAuditEvents:
         actor: Actor
         keyset: AuditQuery
 
-    def __init__(self, queries: AuditQueries) -> None:
-        self._queries = queries
+    queries: AuditQueries
 
     async def execute(self, query: Query) -> KeysetPage[AuditEvent]:
         check_can_read_audit(query.actor)
-        return await self._queries.keyset(query.keyset)
+        return await self.queries.keyset(query.keyset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +34,14 @@ class PruneResult:
     retention_days: int
 
 
+@dataclass(frozen=True, slots=True)
 class PruneAuditEvents:
     """Delete audit events older than the retention period (`GATEHOUSE_AUDIT_RETENTION_DAYS`)."""
 
-    def __init__(self, queries: AuditQueries, clock: Clock, retention_days: int) -> None:
-        self._queries = queries
-        self._clock = clock
-        self._retention_days = retention_days
+    queries: AuditQueries
+    clock: Clock
+    retention_days: int
 
     async def execute(self) -> PruneResult:
-        cutoff = self._clock.now() - timedelta(days=self._retention_days)
-        return PruneResult(await self._queries.prune(cutoff), self._retention_days)
+        cutoff = self.clock.now() - timedelta(days=self.retention_days)
+        return PruneResult(await self.queries.prune(cutoff), self.retention_days)

@@ -26,7 +26,7 @@ class DeleteUser(OverUnitOfWork):
         expected_versions: Sequence[int] | None = None
 
     async def execute(self, command: Command) -> None:
-        async with self._uow as uow:
+        async with self.uow as uow:
             user = await load_visible(uow, command.actor, command.user_id)
             check_can_delete(command.actor)
             if user.is_active_admin:
@@ -35,7 +35,7 @@ class DeleteUser(OverUnitOfWork):
             await record(
                 uow,
                 AuditAction.USER_DELETED,
-                at=self._clock.now(),
+                at=self.clock.now(),
                 user_id=user.id,
                 actor=command.actor,
                 details={"email": user.email.value, "username": user.username.value},

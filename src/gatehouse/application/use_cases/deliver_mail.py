@@ -27,6 +27,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(MAX_RETRY_DELAY_S, 5 * 2 ** max(0, attempts - 1)))
 
 
+@dataclass(frozen=True, slots=True)
 class DeliverPendingMail:
     """Send each due mail once.
 
@@ -36,30 +37,29 @@ class DeliverPendingMail:
     - A sent or dropped mail's body (with its one-time link) is erased.
     """
 
-    def __init__(self, queue: MailQueue, transport: MailTransport, clock: Clock, batch: int = 20) -> None:
-        self._queue = queue
-        self._transport = transport
-        self._clock = clock
-        self._batch = batch
+    queue: MailQueue
+    transport: MailTransport
+    clock: Clock
+    batch: int = 20
 
     async def execute(self) -> DeliveryReport:
-        now = self._clock.now()
-        if not await self._queue.has_due(now):
+        now = self.clock.now()
+        if not await self.queue.has_due(now):
             return DeliveryReport()
-        dropped = await self._queue.give_up(created_before=now - GIVE_UP_AFTER, now=now)
-        claimed = await self._queue.claim(now=now, lease_until=now + LEASE, limit=self._batch)
+        dropped = await self.queue.give_up(created_before=now - GIVE_UP_AFTER, now=now)
+        claimed = await self.queue.claim(now=now, lease_until=now + LEASE, limit=self.batch)
         sent = failed = 0
         errors: list[str] = []
         for mail in claimed:
             try:
-                await self._transport.send(mail)
+                await self.transport.send(mail)
             except MailDeliveryError as exc:
-                retry_at = self._clock.now() + retry_delay(mail.attempts)
-                await self._queue.retry_later(mail.id, retry_at=retry_at, error=exc.message)
+                retry_at = self.clock.now() + retry_delay(mail.attempts)
+                await self.queue.retry_later(mail.id, retry_at=retry_at, error=exc.message)
                 failed += 1
                 if exc.message not in errors:
                     errors.append(exc.message)
             else:
-                await self._queue.mark_sent(mail.id, self._clock.now())
+                await self.queue.mark_sent(mail.id, self.clock.now())
                 sent += 1
         return DeliveryReport(sent=sent, failed=failed, dropped=dropped, errors=tuple(errors))

@@ -26,6 +26,7 @@ MAX_RESENDS = 3
 INVALID = "The verification link is invalid, already used or expired"
 
 
+@dataclass(frozen=True, slots=True)
 class VerifyEmail:
     """Confirm an email address with the token from a verification mail.
 
@@ -39,15 +40,14 @@ class VerifyEmail:
     class Command:
         token: str = field(repr=False)
 
-    def __init__(self, uow: UnitOfWork, tokens: SecretTokens, clock: Clock) -> None:
-        self._uow = uow
-        self._tokens = tokens
-        self._clock = clock
+    uow: UnitOfWork
+    tokens: SecretTokens
+    clock: Clock
 
     async def execute(self, command: Command) -> None:
-        fingerprint = self._tokens.fingerprint(command.token)
-        now = self._clock.now()
-        async with self._uow as uow:
+        fingerprint = self.tokens.fingerprint(command.token)
+        now = self.clock.now()
+        async with self.uow as uow:
             found = await uow.account_tokens.find(TokenPurpose.VERIFY_EMAIL, fingerprint)
             if found is None or found.user_id is None or not found.is_usable(now):
                 raise InvalidTokenError(INVALID)
@@ -66,6 +66,7 @@ class VerifyEmail:
             await uow.commit()
 
 
+@dataclass(frozen=True, slots=True)
 class ResendVerification:
     """Send the signed-in user a new verification mail.
 
@@ -77,33 +78,26 @@ class ResendVerification:
     class Command:
         actor: Actor
 
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        queries: UserQueries,
-        counters: Counters,
-        clock: Clock,
-        mailer: AccountMailer,
-    ) -> None:
-        self._uow = uow
-        self._queries = queries
-        self._counters = counters
-        self._clock = clock
-        self._mailer = mailer
+    uow: UnitOfWork
+    queries: UserQueries
+    counters: Counters
+    clock: Clock
+    mailer: AccountMailer
 
     async def execute(self, command: Command) -> None:
-        user = still_there(await self._queries.get(command.actor.user_id))
+        user = still_there(await self.queries.get(command.actor.user_id))
         if user.email_verified:
             raise ConflictError("Email address is already verified")
-        await throttle(self._counters, f"verify-resend:user:{user.id}")
-        async with self._uow as uow:
+        await throttle(self.counters, f"verify-resend:user:{user.id}")
+        async with self.uow as uow:
             current = still_there(await uow.users.get(user.id))
             if current.email_verified:
                 raise ConflictError("Email address is already verified")
-            await self._mailer.send_verification(uow, current, self._clock.now())
+            await self.mailer.send_verification(uow, current, self.clock.now())
             await uow.commit()
 
 
+@dataclass(frozen=True, slots=True)
 class MailByAddress:
     """A mail asked for with an email address alone (no token): the request is throttled per
     submitted address (`THROTTLE`: the key's prefix), then `_send` runs in one transaction with
@@ -116,17 +110,16 @@ class MailByAddress:
     class Command:
         email: str
 
-    def __init__(self, uow: UnitOfWork, counters: Counters, clock: Clock, mailer: AccountMailer) -> None:
-        self._uow = uow
-        self._counters = counters
-        self._clock = clock
-        self._mailer = mailer
+    uow: UnitOfWork
+    counters: Counters
+    clock: Clock
+    mailer: AccountMailer
 
     async def execute(self, command: Command) -> None:
         address = Email(command.email)
-        await throttle(self._counters, f"{self.THROTTLE}:{address.value}", self.LIMIT)
-        now = self._clock.now()
-        async with self._uow as uow:
+        await throttle(self.counters, f"{self.THROTTLE}:{address.value}", self.LIMIT)
+        now = self.clock.now()
+        async with self.uow as uow:
             await self._send(uow, await uow.users.get_by_email(address), address, now)
             await uow.commit()
 
@@ -148,7 +141,7 @@ class ResendVerificationByEmail(MailByAddress):
 
     async def _send(self, uow: UnitOfWork, user: User | None, address: Email, now: datetime) -> None:
         waiting = user is not None and user.is_active and not user.email_verified
-        await self._mailer.send_verification_to(uow, user if waiting else None, address.value, now)
+        await self.mailer.send_verification_to(uow, user if waiting else None, address.value, now)
 
 
 async def throttle(counters: Counters, key: str, limit: int = MAX_RESENDS) -> None:

@@ -41,9 +41,9 @@ class ClaimIdempotencyKey(OverUnitOfWork):
         fingerprint: str  # of the request (method, path, body): the same key with another is 422
 
     async def execute(self, command: Command) -> Claim:
-        now = self._clock.now()
+        now = self.clock.now()
         scope, key = command.scope, command.key
-        async with self._uow as uow:
+        async with self.uow as uow:
             record = await uow.idempotency.get(scope, key)
             fresh = record is not None and record.started_at > now - KEY_LIFETIME
             if record is not None and fresh:
@@ -58,6 +58,7 @@ class ClaimIdempotencyKey(OverUnitOfWork):
         return Claim(ClaimOutcome.PROCEED)
 
 
+@dataclass(frozen=True, slots=True)
 class ReleaseIdempotencyKey:
     """Free a key whose request failed without an answer worth replaying (a 5xx)."""
 
@@ -66,10 +67,9 @@ class ReleaseIdempotencyKey:
         scope: str
         key: str
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    uow: UnitOfWork
 
     async def execute(self, command: Command) -> None:
-        async with self._uow as uow:
+        async with self.uow as uow:
             await uow.idempotency.release(command.scope, command.key)
             await uow.commit()

@@ -26,6 +26,7 @@ class Introspection:
 INACTIVE = Introspection(active=False)
 
 
+@dataclass(frozen=True, slots=True)
 class IntrospectToken:
     """Whether a token is live now, and whose it is.
 
@@ -42,18 +43,15 @@ class IntrospectToken:
         actor: Actor
         token: str = field(repr=False)
 
-    def __init__(
-        self, authenticate: Authenticate, tokens: TokenIssuer, queries: UserQueries, clock: Clock
-    ) -> None:
-        self._authenticate = authenticate
-        self._tokens = tokens
-        self._queries = queries
-        self._clock = clock
+    authenticate: Authenticate
+    tokens: TokenIssuer
+    queries: UserQueries
+    clock: Clock
 
     async def execute(self, query: Query) -> Introspection:
         check_can_introspect(query.actor)
         if is_api_token(query.token):
-            principal = await self._authenticate.api_token_principal(query.token)
+            principal = await self.authenticate.api_token_principal(query.token)
             if principal is None:
                 return INACTIVE
             token = principal.token
@@ -65,11 +63,11 @@ class IntrospectToken:
                 scope=" ".join(ordered(token.scopes)),
             )
         try:
-            claims = self._tokens.read_access(query.token)
+            claims = self.tokens.read_access(query.token)
         except AuthenticationError:
             return INACTIVE
-        user = await self._queries.find_principal(
-            session_id=claims.session_id, user_id=claims.user_id, now=self._clock.now()
+        user = await self.queries.find_principal(
+            session_id=claims.session_id, user_id=claims.user_id, now=self.clock.now()
         )
         if user is None:
             return INACTIVE

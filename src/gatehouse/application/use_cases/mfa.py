@@ -97,11 +97,11 @@ class CodeCommand:
     code: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
 class OwnMfaUseCase:
     """A use case on one's own MFA: what it needs is the `MfaSettings`."""
 
-    def __init__(self, mfa: MfaSettings) -> None:
-        self._mfa = mfa
+    mfa: MfaSettings
 
 
 async def _own_account(uow: UnitOfWork, actor: Actor, *, mfa_on: bool | None = None) -> User:
@@ -134,7 +134,7 @@ class StartTotpEnrolment(OwnMfaUseCase):
 
     async def execute(self, command: Command) -> PendingTotp:
         command.actor.require_session("manage two-factor authentication")
-        mfa = self._mfa
+        mfa = self.mfa
         user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, "Password is wrong")
         codes = mfa.factor.codes
@@ -161,7 +161,7 @@ class ConfirmTotpEnrolment(OwnMfaUseCase):
 
     async def execute(self, command: CodeCommand) -> RecoveryCodes:
         command.actor.require_session("manage two-factor authentication")
-        mfa = self._mfa
+        mfa = self.mfa
         now = mfa.clock.now()
         async with mfa.uow as uow:
             user = await _own_account(uow, command.actor, mfa_on=False)
@@ -191,14 +191,14 @@ class RenewRecoveryCodes(OwnMfaUseCase):
         command.actor.require_session("manage two-factor authentication")
 
         async def renew(uow: UnitOfWork, user: User, now: datetime) -> Sequence[str]:
-            codes = await self._mfa.factor.renew_recovery_codes(uow, user.id, now)
+            codes = await self.mfa.factor.renew_recovery_codes(uow, user.id, now)
             await record(
                 uow, AuditAction.RECOVERY_CODES_RENEWED, at=now, user_id=user.id, actor=command.actor
             )
             return codes
 
-        user = await self._mfa.account_of(command.actor)
-        codes = await self._mfa.with_code(
+        user = await self.mfa.account_of(command.actor)
+        codes = await self.mfa.with_code(
             command.actor, user, command.code, recovery=False, wrong="The code is wrong", change=renew
         )
         return RecoveryCodes(codes=codes)
@@ -217,7 +217,7 @@ class DisableMfa(OwnMfaUseCase):
 
     async def execute(self, command: Command) -> None:
         command.actor.require_session("manage two-factor authentication")
-        mfa = self._mfa
+        mfa = self.mfa
         user = await mfa.account_of(command.actor)
         await confirm_password(mfa.attempts, mfa.hasher, user, command.password, WRONG_PASSWORD_OR_CODE)
 
@@ -242,8 +242,8 @@ class ResetMfa(OverUnitOfWork):
     async def execute(self, command: Command) -> User:
         command.actor.require_session("manage two-factor authentication")
         check_can_reset_mfa(command.actor, command.user_id)
-        now = self._clock.now()
-        async with self._uow as uow:
+        now = self.clock.now()
+        async with self.uow as uow:
             user = await uow.users.lock(command.user_id, exclusive=True)
             if user is None:
                 raise NotFoundError(f"User with id {command.user_id} not found")

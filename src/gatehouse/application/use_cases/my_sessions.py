@@ -21,6 +21,7 @@ class SessionView:
     current: bool
 
 
+@dataclass(frozen=True, slots=True)
 class ListMySessions:
     """The caller's live sessions, newest first, with the one making the request marked current."""
 
@@ -28,14 +29,13 @@ class ListMySessions:
     class Query:
         actor: Actor
 
-    def __init__(self, queries: SessionQueries, clock: Clock) -> None:
-        self._queries = queries
-        self._clock = clock
+    queries: SessionQueries
+    clock: Clock
 
     async def execute(self, query: Query) -> Sequence[SessionView]:
         query.actor.require_session("manage sessions")
         actor = query.actor
-        live = await self._queries.list_live(actor.user_id, self._clock.now())
+        live = await self.queries.list_live(actor.user_id, self.clock.now())
         return [SessionView(s, s.id == actor.session_id) for s in live]
 
 
@@ -54,8 +54,8 @@ class RevokeMySession(OverUnitOfWork):
     async def execute(self, command: Command) -> None:
         command.actor.require_session("manage sessions")
         actor, session_id = command.actor, command.session_id
-        now = self._clock.now()
-        async with self._uow as uow:
+        now = self.clock.now()
+        async with self.uow as uow:
             session = await uow.sessions.get(session_id)
             if session is None or session.user_id != actor.user_id or not session.is_live(now):
                 raise NotFoundError(f"Session with id {session_id} not found")
@@ -83,8 +83,8 @@ class RevokeAllSessions(OverUnitOfWork):
     async def execute(self, command: Command) -> None:
         command.actor.require_session("manage sessions")
         actor = command.actor
-        now = self._clock.now()
-        async with self._uow as uow:
+        now = self.clock.now()
+        async with self.uow as uow:
             user = await load_visible(uow, actor, command.user_id)
             if not actor.is_admin:
                 raise PermissionDeniedError("Only an admin may end another account's sessions")

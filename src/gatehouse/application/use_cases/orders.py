@@ -47,13 +47,13 @@ def _of_owner(order: Order | None, user_id: int, order_id: int) -> Order:
     return order
 
 
+@dataclass(frozen=True, slots=True)
 class OrderChange:
     """The base of the order changes: the owner is looked up in `users`, the change made in `uow`."""
 
-    def __init__(self, uow: UnitOfWork, users: UserQueries, clock: Clock) -> None:
-        self._uow = uow
-        self._users = users
-        self._clock = clock
+    uow: UnitOfWork
+    users: UserQueries
+    clock: Clock
 
 
 class CreateOrder(OrderChange):
@@ -73,11 +73,11 @@ class CreateOrder(OrderChange):
 
     async def execute(self, command: Command, after_create: AfterCreate[Order] | None = None) -> Order:
         """`after_create` runs in the same transaction, after the order is written."""
-        await _owner_exists(self._users, command.actor, command.user_id, Scope.ORDERS_WRITE)
+        await _owner_exists(self.users, command.actor, command.user_id, Scope.ORDERS_WRITE)
         check_can_create_order(command.actor, command.user_id)
         items = line_items([LineItem(i.sku, i.quantity, i.unit_price_cents) for i in command.items])
-        new = NewOrder(command.user_id, Currency(command.currency), items, self._clock.now())
-        async with self._uow as uow:
+        new = NewOrder(command.user_id, Currency(command.currency), items, self.clock.now())
+        async with self.uow as uow:
             order = await uow.orders.add(new)
             await record(
                 uow,
@@ -97,12 +97,12 @@ class CreateOrder(OrderChange):
         return order
 
 
+@dataclass(frozen=True, slots=True)
 class OrderReader:
     """The base of the order reads: the owner is looked up in `users`, the orders in `orders`."""
 
-    def __init__(self, users: UserQueries, orders: OrderQueries) -> None:
-        self._users = users
-        self._orders = orders
+    users: UserQueries
+    orders: OrderQueries
 
 
 class GetOrder(OrderReader):
@@ -115,8 +115,8 @@ class GetOrder(OrderReader):
         order_id: int
 
     async def execute(self, query: Query) -> Order:
-        await _owner_exists(self._users, query.actor, query.user_id)
-        return _of_owner(await self._orders.get(query.order_id), query.user_id, query.order_id)
+        await _owner_exists(self.users, query.actor, query.user_id)
+        return _of_owner(await self.orders.get(query.order_id), query.user_id, query.order_id)
 
 
 class ListOrders(OrderReader):
@@ -131,8 +131,8 @@ class ListOrders(OrderReader):
         page: OrderPageQuery
 
     async def execute(self, query: Query) -> Page[Order]:
-        await _owner_exists(self._users, query.actor, query.page.filter.user_id)
-        return await self._orders.page(query.page)
+        await _owner_exists(self.users, query.actor, query.page.filter.user_id)
+        return await self.orders.page(query.page)
 
 
 class BrowseOrders(OrderReader):
@@ -145,8 +145,8 @@ class BrowseOrders(OrderReader):
         keyset: OrderKeysetQuery
 
     async def execute(self, query: Query) -> KeysetPage[Order]:
-        await _owner_exists(self._users, query.actor, query.keyset.filter.user_id)
-        return await self._orders.keyset(query.keyset)
+        await _owner_exists(self.users, query.actor, query.keyset.filter.user_id)
+        return await self.orders.keyset(query.keyset)
 
 
 class ChangeOrderStatus(OrderChange):
@@ -169,14 +169,14 @@ class ChangeOrderStatus(OrderChange):
 
     async def execute(self, command: Command) -> Order:
         target = parse_status(command.status)
-        await _owner_exists(self._users, command.actor, command.user_id, Scope.ORDERS_WRITE)
-        async with self._uow as uow:
+        await _owner_exists(self.users, command.actor, command.user_id, Scope.ORDERS_WRITE)
+        async with self.uow as uow:
             order = _of_owner(await uow.orders.lock(command.order_id), command.user_id, command.order_id)
             expected = command.expected_versions
             if expected is not None and order.version not in expected:
                 # A stale If-Match is a 412 whatever the move; the UPDATE re-checks it atomically.
                 raise PreconditionFailedError("The resource has changed since it was read (If-Match)")
-            moved = order.transition_to(target, self._clock.now())
+            moved = order.transition_to(target, self.clock.now())
             check_can_move_order(command.actor, order.user_id, order.status, target)
             saved = await uow.orders.update(moved, expected_versions=command.expected_versions)
             await record(
@@ -202,15 +202,15 @@ class DeleteOrder(OrderChange):
         expected_versions: Sequence[int] | None = None
 
     async def execute(self, command: Command) -> None:
-        await _owner_exists(self._users, command.actor, command.user_id, Scope.ORDERS_WRITE)
-        async with self._uow as uow:
+        await _owner_exists(self.users, command.actor, command.user_id, Scope.ORDERS_WRITE)
+        async with self.uow as uow:
             order = _of_owner(await uow.orders.get(command.order_id), command.user_id, command.order_id)
             check_can_delete_order(command.actor)
             await uow.orders.delete(order.id, expected_versions=command.expected_versions)
             await record(
                 uow,
                 AuditAction.ORDER_DELETED,
-                at=self._clock.now(),
+                at=self.clock.now(),
                 user_id=order.user_id,
                 actor=command.actor,
                 details={"order_id": order.id, "status": order.status.value},

@@ -35,7 +35,7 @@ class RequestPasswordReset(MailByAddress):
 
     async def _send(self, uow: UnitOfWork, user: User | None, address: Email, now: datetime) -> None:
         target = user if user is not None and user.is_active else None
-        await self._mailer.send_reset(uow, target, address.value, now)
+        await self.mailer.send_reset(uow, target, address.value, now)
         await record(
             uow,
             AuditAction.PASSWORD_RESET_REQUESTED,
@@ -45,6 +45,7 @@ class RequestPasswordReset(MailByAddress):
         )
 
 
+@dataclass(frozen=True, slots=True)
 class ConfirmPasswordReset:
     """Set a new password with the token from a reset mail.
 
@@ -61,28 +62,20 @@ class ConfirmPasswordReset:
         token: str = field(repr=False)
         new_password: str = field(repr=False)
 
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        tokens: SecretTokens,
-        hasher: PasswordHasher,
-        policy: PasswordPolicy,
-        clock: Clock,
-    ) -> None:
-        self._uow = uow
-        self._tokens = tokens
-        self._hasher = hasher
-        self._policy = policy
-        self._clock = clock
+    uow: UnitOfWork
+    tokens: SecretTokens
+    hasher: PasswordHasher
+    policy: PasswordPolicy
+    clock: Clock
 
     async def execute(self, command: Command) -> None:
-        fingerprint = self._tokens.fingerprint(command.token)
-        async with self._uow as uow:
+        fingerprint = self.tokens.fingerprint(command.token)
+        async with self.uow as uow:
             token, user = await self._usable(uow, fingerprint)
-        new_hash = await new_password_hash(self._policy, self._hasher, user, command.new_password)
-        async with self._uow as uow:
+        new_hash = await new_password_hash(self.policy, self.hasher, user, command.new_password)
+        async with self.uow as uow:
             token, user = await self._usable(uow, fingerprint)
-            now = self._clock.now()
+            now = self.clock.now()
             if not await uow.account_tokens.spend(token.id, now):
                 raise InvalidTokenError(INVALID)
             await uow.account_tokens.revoke_all(TokenPurpose.RESET_PASSWORD, user.id, now)
@@ -95,7 +88,7 @@ class ConfirmPasswordReset:
             await uow.commit()
 
     async def _usable(self, uow: UnitOfWork, fingerprint: str) -> tuple[AccountToken, User]:
-        now = self._clock.now()
+        now = self.clock.now()
         token = await uow.account_tokens.find(TokenPurpose.RESET_PASSWORD, fingerprint)
         if token is None or token.user_id is None or not token.is_usable(now):
             raise InvalidTokenError(INVALID)

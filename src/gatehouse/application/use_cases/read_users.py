@@ -1,14 +1,16 @@
-"""Read one account or a page of accounts."""
+"""Read one account, a numbered page of accounts, or a cursor page (keyset: stable under inserts,
+no COUNT, no OFFSET)."""
 
 from dataclasses import dataclass
 
 from gatehouse.application.errors import NotFoundError
-from gatehouse.application.ports.paging import Page
-from gatehouse.application.ports.users import UserPageQuery, UserQueries
+from gatehouse.application.ports.paging import KeysetPage, Page
+from gatehouse.application.ports.users import UserKeysetQuery, UserPageQuery, UserQueries
 from gatehouse.domain.policy import Actor, check_can_list_users, check_can_read
 from gatehouse.domain.user import User
 
 
+@dataclass(frozen=True, slots=True)
 class GetUser:
     """Read one account.
 
@@ -24,20 +26,20 @@ class GetUser:
         # driver has it: reading one's own id then needs no second look-up.
         signed_in: User | None = None
 
-    def __init__(self, queries: UserQueries) -> None:
-        self._queries = queries
+    queries: UserQueries
 
     async def execute(self, query: Query) -> User:
         check_can_read(query.actor, query.user_id)
         known = query.signed_in
         if known is not None and known.id == query.user_id == query.actor.user_id:
             return known
-        user = await self._queries.get(query.user_id)
+        user = await self.queries.get(query.user_id)
         if user is None:
             raise NotFoundError(f"User with id {query.user_id} not found")
         return user
 
 
+@dataclass(frozen=True, slots=True)
 class ListUsers:
     """A numbered page of accounts.
 
@@ -51,9 +53,29 @@ class ListUsers:
         actor: Actor
         page: UserPageQuery
 
-    def __init__(self, queries: UserQueries) -> None:
-        self._queries = queries
+    queries: UserQueries
 
     async def execute(self, query: Query) -> Page[User]:
         check_can_list_users(query.actor)
-        return await self._queries.page(query.page)
+        return await self.queries.page(query.page)
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseUsers:
+    """A cursor page of accounts.
+
+    - Moderators and admins only (403 for users).
+    - Same filters and sorts as the numbered list; each page resumes strictly after the last
+      (sort value, id) seen, so a walk visits every item that existed when it began exactly once.
+    """
+
+    @dataclass(frozen=True, kw_only=True)
+    class Query:
+        actor: Actor
+        keyset: UserKeysetQuery
+
+    queries: UserQueries
+
+    async def execute(self, query: Query) -> KeysetPage[User]:
+        check_can_list_users(query.actor)
+        return await self.queries.keyset(query.keyset)

@@ -15,20 +15,20 @@ class Readiness:
     checks: Mapping[str, str]
 
 
+@dataclass(frozen=True, slots=True)
 class CheckReadiness:
     """`ok`; `degraded` while Redis is down (requests are still served: the counters fall back
     to this process); `down` while the database does not answer. Redis is `disabled` when none
     is configured."""
 
-    def __init__(self, database: Reachable, redis: Reachable | None) -> None:
-        self._database = database
-        self._redis = redis
+    database: Reachable
+    redis: Reachable | None
 
     async def execute(self) -> Readiness:
-        database_ok = await self._database.answers()
+        database_ok = await self.database.answers()
         redis = "disabled"
-        if self._redis is not None:
-            redis = "ok" if await self._redis.answers() else "down"
+        if self.redis is not None:
+            redis = "ok" if await self.redis.answers() else "down"
         status: Status = "ok"
         if not database_ok:
             status = "down"

@@ -17,6 +17,7 @@ from gatehouse.domain.user import User
 from gatehouse.domain.values import Email, FullName, RawPassword, Role, Username, parse_role
 
 
+@dataclass(frozen=True, slots=True)
 class RegisterUser:
     """Create an account.
 
@@ -39,19 +40,11 @@ class RegisterUser:
         is_active: bool | None = None
         actor: Actor | None = None
 
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        hasher: PasswordHasher,
-        policy: PasswordPolicy,
-        clock: Clock,
-        mailer: AccountMailer,
-    ) -> None:
-        self._uow = uow
-        self._hasher = hasher
-        self._policy = policy
-        self._clock = clock
-        self._mailer = mailer
+    uow: UnitOfWork
+    hasher: PasswordHasher
+    policy: PasswordPolicy
+    clock: Clock
+    mailer: AccountMailer
 
     async def execute(self, command: Command, after_create: AfterCreate[User] | None = None) -> User:
         """`after_create` runs in the same transaction, after the account is written."""
@@ -62,11 +55,11 @@ class RegisterUser:
         full_name = FullName(command.full_name) if command.full_name is not None else None
         role = parse_role(command.role) if command.role is not None else Role.USER
         password = RawPassword(command.password)
-        self._policy.check(password, email=email, username=username)
-        password_hash = await self._hasher.hash(password)
+        self.policy.check(password, email=email, username=username)
+        password_hash = await self.hasher.hash(password)
         by_admin = command.actor is not None and command.actor.is_admin
-        now = self._clock.now()
-        async with self._uow as uow:
+        now = self.clock.now()
+        async with self.uow as uow:
             await ensure_unique(uow, email=email, username=username, user_id=None)
             user = await uow.users.add(
                 NewUser(
@@ -81,7 +74,7 @@ class RegisterUser:
                 )
             )
             if not by_admin:
-                await self._mailer.send_verification(uow, user, now)
+                await self.mailer.send_verification(uow, user, now)
             await record(
                 uow,
                 AuditAction.USER_CREATED,

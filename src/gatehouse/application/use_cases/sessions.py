@@ -22,6 +22,7 @@ class TokenPair:
     expires_in: int
 
 
+@dataclass(frozen=True, slots=True)
 class RefreshSession:
     """Trade a refresh token for a new pair; the old refresh token is spent.
 
@@ -34,15 +35,14 @@ class RefreshSession:
     class Command:
         refresh_token: str = field(repr=False)
 
-    def __init__(self, uow: UnitOfWork, tokens: TokenIssuer, clock: Clock) -> None:
-        self._uow = uow
-        self._tokens = tokens
-        self._clock = clock
+    uow: UnitOfWork
+    tokens: TokenIssuer
+    clock: Clock
 
     async def execute(self, command: Command) -> TokenPair:
-        fingerprint = self._tokens.fingerprint(command.refresh_token)
-        now = self._clock.now()
-        async with self._uow as uow:
+        fingerprint = self.tokens.fingerprint(command.refresh_token)
+        now = self.clock.now()
+        async with self.uow as uow:
             record = await uow.sessions.find_refresh_token(fingerprint)
             session = await uow.sessions.get(record.session_id) if record else None
             if record is None or session is None or not session.is_live(now):
@@ -61,14 +61,15 @@ class RefreshSession:
             user = await uow.users.get(session.user_id)
             if record.expires_at <= now or user is None or not user.is_active:
                 raise AuthenticationError("Invalid refresh token")
-            expires_at = now + timedelta(seconds=self._tokens.refresh_ttl)
+            expires_at = now + timedelta(seconds=self.tokens.refresh_ttl)
             await uow.sessions.touch(session.id, now, expires_at)
             session.expires_at = expires_at
-            refresh = await store_refresh_token(uow, self._tokens, session)
+            refresh = await store_refresh_token(uow, self.tokens, session)
             await uow.commit()
-        return token_pair(self._tokens, session, refresh, now)
+        return token_pair(self.tokens, session, refresh, now)
 
 
+@dataclass(frozen=True, slots=True)
 class Logout:
     """End the caller's session: its access and refresh tokens stop working.
 
@@ -80,15 +81,14 @@ class Logout:
         actor: Actor
         refresh_token: str | None = field(default=None, repr=False)
 
-    def __init__(self, uow: UnitOfWork, tokens: TokenIssuer, clock: Clock) -> None:
-        self._uow = uow
-        self._tokens = tokens
-        self._clock = clock
+    uow: UnitOfWork
+    tokens: TokenIssuer
+    clock: Clock
 
     async def execute(self, command: Command) -> None:
         command.actor.require_session("log out (revoke the token instead)")
-        now = self._clock.now()
-        async with self._uow as uow:
+        now = self.clock.now()
+        async with self.uow as uow:
             await uow.sessions.revoke(command.actor.session_id, now)
             await audit(
                 uow,
@@ -99,9 +99,7 @@ class Logout:
                 details={"session_id": command.actor.session_id},
             )
             if command.refresh_token:
-                record = await uow.sessions.find_refresh_token(
-                    self._tokens.fingerprint(command.refresh_token)
-                )
+                record = await uow.sessions.find_refresh_token(self.tokens.fingerprint(command.refresh_token))
                 other = await uow.sessions.get(record.session_id) if record else None
                 if other is not None and other.user_id == command.actor.user_id:
                     await uow.sessions.revoke(other.id, now)

@@ -33,6 +33,7 @@ async def load_visible(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     return user
 
 
+@dataclass(frozen=True, slots=True)
 class AccountChanges:
     """Stores a changed account with what follows from the change, in the caller's transaction.
 
@@ -43,8 +44,7 @@ class AccountChanges:
     - Audit: `user.role_changed`, `user.deactivated`, and `user.updated` for anything else.
     """
 
-    def __init__(self, mailer: AccountMailer) -> None:
-        self._mailer = mailer
+    mailer: AccountMailer
 
     async def save(
         self, uow: UnitOfWork, actor: Actor, user: User, changed: User, expected: Sequence[int] | None
@@ -57,7 +57,7 @@ class AccountChanges:
         fields = [f for f in (*TRACKED, "email_verified") if getattr(user, f) != getattr(changed, f)]
         saved = await uow.users.update(changed, fields=fields, expected_versions=expected)
         if new_email:
-            await self._mailer.send_verification(uow, saved, now)
+            await self.mailer.send_verification(uow, saved, now)
             # The old address is told, with no link: if it was not the owner's doing, they know.
             await send_notice(uow, Notice.EMAIL_CHANGED, user, at=now)
         # The events say what this change did (`changed`), not what another one running beside it

@@ -8,8 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from gatehouse.application.ports.users import UserFilter, UserKeysetQuery, UserPageQuery, UserSortField
-from gatehouse.application.use_cases.browse_users import BrowseUsers
-from gatehouse.application.use_cases.read_users import ListUsers
+from gatehouse.application.use_cases.read_users import BrowseUsers, ListUsers
 from gatehouse.domain.scopes import Scope
 from gatehouse.domain.values import Role
 from gatehouse.entrypoints.http.auth import require_actor
