@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import datetime
 
-from gatehouse.adapters.memory.state import MemoryState
+from gatehouse.adapters.memory.state import OverState, built_from
 from gatehouse.application.ports.credentials import (
     AccountToken,
     AccountTokenRepository,
@@ -12,22 +12,12 @@ from gatehouse.application.ports.credentials import (
 )
 
 
-class InMemoryAccountTokenRepository(AccountTokenRepository):
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
-
+class InMemoryAccountTokenRepository(OverState, AccountTokenRepository):
     async def issue(self, token: NewAccountToken) -> None:
         if token.user_id is not None:
             await self.revoke_all(token.purpose, token.user_id, token.created_at)
-        self._s.account_tokens[token.fingerprint] = AccountToken(
-            id=self._s.new_id("account_tokens"),
-            purpose=token.purpose,
-            user_id=token.user_id,
-            email=token.email,
-            created_at=token.created_at,
-            expires_at=token.expires_at,
-            used_at=None,
-        )
+        stored = built_from(AccountToken, token, id=self._s.new_id("account_tokens"), used_at=None)
+        self._s.account_tokens[token.fingerprint] = stored
 
     async def find(self, purpose: TokenPurpose, fingerprint: str) -> AccountToken | None:
         token = self._s.account_tokens.get(fingerprint)

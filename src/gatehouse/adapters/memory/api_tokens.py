@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from gatehouse.adapters.memory.state import MemoryState, StoredApiToken
+from gatehouse.adapters.memory.state import MemoryState, OverState, StoredApiToken, built_from
 from gatehouse.application.errors import ConflictError
 from gatehouse.application.ports.api_tokens import ApiToken, ApiTokenRepository, NewApiToken
 
@@ -18,23 +18,15 @@ class _Live:
         return [t for t in self.state.api_tokens.values() if t.token.user_id in self.state.users]
 
 
-class InMemoryApiTokenRepository(ApiTokenRepository):
+class InMemoryApiTokenRepository(OverState, ApiTokenRepository):
     def __init__(self, state: MemoryState) -> None:
-        self._s = state
+        super().__init__(state)
         self._live = _Live(state)
 
     async def add(self, new: NewApiToken) -> ApiToken:
         if any(t.digest == new.digest for t in self._s.api_tokens.values()):
             raise ConflictError("An API token with this digest exists")  # the unique index
-        token = ApiToken(
-            id=self._s.new_id("api_tokens"),
-            user_id=new.user_id,
-            name=new.name,
-            scopes=new.scopes,
-            created_at=new.created_at,
-            expires_at=new.expires_at,
-            last_used_at=None,
-        )
+        token = built_from(ApiToken, new, id=self._s.new_id("api_tokens"), last_used_at=None)
         self._s.api_tokens[token.id] = StoredApiToken(token=token, digest=new.digest)
         return token
 

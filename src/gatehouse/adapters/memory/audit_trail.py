@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from gatehouse.adapters.memory.fakes import FixedOrigin
-from gatehouse.adapters.memory.state import HasState, MemoryState
+from gatehouse.adapters.memory.state import MemoryState, OverDatabase, OverState
 from gatehouse.application.ports.audit import (
     AuditEvent,
     AuditQueries,
@@ -15,9 +15,9 @@ from gatehouse.application.ports.audit import (
 from gatehouse.application.ports.paging import KeysetPage, after_id, keyset_page
 
 
-class InMemoryAuditTrail(AuditTrail):
+class InMemoryAuditTrail(OverState, AuditTrail):
     def __init__(self, state: MemoryState, origin: OriginSource | None) -> None:
-        self._s = state
+        super().__init__(state)
         self._origin = origin or FixedOrigin()
 
     async def record(self, event: NewAuditEvent) -> None:
@@ -26,10 +26,7 @@ class InMemoryAuditTrail(AuditTrail):
         self._s.audit_events[event_id] = AuditEvent(id=event_id, **event.stored_fields(origin))
 
 
-class InMemoryAuditQueries(AuditQueries):
-    def __init__(self, database: HasState) -> None:
-        self._db = database
-
+class InMemoryAuditQueries(OverDatabase, AuditQueries):
     async def keyset(self, query: AuditQuery) -> KeysetPage[AuditEvent]:
         found = [
             e

@@ -4,7 +4,7 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import TypeVar
 
-from gatehouse.adapters.memory.state import HasState, StoredApiToken, StoredMail
+from gatehouse.adapters.memory.state import OverDatabase, StoredApiToken, StoredMail
 from gatehouse.application.ports.credentials import AccountToken
 from gatehouse.application.ports.housekeeping import Housekeeping, TaskLease
 from gatehouse.application.ports.mfa import MfaChallenge
@@ -39,11 +39,8 @@ def _delete_some(rows: MutableMapping[K, V], doomed: Callable[[V], bool], limit:
     return keys
 
 
-class InMemoryHousekeeping(Housekeeping):
+class InMemoryHousekeeping(OverDatabase, Housekeeping):
     """Each call works under the writer lock, as a transaction of its own would."""
-
-    def __init__(self, database: HasState) -> None:
-        self._db = database
 
     async def delete_refresh_tokens_of_ended_sessions(self, *, ended_before: datetime, limit: int) -> int:
         async with self._db.writer:
@@ -96,10 +93,7 @@ class InMemoryHousekeeping(Housekeeping):
             return len(_delete_some(mails, lambda m: _mail_finished(m, finished_before), limit))
 
 
-class InMemoryTaskLease(TaskLease):
-    def __init__(self, database: HasState) -> None:
-        self._db = database
-
+class InMemoryTaskLease(OverDatabase, TaskLease):
     async def acquire(self, name: str, *, holder: str, now: datetime, until: datetime) -> bool:
         async with self._db.writer:
             held = self._db.state.leases.get(name)

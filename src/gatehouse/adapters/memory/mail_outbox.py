@@ -3,23 +3,17 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from gatehouse.adapters.memory.state import HasState, MemoryState, StoredMail
+from gatehouse.adapters.memory.state import OverDatabase, OverState, StoredMail
 from gatehouse.application.ports.mail import MailMessage, MailOutbox, MailQueue, PendingMail
 
 
-class InMemoryMailOutbox(MailOutbox):
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
-
+class InMemoryMailOutbox(OverState, MailOutbox):
     async def add(self, message: MailMessage, *, now: datetime, deliver: bool = True) -> None:
         self._s.mails[self._s.new_id("mails")] = StoredMail(**message.outbox_fields(now, deliver=deliver))
 
 
-class InMemoryMailQueue(MailQueue):
+class InMemoryMailQueue(OverDatabase, MailQueue):
     """Works on the committed state of an `InMemoryDatabase` (each call is its own transaction)."""
-
-    def __init__(self, database: HasState) -> None:
-        self._db = database
 
     async def has_due(self, now: datetime) -> bool:
         return any(m.status == "pending" and m.next_attempt_at <= now for m in self._db.state.mails.values())

@@ -4,15 +4,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from gatehouse.adapters.memory.state import MemoryState
+from gatehouse.adapters.memory.state import OverState
 from gatehouse.application.ports.mfa import MfaChallenge, MfaEnrolment, MfaRepository
 
 
-class InMemoryMfaRepository(MfaRepository):
+class InMemoryMfaRepository(OverState, MfaRepository):
     """Rows of an account that is gone are gone with it (the tables' ON DELETE CASCADE)."""
-
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
 
     def _live(self, user_id: int) -> bool:
         return user_id in self._s.users

@@ -4,8 +4,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from gatehouse.adapters.memory.state import MemoryState
-from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
+from gatehouse.adapters.memory.state import MemoryState, OverState, built_from, checked, copy_of
+from gatehouse.application.errors import ConflictError
 from gatehouse.application.ports.idempotency import IdempotencyRecord, IdempotencyRepository, StoredResponse
 from gatehouse.application.ports.orders import (
     NewOrder,
@@ -19,26 +19,16 @@ from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.domain.order import Order, OrderStatus
 
 
-class InMemoryOrderRepository(OrderRepository):
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
-
+class InMemoryOrderRepository(OverState, OrderRepository):
     async def add(self, new: NewOrder) -> Order:
-        order = Order(
-            id=self._s.new_id("orders"),
-            user_id=new.user_id,
-            status=OrderStatus.PENDING,
-            currency=new.currency,
-            items=new.items,
-            created_at=new.created_at,
-            updated_at=new.created_at,
+        order = built_from(
+            Order, new, id=self._s.new_id("orders"), status=OrderStatus.PENDING, updated_at=new.created_at
         )
         self._s.orders[order.id] = order
         return replace(order)
 
     async def get(self, order_id: int) -> Order | None:
-        order = self._s.orders.get(order_id)
-        return replace(order) if order else None
+        return copy_of(self._s.orders, order_id)
 
     async def lock(self, order_id: int) -> Order | None:
         return await self.get(order_id)  # units of work run one at a time here
@@ -54,18 +44,10 @@ class InMemoryOrderRepository(OrderRepository):
         del self._s.orders[order_id]
 
     def _checked(self, order_id: int, expected_versions: Sequence[int] | None) -> Order:
-        stored = self._s.orders.get(order_id)
-        if stored is None:
-            raise NotFoundError(f"Order with id {order_id} not found")
-        if expected_versions is not None and stored.version not in expected_versions:
-            raise PreconditionFailedError("The resource has changed since it was read")
-        return stored
+        return checked(self._s.orders, order_id, expected_versions, "Order")
 
 
-class InMemoryIdempotencyRepository(IdempotencyRepository):
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
-
+class InMemoryIdempotencyRepository(OverState, IdempotencyRepository):
     async def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         return self._s.idempotency.get((scope, key))
 
@@ -93,8 +75,7 @@ class InMemoryOrderQueries(OrderQueries):
         self._state = state
 
     async def get(self, order_id: int) -> Order | None:
-        order = self._state().orders.get(order_id)
-        return replace(order) if order else None
+        return copy_of(self._state().orders, order_id)
 
     def _matching(self, where: OrderFilter) -> list[Order]:
         found = [

@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from gatehouse.adapters.memory.state import HasState
+from gatehouse.adapters.memory.state import OverDatabase, copy_of
 from gatehouse.application.ports.api_tokens import ApiTokenQueries, TokenPrincipal
 from gatehouse.application.ports.paging import After, KeysetPage, Page
 from gatehouse.application.ports.sessions import SessionQueries
@@ -19,13 +19,9 @@ from gatehouse.application.ports.users import (
 from gatehouse.domain.user import Session, User
 
 
-class InMemoryUserQueries(UserQueries, ApiTokenQueries):
-    def __init__(self, database: HasState) -> None:
-        self._db = database
-
+class InMemoryUserQueries(OverDatabase, UserQueries, ApiTokenQueries):
     async def get(self, user_id: int) -> User | None:
-        user = self._db.state.users.get(user_id)
-        return replace(user) if user else None
+        return copy_of(self._db.state.users, user_id)
 
     async def find_for_login(self, identifier: str) -> User | None:
         for user in self._db.state.users.values():
@@ -100,10 +96,7 @@ def _contains(user: User, needle: str) -> bool:
     return any(needle in h for h in haystacks)
 
 
-class InMemorySessionQueries(SessionQueries):
-    def __init__(self, database: HasState) -> None:
-        self._db = database
-
+class InMemorySessionQueries(OverDatabase, SessionQueries):
     async def list_live(self, user_id: int, now: datetime) -> Sequence[Session]:
         live = [s for s in self._db.state.sessions.values() if s.user_id == user_id and s.is_live(now)]
         return [replace(s) for s in sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)]

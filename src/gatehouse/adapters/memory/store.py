@@ -14,8 +14,8 @@ from gatehouse.adapters.memory.audit_trail import InMemoryAuditTrail
 from gatehouse.adapters.memory.mail_outbox import InMemoryMailOutbox
 from gatehouse.adapters.memory.mfa import InMemoryMfaRepository
 from gatehouse.adapters.memory.orders import InMemoryIdempotencyRepository, InMemoryOrderRepository
-from gatehouse.adapters.memory.state import MemoryState
-from gatehouse.application.errors import ConflictError, NotFoundError, PreconditionFailedError
+from gatehouse.adapters.memory.state import MemoryState, OverState, built_from, checked, copy_of
+from gatehouse.application.errors import ConflictError
 from gatehouse.application.ports.audit import OriginSource
 from gatehouse.application.ports.sessions import NewSession, RefreshRecord, SessionRepository
 from gatehouse.application.ports.unit_of_work import UnitOfWork
@@ -37,31 +37,16 @@ class InMemoryDatabase:
         self.writer = asyncio.Lock()
 
 
-class InMemoryUserRepository(UserRepository):
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
-
+class InMemoryUserRepository(OverState, UserRepository):
     async def add(self, new: NewUser) -> User:
         if await self.get_by_email(new.email) or await self.get_by_username(new.username):
             raise ConflictError("Email or username is already taken")
-        user = User(
-            id=self._s.new_id("users"),
-            email=new.email,
-            username=new.username,
-            full_name=new.full_name,
-            role=new.role,
-            is_active=new.is_active,
-            password_hash=new.password_hash,
-            created_at=new.created_at,
-            updated_at=new.created_at,
-            email_verified=new.email_verified,
-        )
+        user = built_from(User, new, id=self._s.new_id("users"), updated_at=new.created_at)
         self._s.users[user.id] = user
         return replace(user)
 
     async def get(self, user_id: int) -> User | None:
-        user = self._s.users.get(user_id)
-        return replace(user) if user else None
+        return copy_of(self._s.users, user_id)
 
     async def lock(self, user_id: int, *, exclusive: bool = False) -> User | None:
         return await self.get(user_id)  # units of work run one at a time here
@@ -103,34 +88,17 @@ class InMemoryUserRepository(UserRepository):
         return sum(1 for u in self._s.users.values() if u.is_active_admin)
 
     def _checked(self, user_id: int, expected_versions: Sequence[int] | None) -> User:
-        stored = self._s.users.get(user_id)
-        if stored is None:
-            raise NotFoundError(f"User with id {user_id} not found")
-        if expected_versions is not None and stored.version not in expected_versions:
-            raise PreconditionFailedError("The resource has changed since it was read")
-        return stored
+        return checked(self._s.users, user_id, expected_versions, "User")
 
 
-class InMemorySessionRepository(SessionRepository):
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
-
+class InMemorySessionRepository(OverState, SessionRepository):
     async def add(self, new: NewSession) -> Session:
-        session = Session(
-            id=self._s.new_id("sessions"),
-            user_id=new.user_id,
-            created_at=new.created_at,
-            last_used_at=new.created_at,
-            expires_at=new.expires_at,
-            ip=new.ip,
-            user_agent=new.user_agent,
-        )
+        session = built_from(Session, new, id=self._s.new_id("sessions"), last_used_at=new.created_at)
         self._s.sessions[session.id] = session
         return replace(session)
 
     async def get(self, session_id: int) -> Session | None:
-        session = self._s.sessions.get(session_id)
-        return replace(session) if session else None
+        return copy_of(self._s.sessions, session_id)
 
     async def add_refresh_token(self, session_id: int, fingerprint: str, expires_at: datetime) -> None:
         self._s.refresh_tokens[fingerprint] = RefreshRecord(session_id, expires_at, None)
