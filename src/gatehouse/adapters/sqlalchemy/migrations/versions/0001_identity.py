@@ -1,21 +1,12 @@
-"""Identity core: users, sessions and refresh tokens.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-25
-"""
-
-from collections.abc import Sequence
+"""Identity core: users, sessions and refresh tokens."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from gatehouse.adapters.sqlalchemy.tables import Id, UtcDateTime
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""Orders with their line items, and idempotency keys.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-25
-"""
-
-from collections.abc import Sequence
+"""Orders with their line items, and idempotency keys."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from gatehouse.adapters.sqlalchemy.tables import Id, UtcDateTime
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""Account lifecycle: verified emails, one-time tokens, the mail outbox and the audit trail.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-25
-"""
-
-from collections.abc import Sequence
+"""Account lifecycle: verified emails, one-time tokens, the mail outbox and the audit trail."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from gatehouse.adapters.sqlalchemy.tables import Id, UtcDateTime
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

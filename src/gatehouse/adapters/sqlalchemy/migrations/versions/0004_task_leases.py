@@ -1,21 +1,12 @@
-"""Housekeeping: the lease that lets one worker of many prune spent rows.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-07
-"""
-
-from collections.abc import Sequence
+"""Housekeeping: the lease that lets one worker of many prune spent rows."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from gatehouse.adapters.sqlalchemy.tables import UtcDateTime
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

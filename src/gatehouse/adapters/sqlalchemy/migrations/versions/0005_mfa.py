@@ -1,21 +1,12 @@
-"""Multi-factor authentication: enrolments (sealed TOTP secrets), recovery codes, log-in challenges.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-07
-"""
-
-from collections.abc import Sequence
+"""Multi-factor authentication: enrolments (sealed TOTP secrets), recovery codes, log-in challenges."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from gatehouse.adapters.sqlalchemy.tables import Id, UtcDateTime
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

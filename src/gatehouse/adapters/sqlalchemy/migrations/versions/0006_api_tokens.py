@@ -1,21 +1,12 @@
-"""Personal API tokens, known by the SHA-256 of their secret.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-07
-"""
-
-from collections.abc import Sequence
+"""Personal API tokens, known by the SHA-256 of their secret."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from gatehouse.adapters.sqlalchemy.tables import Id, UtcDateTime
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 
 def upgrade() -> None:
