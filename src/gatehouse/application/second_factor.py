@@ -2,6 +2,7 @@
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,13 +40,13 @@ def normalized_recovery_code(raw: str) -> str | None:
     return code
 
 
+@dataclass(frozen=True, slots=True)
 class SecondFactor:
     """Checks codes against an account's confirmed enrolment, inside the caller's unit of work
     (so a code is only spent when the change it allows commits)."""
 
-    def __init__(self, codes: OneTimeCodes, box: SecretBox) -> None:
-        self.codes = codes
-        self.box = box
+    codes: OneTimeCodes
+    box: SecretBox
 
     def step_of(self, enrolment: MfaEnrolment, code: str, now: datetime) -> int | None:
         secret = self.box.open(enrolment.sealed_secret, context=secret_context(enrolment.user_id))
