@@ -29,6 +29,7 @@ TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/users/me"
 REFRESH = "/api/v1/auth/refresh"
 NEW_PASSWORD = "Brand-New-Secret-7"
+RACING_PASSWORD = "Racing-Secret-9x"
 MAX_FAILURES = 5
 GUESSES = 30
 
@@ -130,6 +131,37 @@ async def test_a_log_in_checked_before_a_password_reset_yields_no_working_token(
     answer = await racing
     assert answer.status_code in (200, 401), answer.text
     assert await _works(api, answer) == []
+
+
+async def test_a_password_change_checked_before_another_change_is_refused_and_the_other_stands(
+    held: tuple[Api, HoldingHasher],
+) -> None:
+    """Two changes on one session: the one paused after its current-password check finds, once
+    released, that the other's commit ended the session (401); the other's password is the one."""
+    api, hasher = held
+    me = await api.create_account()
+    hasher.hold_next = True
+    racing = asyncio.create_task(
+        api.client.post(
+            f"{ME}/password",
+            json={"current_password": PASSWORD, "new_password": RACING_PASSWORD},
+            headers=me.auth,
+        )
+    )
+    await asyncio.wait_for(hasher.holding.wait(), 10)
+    changed = await api.client.post(
+        f"{ME}/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}, headers=me.auth
+    )
+    assert changed.status_code == 204, changed.text
+    hasher.release.set()
+    answer = await racing
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "AuthenticationError"
+    assert answer.headers["www-authenticate"] == "Bearer"
+    right = await api.client.post(TOKEN, json={"email": me.email, "password": NEW_PASSWORD})
+    assert right.status_code == 200, right.text
+    lost = await api.client.post(TOKEN, json={"email": me.email, "password": RACING_PASSWORD})
+    assert lost.status_code == 401, lost.text
 
 
 async def _reset_token(api: Api, account: Account) -> str:

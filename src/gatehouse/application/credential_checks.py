@@ -55,6 +55,17 @@ def still_there(user: User | None) -> User:
     return user
 
 
+async def session_still_live(uow: UnitOfWork, actor: Actor, now: datetime) -> None:
+    """The caller's session, checked again under the account's lock: a password change or reset (or
+    a sign-out everywhere) that committed while this request waited has ended it, and what it did
+    must not be followed by a change made on its strength (401). The operator has no session."""
+    if actor.is_operator:
+        return
+    session = await uow.sessions.get(actor.session_id)
+    if session is None or session.user_id != actor.user_id or not session.is_live(now):
+        raise AuthenticationError("Session has ended")
+
+
 async def new_password_hash(policy: PasswordPolicy, hasher: PasswordHasher, user: User, raw: str) -> str:
     """`raw` as the account's next password: checked by the policy (422 naming `new_password`),
     then hashed."""

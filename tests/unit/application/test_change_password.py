@@ -1,17 +1,22 @@
 """ChangePassword: the current password is checked, the new one must be strong, sessions end."""
 
+import asyncio
+
 import pytest
 
-from gatehouse.adapters.memory.fakes import InMemoryPasswordHasher
-from gatehouse.adapters.memory.store import InMemoryDatabase
+from gatehouse.adapters.local_counters import InProcessCounters
+from gatehouse.adapters.memory.fakes import FixedClock, InMemoryPasswordHasher
+from gatehouse.adapters.memory.queries import InMemoryUserQueries
+from gatehouse.adapters.memory.store import InMemoryDatabase, InMemoryUnitOfWork
 from gatehouse.application.errors import AuthenticationError, RateLimitedError
 from gatehouse.application.use_cases.authenticate import Authenticate
 from gatehouse.application.use_cases.change_password import ChangePassword
 from gatehouse.application.use_cases.login import Login
 from gatehouse.application.use_cases.sessions import RefreshSession
 from gatehouse.domain.errors import InvalidValueError, PermissionDeniedError
+from gatehouse.domain.passwords import ClassicPasswordPolicy
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.values import Role
+from gatehouse.domain.values import RawPassword, Role
 from tests.unit.application.conftest import MAX_FAILURES, PASSWORD, Accounts
 
 NEW_PASSWORD = "Better456"
@@ -128,3 +133,44 @@ async def test_wrong_current_passwords_count_toward_the_log_in_throttle(
         await change_password.execute(command(actor))
     with pytest.raises(RateLimitedError):
         await login.execute(Login.Command(identifier=me.email.value, password=PASSWORD))
+
+
+class MeetingHasher(InMemoryPasswordHasher):
+    """Hashes a new password only once `parties` changes have all checked the current one: the
+    changes then write one after another, each on the strength of a check made before any wrote."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = asyncio.Barrier(parties)
+
+    async def hash(self, password: RawPassword) -> str:
+        await self.barrier.wait()
+        return await super().hash(password)
+
+
+async def test_of_simultaneous_changes_on_one_session_one_wins_and_the_rest_find_it_ended(
+    accounts: Accounts,
+    database: InMemoryDatabase,
+    queries: InMemoryUserQueries,
+    policy: ClassicPasswordPolicy,
+    clock: FixedClock,
+    counters: InProcessCounters,
+    login: Login,
+) -> None:
+    me = await accounts.user()
+    _, actor = await accounts.sign_in(me)
+    news = [f"Racing-Secret-{n}" for n in range(4)]
+    change = ChangePassword(
+        InMemoryUnitOfWork(database), queries, MeetingHasher(len(news)), policy, clock, counters, MAX_FAILURES
+    )
+    outcomes = await asyncio.gather(
+        *(change.execute(command(actor, new=new)) for new in news), return_exceptions=True
+    )
+    assert outcomes.count(None) == 1, outcomes
+    assert all(isinstance(o, AuthenticationError) for o in outcomes if o is not None), outcomes
+    winner = news[outcomes.index(None)]
+    assert database.state.users[me.id].password_hash == f"fake1${winner}"
+    assert await login.execute(Login.Command(identifier=me.email.value, password=winner))
+    for loser in (n for n in news if n != winner):
+        with pytest.raises(AuthenticationError):
+            await login.execute(Login.Command(identifier=me.email.value, password=loser))

@@ -3,11 +3,12 @@
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from gatehouse.application.api_token_format import digest, new_api_token
 from gatehouse.application.audit_log import record
-from gatehouse.application.errors import AuthenticationError, ConflictError, NotFoundError
+from gatehouse.application.credential_checks import session_still_live
+from gatehouse.application.errors import ConflictError, NotFoundError
 from gatehouse.application.ports.api_tokens import ApiToken, NewApiToken
 from gatehouse.application.ports.audit import AuditAction
 from gatehouse.application.ports.clock import Clock
@@ -50,17 +51,6 @@ def token_name(name: str) -> str:
             "character, line break or bidi override",
         )
     return cleaned
-
-
-async def session_still_live(uow: UnitOfWork, actor: Actor, now: datetime) -> None:
-    """The caller's session, checked again under the owner's lock: a password reset (or a sign-out
-    everywhere) that committed while this request waited has ended it, and the tokens it revoked
-    must not be followed by one made on its strength (401). The operator has no session."""
-    if actor.is_operator:
-        return
-    session = await uow.sessions.get(actor.session_id)
-    if session is None or session.user_id != actor.user_id or not session.is_live(now):
-        raise AuthenticationError("Session has ended")
 
 
 async def _owner(uow: UnitOfWork, actor: Actor, user_id: int) -> User:

@@ -8,6 +8,7 @@ from gatehouse.application.credential_checks import (
     confirm_password,
     new_password_hash,
     replace_password,
+    session_still_live,
     still_there,
 )
 from gatehouse.application.ports.audit import AuditAction
@@ -29,6 +30,9 @@ class ChangePassword:
     - The new password must satisfy the password policy (422).
     - Every session of the user ends, this one included, and any log-in waiting for its second
       factor; the account is told (a security notice).
+    - The new hash is written under the account's lock, and only while the caller's session is
+      live: a change or reset that committed while this one checked the current password ended
+      it (401), and its password stands. Of simultaneous changes on one session, one wins.
     """
 
     @dataclass(frozen=True, kw_only=True)
@@ -63,5 +67,7 @@ class ChangePassword:
         new_hash = await new_password_hash(self._policy, self._hasher, user, command.new_password)
         now = self._clock.now()
         async with self._uow as uow:
+            still_there(await uow.users.lock(user.id, exclusive=True))
+            await session_still_live(uow, command.actor, now)
             await replace_password(uow, user, new_hash, now, AuditAction.PASSWORD_CHANGED, command.actor)
             await uow.commit()
