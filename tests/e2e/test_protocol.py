@@ -98,6 +98,34 @@ async def test_an_unknown_route_is_a_404_envelope(api: Api, method: str, path: s
 
 
 @pytest.mark.parametrize(
+    "path",
+    [
+        "/static/vendor/%00",
+        "/static/vendor/swagger-ui/swagger-ui.css%00",
+        "/static/vendor/" + "a" * 300,
+        "/static/vendor/swagger-ui/" + "b" * 5000 + ".js",
+        "/static/vendor/swagger-ui/nothing.js",
+        "/static/vendor/swagger-ui/../../docs.py",
+        "/static/vendor/%2e%2e/docs.py",
+        "/static/vendor/swagger-ui/",
+    ],
+)
+async def test_a_vendored_asset_path_that_names_no_file_is_a_404_envelope(api: Api, path: str) -> None:
+    """NUL bytes and names longer than the file system takes made the file lookup itself fail (500)."""
+    response = await api.client.get(path)
+
+    assert_envelope(response, 404, "NotFoundError")
+
+
+async def test_a_vendored_asset_is_served(api: Api) -> None:
+    response = await api.client.get("/static/vendor/swagger-ui/swagger-ui.css")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert len(response.content) > 1000
+
+
+@pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
         ("DELETE", "/api/v1/users", {"GET", "POST"}),

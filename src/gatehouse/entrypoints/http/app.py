@@ -19,7 +19,7 @@ from gatehouse.entrypoints.http import account_pages, health
 from gatehouse.entrypoints.http.auth import MFA_ROLES_KEY, STATE_KEY
 from gatehouse.entrypoints.http.client_ip import parse_networks
 from gatehouse.entrypoints.http.cursors import CursorCodec
-from gatehouse.entrypoints.http.docs import STATIC_DIR, openapi_config
+from gatehouse.entrypoints.http.docs import STATIC_DIR, VENDOR, only_vendored_files, openapi_config
 from gatehouse.entrypoints.http.errors import handle_exception
 from gatehouse.entrypoints.http.metrics import Metrics, OutboxGauge, RouteTemplates, metrics_endpoint
 from gatehouse.entrypoints.http.middleware import GatehouseMiddleware
@@ -157,7 +157,10 @@ def create_litestar(container: Container, metrics: Metrics) -> Litestar:
             *account_pages.ROUTES,
             # Only the docs' vendored assets: the account pages serve their own, with their CSP.
             create_static_files_router(
-                path="/static/vendor", directories=[STATIC_DIR / "vendor"], include_in_schema=False
+                path=VENDOR,
+                directories=[STATIC_DIR / "vendor"],
+                include_in_schema=False,
+                guards=[only_vendored_files],
             ),
         ],
         dependencies=dependencies(container, metrics),

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Router, get
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
@@ -18,6 +20,13 @@ from gatehouse.entrypoints.http.openapi_document import DocumentPlugin
 
 STATIC_DIR = Path(__file__).with_name("static")
 VENDOR = "/static/vendor"
+# The vendored files, fixed when the package is built: a request naming anything else is a 404
+# before the file system is asked (a NUL or a 256-byte name made the lookup itself fail: 500).
+VENDOR_FILES = frozenset(
+    f"{VENDOR}/{path.relative_to(STATIC_DIR / 'vendor').as_posix()}"
+    for path in (STATIC_DIR / "vendor").rglob("*")
+    if path.is_file()
+)
 FAVICON = f'<link rel="icon" type="image/png" href="{VENDOR}/swagger-ui/favicon-32x32.png">'
 DOCS_ASSETS = "/static/docs"
 # Scripts from this origin alone (the pages have no inline script, nothing is eval'd); inline
@@ -28,6 +37,14 @@ DOCS_CSP = (
     "frame-ancestors 'none'"
 )
 DOCS_HEADERS = {"Content-Security-Policy": DOCS_CSP, "X-Frame-Options": "DENY"}
+
+
+def only_vendored_files(connection: ASGIConnection[Any, Any, Any, Any], _: object) -> None:
+    """The static router's guard: only a file of `VENDOR_FILES` is looked up."""
+    if connection.scope["path"] not in VENDOR_FILES:
+        raise NotFoundException()
+
+
 DOCUMENT_DESCRIPTION = """Accounts, roles, sessions and orders behind a versioned REST API.
 
 Every route is served under `/api/v1` and `/api/v2` (v2 pages lists by cursor), and without the

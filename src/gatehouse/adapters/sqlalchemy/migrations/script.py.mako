@@ -1,4 +1,7 @@
-"""${message}"""
+<%
+    # The message, escaped to stand in a docstring: quotes and backslashes of its own are kept.
+    doc = message.replace("\\", "\\\\").replace('"', '\\"')
+%>"""${doc}"""
 
 import sqlalchemy as sa
 from alembic import op
