@@ -23,6 +23,7 @@ from gatehouse.domain.values import RawPassword
 from tests.databases import ENGINES
 from tests.e2e.account_support import last_token
 from tests.e2e.conftest import PASSWORD, Account, Api, database_url, start, test_settings
+from tests.e2e.mfa_support import MY_MFA, assert_unauthenticated, enrol, mfa_enabled, mfa_token, second_step
 from tests.services import redis_prefix, redis_url  # noqa: F401 - fixtures
 
 TOKEN = "/api/v1/auth/token"
@@ -162,6 +163,33 @@ async def test_a_password_change_checked_before_another_change_is_refused_and_th
     assert right.status_code == 200, right.text
     lost = await api.client.post(TOKEN, json={"email": me.email, "password": RACING_PASSWORD})
     assert lost.status_code == 401, lost.text
+
+
+async def test_turning_mfa_off_checked_before_a_password_change_is_refused_and_mfa_stays_on(
+    held: tuple[Api, HoldingHasher],
+) -> None:
+    """Turning MFA off, paused after its password check while a password change commits on the
+    same account, finds its session ended (401): MFA stays on and the recovery code unspent."""
+    api, hasher = held
+    me = await api.create_account()
+    enrolled = await enrol(api, me)
+    hasher.hold_next = True
+    racing = asyncio.create_task(
+        api.client.request(
+            "DELETE", MY_MFA, json={"password": PASSWORD, "code": enrolled.recovery_codes[0]}, headers=me.auth
+        )
+    )
+    await asyncio.wait_for(hasher.holding.wait(), 10)
+    changed = await api.client.post(
+        f"{ME}/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}, headers=me.auth
+    )
+    assert changed.status_code == 204, changed.text
+    hasher.release.set()
+    assert_unauthenticated(await racing)
+    assert await mfa_enabled(api, me)
+    token = await mfa_token(api, me.email, NEW_PASSWORD)
+    second = await second_step(api, token, enrolled.recovery_codes[0])
+    assert second.status_code == 200, second.text  # the code was not spent by the refused request
 
 
 async def _reset_token(api: Api, account: Account) -> str:

@@ -1,7 +1,7 @@
 """The MFA use cases over the in-memory adapters, a fixed clock and real TOTP and AES-GCM."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 import pytest
@@ -27,7 +27,7 @@ from gatehouse.application.use_cases.mfa import (
 from gatehouse.application.use_cases.mfa_login import CompleteMfaLogin
 from gatehouse.application.use_cases.sessions import TokenPair
 from gatehouse.domain.policy import Actor
-from gatehouse.domain.user import User
+from gatehouse.domain.user import Session, User
 from tests.unit.application.conftest import MAX_FAILURES, PASSWORD, actor_of
 
 DATA_KEY = "unit-test-data-key-of-at-least-32-bytes"
@@ -55,7 +55,7 @@ class Mfa:
 
     async def enrol(self, user: User) -> list[str]:
         """Turn MFA on for `user`; the recovery codes. Spends the current step's code."""
-        actor = actor_of(user)
+        actor = self.actor(user)
         pending = await self.start.execute(StartTotpEnrolment.Command(actor=actor, password=PASSWORD))
         self.secrets[user.id] = pending.secret
         codes = await self.confirm.execute(ConfirmTotpEnrolment.Command(actor=actor, code=self.code(user)))
@@ -73,7 +73,18 @@ class Mfa:
         return await self.complete.execute(CompleteMfaLogin.Command(mfa_token=token, code=code))
 
     def actor(self, user: User) -> Actor:
-        return actor_of(user)
+        """`user` signed in: an actor on a live session of its own (the own-MFA changes check it
+        under the account's lock), written straight into the committed state."""
+        state, now = self.database.state, self.clock.now()
+        session = Session(
+            id=state.new_id("sessions"),
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + timedelta(days=14),
+        )
+        state.sessions[session.id] = session
+        return actor_of(user, session_id=session.id)
 
 
 @pytest.fixture

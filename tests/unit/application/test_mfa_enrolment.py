@@ -2,6 +2,7 @@
 
 import base64
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -147,3 +148,37 @@ async def test_an_admin_can_not_reset_their_own_mfa_without_their_factors(
     with pytest.raises(PermissionDeniedError, match="DELETE /users/me/mfa"):
         await mfa.reset.execute(ResetMfa.Command(actor=mfa.actor(admin), user_id=admin.id))
     assert mfa.database.state.users[admin.id].mfa_enabled
+
+
+def _end_session(mfa: Mfa, session_id: int) -> None:
+    """What a password change, a reset or a sign-out everywhere that commits meanwhile leaves."""
+    state = mfa.database.state
+    state.sessions[session_id] = replace(state.sessions[session_id], revoked_at=mfa.clock.now())
+
+
+async def test_turning_off_on_a_session_that_ended_meanwhile_is_refused_and_spends_nothing(
+    accounts: Accounts, mfa: Mfa
+) -> None:
+    """The request was authenticated, then a change ended its session before it took the lock: the
+    right password and code change nothing, and the recovery code stays unused."""
+    me = await accounts.user()
+    codes = await mfa.enrol(me)
+    actor = mfa.actor(me)
+    _end_session(mfa, actor.session_id)
+    with pytest.raises(AuthenticationError):
+        await mfa.disable.execute(DisableMfa.Command(actor=actor, password=PASSWORD, code=codes[0]))
+    assert mfa.database.state.users[me.id].mfa_enabled
+    assert all(used is None for used in mfa.database.state.recovery_codes[me.id].values())
+    await mfa.disable.execute(DisableMfa.Command(actor=mfa.actor(me), password=PASSWORD, code=codes[0]))
+    assert not mfa.database.state.users[me.id].mfa_enabled
+
+
+async def test_enrolling_on_a_session_that_ended_meanwhile_is_refused_and_stores_nothing(
+    accounts: Accounts, mfa: Mfa
+) -> None:
+    me = await accounts.user()
+    actor = mfa.actor(me)
+    _end_session(mfa, actor.session_id)
+    with pytest.raises(AuthenticationError):
+        await mfa.start.execute(StartTotpEnrolment.Command(actor=actor, password=PASSWORD))
+    assert me.id not in mfa.database.state.mfa_enrolments

@@ -12,6 +12,7 @@ from gatehouse.application.credential_checks import (
     LOGIN_WINDOW_SECONDS,
     confirm_password,
     login_throttle_key,
+    session_still_live,
     still_there,
 )
 from gatehouse.application.errors import ConflictError, InvalidCodeError, NotFoundError
@@ -77,7 +78,7 @@ class MfaSettings:
         async with self.attempts.attempt(login_throttle_key(user.email.value)) as outcome:
             now = self.clock.now()
             async with self.uow as uow:
-                user = await _own_account(uow, actor)
+                user = await _own_account(uow, actor, now)
                 enrolment = await _confirmed_enrolment(uow, user.id)
                 if await self.factor.accept(uow, enrolment, code, now, recovery=recovery) is None:
                     outcome.failed = True
@@ -104,9 +105,12 @@ class OwnMfaUseCase:
     mfa: MfaSettings
 
 
-async def _own_account(uow: UnitOfWork, actor: Actor, *, mfa_on: bool | None = None) -> User:
-    """The signed-in account, locked; with `mfa_on=False`, 409 when MFA is already on."""
+async def _own_account(uow: UnitOfWork, actor: Actor, now: datetime, *, mfa_on: bool | None = None) -> User:
+    """The signed-in account, locked, while the caller's session is live (a password change or reset
+    that committed while this request checked its password or code ended it: 401, nothing changes);
+    with `mfa_on=False`, 409 when MFA is already on."""
     user = still_there(await uow.users.lock(actor.user_id, exclusive=True))
+    await session_still_live(uow, actor, now)
     if mfa_on is False and user.mfa_enabled:
         raise ConflictError("Two-factor authentication is already on")
     return user
@@ -140,9 +144,10 @@ class StartTotpEnrolment(OwnMfaUseCase):
         codes = mfa.factor.codes
         secret = codes.new_secret()
         async with mfa.uow as uow:
-            user = await _own_account(uow, command.actor, mfa_on=False)
+            now = mfa.clock.now()
+            user = await _own_account(uow, command.actor, now, mfa_on=False)
             sealed = mfa.factor.box.seal(secret, context=secret_context(user.id))
-            await uow.mfa.start(user.id, sealed, mfa.clock.now())
+            await uow.mfa.start(user.id, sealed, now)
             await uow.commit()
         uri = codes.provisioning_uri(secret, account=user.email.value, issuer=ISSUER)
         return PendingTotp(secret=secret, otpauth_uri=uri)
@@ -164,7 +169,7 @@ class ConfirmTotpEnrolment(OwnMfaUseCase):
         mfa = self.mfa
         now = mfa.clock.now()
         async with mfa.uow as uow:
-            user = await _own_account(uow, command.actor, mfa_on=False)
+            user = await _own_account(uow, command.actor, now, mfa_on=False)
             enrolment = await uow.mfa.get(user.id)
             if enrolment is None or enrolment.confirmed:
                 raise InvalidCodeError("No enrolment is pending: start one with POST /users/me/mfa/totp")
